@@ -1,0 +1,1 @@
+"""Everything that talks to AWS. May import ``recommendations`` models, never ``bot``."""

@@ -1,0 +1,5 @@
+"""Errors raised by the Slack side."""
+
+
+class BotError(Exception):
+    """Base for every error ``bot`` raises on purpose."""

@@ -1,0 +1,1 @@
+"""Entry points and wiring: Lambda handlers and the ``tunebot`` CLI."""

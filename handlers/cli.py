@@ -1,0 +1,67 @@
+"""The ``tunebot`` command. Each area registers its subcommands from its own module.
+
+Subcommand modules import their heavy dependencies inside the command, so ``tunebot --help``
+and ``tunebot analyze`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from aws.errors import AwsError
+from bot.errors import BotError
+from recommendations.errors import RecommendationsError
+
+# Each module defines ``register(subparsers)`` and sets ``func(args) -> int`` on its parsers.
+SUBCOMMAND_MODULES: tuple[str, ...] = ("handlers.cli_analyze",)
+
+
+class CliError(Exception):
+    """A problem the user can fix; the message is printed as is."""
+
+    def __init__(self, message: str, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tunebot",
+        description="Keep AWS Lambda functions fast and cheap: analyse, benchmark, apply.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in SUBCOMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args))
+    except CliError as error:
+        print(f"tunebot: {error}", file=sys.stderr)
+        return error.exit_code
+    except (RecommendationsError, AwsError, BotError) as error:
+        print(f"tunebot: {error}", file=sys.stderr)
+        return 2 if isinstance(error, RecommendationsError) else 1
+    except KeyboardInterrupt:
+        print("tunebot: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""Typed configuration changes. Each knows its before, its after and its inverse (for undo).
+
+A change names the function and the exact state it was computed from (``before``); appliers
+refuse to act when the function no longer matches it. ``describe()`` is the one sentence a
+person sees on a confirm dialog, so it states the exact change.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field
+
+from recommendations.snapshot import (
+    MAX_MEMORY_MB,
+    MAX_TIMEOUT_S,
+    MIN_MEMORY_MB,
+    Architecture,
+    Frozen,
+)
+
+
+class _ChangeBase(Frozen):
+    function_name: str = Field(min_length=1)
+    # IAM actions an applier needs for this kind of change; the deploy test checks they are
+    # granted (with a condition) in template.yaml.
+    iam_actions: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def setting(self) -> str:
+        """What the change touches; two changes with the same setting conflict."""
+        raise NotImplementedError
+
+
+class MemoryChange(_ChangeBase):
+    kind: Literal["memory"] = "memory"
+    before: int = Field(ge=MIN_MEMORY_MB, le=MAX_MEMORY_MB)
+    after: int = Field(ge=MIN_MEMORY_MB, le=MAX_MEMORY_MB)
+    iam_actions: ClassVar[tuple[str, ...]] = (
+        "lambda:GetFunctionConfiguration",
+        "lambda:UpdateFunctionConfiguration",
+    )
+
+    @property
+    def setting(self) -> str:
+        return "memory"
+
+    def inverse(self) -> MemoryChange:
+        return self.model_copy(update={"before": self.after, "after": self.before})
+
+    def describe(self) -> str:
+        return f"Set memory of {self.function_name} from {self.before} MB to {self.after} MB"
+
+
+class TimeoutChange(_ChangeBase):
+    kind: Literal["timeout"] = "timeout"
+    before: int = Field(ge=1, le=MAX_TIMEOUT_S)
+    after: int = Field(ge=1, le=MAX_TIMEOUT_S)
+    iam_actions: ClassVar[tuple[str, ...]] = (
+        "lambda:GetFunctionConfiguration",
+        "lambda:UpdateFunctionConfiguration",
+    )
+
+    @property
+    def setting(self) -> str:
+        return "timeout"
+
+    def inverse(self) -> TimeoutChange:
+        return self.model_copy(update={"before": self.after, "after": self.before})
+
+    def describe(self) -> str:
+        return f"Set timeout of {self.function_name} from {self.before} s to {self.after} s"
+
+
+class ArchitectureChange(_ChangeBase):
+    kind: Literal["architecture"] = "architecture"
+    before: Architecture
+    after: Architecture
+    iam_actions: ClassVar[tuple[str, ...]] = (
+        "lambda:GetFunction",
+        "lambda:UpdateFunctionCode",
+    )
+
+    @property
+    def setting(self) -> str:
+        return "architecture"
+
+    def inverse(self) -> ArchitectureChange:
+        return self.model_copy(update={"before": self.after, "after": self.before})
+
+    def describe(self) -> str:
+        return (
+            f"Switch {self.function_name} from {self.before.value} to {self.after.value} "
+            "(same code package re-deployed)"
+        )
+
+
+class EventSourceMappingSettings(Frozen):
+    """The settings of a mapping that tunebot may change. ``None``: not applicable or unset."""
+
+    batch_size: int | None = Field(default=None, ge=1, le=10000)
+    maximum_batching_window_s: int | None = Field(default=None, ge=0, le=300)
+    report_batch_item_failures: bool = False
+    maximum_retry_attempts: int | None = None
+    bisect_batch_on_function_error: bool | None = None
+    on_failure_destination: str | None = None
+
+
+class EventSourceMappingChange(_ChangeBase):
+    kind: Literal["event_source_mapping"] = "event_source_mapping"
+    mapping_uuid: str
+    source_arn: str
+    before: EventSourceMappingSettings
+    after: EventSourceMappingSettings
+    iam_actions: ClassVar[tuple[str, ...]] = (
+        "lambda:GetEventSourceMapping",
+        "lambda:UpdateEventSourceMapping",
+    )
+
+    @property
+    def setting(self) -> str:
+        return f"event_source_mapping:{self.mapping_uuid}"
+
+    @property
+    def changed_fields(self) -> tuple[str, ...]:
+        before, after = self.before.model_dump(), self.after.model_dump()
+        return tuple(name for name in before if before[name] != after[name])
+
+    def inverse(self) -> EventSourceMappingChange:
+        return self.model_copy(update={"before": self.after, "after": self.before})
+
+    def describe(self) -> str:
+        parts = []
+        for name in self.changed_fields:
+            label = name.replace("_", " ")
+            parts.append(f"{label} {getattr(self.before, name)!s} → {getattr(self.after, name)!s}")
+        source = self.source_arn.rsplit(":", 1)[-1]
+        return f"On the {source} trigger of {self.function_name}: " + "; ".join(parts)
+
+
+class AsyncSettings(Frozen):
+    on_failure_destination: str | None = None
+    maximum_retry_attempts: int = Field(default=2, ge=0, le=2)
+    maximum_event_age_s: int = Field(default=21600, ge=60, le=21600)
+
+
+class AsyncFailureDestinationChange(_ChangeBase):
+    kind: Literal["async_failure_destination"] = "async_failure_destination"
+    before: AsyncSettings
+    after: AsyncSettings
+    # When set, the applier creates this encrypted SQS queue (if missing) and uses it as the
+    # destination; ``after.on_failure_destination`` is then that queue's ARN.
+    create_queue_name: str | None = None
+    iam_actions: ClassVar[tuple[str, ...]] = (
+        "lambda:GetFunctionEventInvokeConfig",
+        "lambda:PutFunctionEventInvokeConfig",
+        "sqs:CreateQueue",
+        "sqs:GetQueueAttributes",
+        "sqs:TagQueue",
+    )
+
+    @property
+    def setting(self) -> str:
+        return "async_config"
+
+    def inverse(self) -> AsyncFailureDestinationChange:
+        # Undo detaches the destination; the queue (and any messages in it) is kept.
+        return self.model_copy(
+            update={"before": self.after, "after": self.before, "create_queue_name": None}
+        )
+
+    def describe(self) -> str:
+        target = self.after.on_failure_destination or "no destination"
+        if self.create_queue_name:
+            target = f"a new encrypted SQS queue {self.create_queue_name}"
+        return (
+            f"Send failed async events of {self.function_name} to {target} "
+            f"(retries {self.after.maximum_retry_attempts}, "
+            f"max event age {self.after.maximum_event_age_s} s)"
+        )
+
+
+class ReservedConcurrencyChange(_ChangeBase):
+    kind: Literal["reserved_concurrency"] = "reserved_concurrency"
+    before: int | None = Field(ge=0)
+    after: int | None = Field(ge=0)
+    iam_actions: ClassVar[tuple[str, ...]] = (
+        "lambda:GetFunctionConcurrency",
+        "lambda:PutFunctionConcurrency",
+        "lambda:DeleteFunctionConcurrency",
+    )
+
+    @property
+    def setting(self) -> str:
+        return "reserved_concurrency"
+
+    def inverse(self) -> ReservedConcurrencyChange:
+        return self.model_copy(update={"before": self.after, "after": self.before})
+
+    def describe(self) -> str:
+        def show(value: int | None) -> str:
+            return "unreserved" if value is None else str(value)
+
+        return (
+            f"Set reserved concurrency of {self.function_name} from {show(self.before)} "
+            f"to {show(self.after)}"
+        )
+
+
+class ProvisionedConcurrencyChange(_ChangeBase):
+    kind: Literal["provisioned_concurrency"] = "provisioned_concurrency"
+    qualifier: str = Field(min_length=1)
+    before: int = Field(ge=0)
+    after: int = Field(ge=0)
+    iam_actions: ClassVar[tuple[str, ...]] = (
+        "lambda:GetProvisionedConcurrencyConfig",
+        "lambda:PutProvisionedConcurrencyConfig",
+        "lambda:DeleteProvisionedConcurrencyConfig",
+    )
+
+    @property
+    def setting(self) -> str:
+        return f"provisioned_concurrency:{self.qualifier}"
+
+    def inverse(self) -> ProvisionedConcurrencyChange:
+        return self.model_copy(update={"before": self.after, "after": self.before})
+
+    def describe(self) -> str:
+        return (
+            f"Set provisioned concurrency of {self.function_name}:{self.qualifier} "
+            f"from {self.before} to {self.after}"
+        )
+
+
+Change = Annotated[
+    MemoryChange
+    | TimeoutChange
+    | ArchitectureChange
+    | EventSourceMappingChange
+    | AsyncFailureDestinationChange
+    | ReservedConcurrencyChange
+    | ProvisionedConcurrencyChange,
+    Field(discriminator="kind"),
+]
+
+CHANGE_TYPES: tuple[type[_ChangeBase], ...] = (
+    MemoryChange,
+    TimeoutChange,
+    ArchitectureChange,
+    EventSourceMappingChange,
+    AsyncFailureDestinationChange,
+    ReservedConcurrencyChange,
+    ProvisionedConcurrencyChange,
+)

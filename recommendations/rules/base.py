@@ -1,0 +1,71 @@
+"""The shape every rule has. One rule is one class; ``docs/rules.md`` is generated from these."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field
+
+from recommendations.recommendation import Category, Recommendation
+from recommendations.snapshot import Frozen, FunctionSnapshot
+
+# Every rule docstring has exactly these headings, in this order, each on its own line
+# followed by a paragraph. The catalogue generator and a test rely on it.
+DOCSTRING_HEADINGS = ("What it checks:", "Why it matters:", "What to do:")
+
+
+class Outcome(StrEnum):
+    RECOMMEND = "recommend"
+    PASS = "pass"
+    UNKNOWN = "unknown"
+    NOT_APPLICABLE = "not_applicable"
+
+
+class RuleContext(Frozen):
+    """What a rule may know besides the function: the time of the analysis (never the clock)."""
+
+    now: datetime
+
+
+class RuleResult(Frozen):
+    rule_id: str
+    outcome: Outcome
+    recommendations: tuple[Recommendation, ...] = ()
+    reason: str = Field(default="", description="Why pass/unknown/not applicable, in words")
+
+
+class Rule(ABC):
+    """A check over one function.
+
+    Subclasses set the class attributes and write a docstring with ``DOCSTRING_HEADINGS``.
+    ``evaluate`` returns UNKNOWN (with the reason) when the data it needs is missing; it never
+    guesses a zero.
+    """
+
+    rule_id: ClassVar[str]  # stable, never reused, e.g. "MEM-001"
+    name: ClassVar[str]
+    category: ClassVar[Category]
+    # Snapshot fields the rule reads, dotted (e.g. "stats.max_memory_used_mb").
+    needs: ClassVar[tuple[str, ...]]
+    # IAM actions its change needs when applied (empty for advice-only rules).
+    iam_actions: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult: ...
+
+    def passed(self, reason: str) -> RuleResult:
+        return RuleResult(rule_id=self.rule_id, outcome=Outcome.PASS, reason=reason)
+
+    def unknown(self, reason: str) -> RuleResult:
+        return RuleResult(rule_id=self.rule_id, outcome=Outcome.UNKNOWN, reason=reason)
+
+    def not_applicable(self, reason: str) -> RuleResult:
+        return RuleResult(rule_id=self.rule_id, outcome=Outcome.NOT_APPLICABLE, reason=reason)
+
+    def recommend(self, *recommendations: Recommendation) -> RuleResult:
+        return RuleResult(
+            rule_id=self.rule_id, outcome=Outcome.RECOMMEND, recommendations=recommendations
+        )
