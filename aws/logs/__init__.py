@@ -1,0 +1,1 @@
+"""Reading Lambda's own log records: REPORT parsing, Logs Insights statistics, sampling."""
