@@ -4,3 +4,23 @@ sentence a user can act on; the original stays chained for the logs."""
 
 class AwsError(Exception):
     """Base for every error ``aws`` raises on purpose."""
+
+
+class CredentialsError(AwsError):
+    """No usable AWS credentials were found, or they were rejected."""
+
+
+class AccessDeniedError(AwsError):
+    """The credentials lack a permission tunebot needs."""
+
+
+class FunctionNotFoundError(AwsError):
+    """The named Lambda function does not exist in that account and region."""
+
+
+class ThrottledError(AwsError):
+    """AWS kept throttling a call after every retry."""
+
+
+class AwsCallError(AwsError):
+    """Any other failed AWS call, described in one sentence."""
