@@ -1,0 +1,214 @@
+"""Text renderings of a fleet report: a ranked table, markdown, and the JSON document.
+
+Used by ``tunebot analyze`` (and any other command that prints a report). Pure: it returns
+strings and dicts, the caller prints them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from recommendations.engine import FleetReport
+from recommendations.pricing import REFERENCE_REGION, prices_for
+from recommendations.recommendation import Recommendation
+from recommendations.rules.base import Outcome
+from recommendations.snapshot import Frozen
+
+TITLE_WIDTH = 58
+FUNCTION_WIDTH = 24
+
+
+class FleetSummary(Frozen):
+    functions_analysed: int
+    recommendations: int
+    # Sums of the individual estimates (positive savings only). Changes to one function can
+    # overlap (arm64 and a memory cut both shrink compute), so the true total may be lower.
+    monthly_savings_usd: float
+    monthly_savings_low_usd: float
+    monthly_savings_high_usd: float
+    # Regions priced with us-east-1 figures because they are not in the price table.
+    estimated_price_regions: tuple[str, ...] = ()
+    unknown_results: int = 0
+    errors: dict[str, str] = Field(default_factory=dict)
+
+
+def summarise(report: FleetReport, recommendations: tuple[Recommendation, ...]) -> FleetSummary:
+    """Totals over ``recommendations`` (already filtered) of ``report``."""
+    expected = low = high = 0.0
+    for rec in recommendations:
+        saving = rec.monthly_savings_usd
+        expected += max(0.0, saving or 0.0)
+        low += max(0.0, _first_known(rec.monthly_savings_low_usd, saving))
+        high += max(0.0, _first_known(rec.monthly_savings_high_usd, saving))
+    regions = sorted({fn.region for fn in report.functions if prices_for(fn.region).estimated})
+    unknown = sum(
+        1 for fn in report.functions for result in fn.results if result.outcome is Outcome.UNKNOWN
+    )
+    return FleetSummary(
+        functions_analysed=len(report.functions),
+        recommendations=len(recommendations),
+        monthly_savings_usd=round(expected, 2),
+        monthly_savings_low_usd=round(low, 2),
+        monthly_savings_high_usd=round(high, 2),
+        estimated_price_regions=tuple(regions),
+        unknown_results=unknown,
+        errors=dict(report.errors),
+    )
+
+
+def _first_known(*values: float | None) -> float:
+    for value in values:
+        if value is not None:
+            return value
+    return 0.0
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "—"
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.2f}"
+
+
+def savings_text(rec: Recommendation) -> str:
+    """ "$12.30", "$4.00–$9.10", "-$3.20 (speed)" or "—"."""
+    low, mid, high = (
+        rec.monthly_savings_low_usd,
+        rec.monthly_savings_usd,
+        rec.monthly_savings_high_usd,
+    )
+    if low is not None and high is not None and round(low, 2) != round(high, 2):
+        text = f"{money(low)}–{money(high)}"
+    elif mid is not None:
+        text = money(mid)
+    else:
+        text = "—"
+    if rec.trade_off is not None and (mid or low or 0.0) < 0:
+        text += f" ({rec.trade_off.value})"
+    return text
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _summary_lines(summary: FleetSummary) -> list[str]:
+    lines = [
+        f"{summary.functions_analysed} functions analysed, "
+        f"{summary.recommendations} recommendations.",
+        f"Estimated savings: {money(summary.monthly_savings_usd)} a month "
+        f"(range {money(summary.monthly_savings_low_usd)}–"
+        f"{money(summary.monthly_savings_high_usd)}; estimates for one function can overlap).",
+    ]
+    if summary.estimated_price_regions:
+        lines.append(
+            "Note: prices for "
+            + ", ".join(summary.estimated_price_regions)
+            + f" are {REFERENCE_REGION} estimates."
+        )
+    if summary.unknown_results:
+        lines.append(
+            f"{summary.unknown_results} checks could not run for lack of data "
+            "(see --format json for the reasons)."
+        )
+    for name, reason in sorted(summary.errors.items()):
+        lines.append(f"Not analysed: {name}: {reason}")
+    return lines
+
+
+def render_table(summary: FleetSummary, recommendations: tuple[Recommendation, ...]) -> str:
+    """A ranked plain-text table followed by the fleet summary."""
+    headers = ("#", "Function", "Rule", "Recommendation", "Saves / month", "Conf.", "Risk")
+    rows = [
+        (
+            str(index),
+            _clip(rec.function, FUNCTION_WIDTH),
+            rec.rule_id,
+            _clip(rec.title, TITLE_WIDTH) + (" [benchmark first]" if rec.benchmark_first else ""),
+            savings_text(rec),
+            rec.confidence.value,
+            rec.risk.value,
+        )
+        for index, rec in enumerate(recommendations, start=1)
+    ]
+    lines: list[str] = []
+    if rows:
+        widths = [max(len(row[i]) for row in (headers, *rows)) for i in range(len(headers))]
+        right_aligned = {0, 4}
+
+        def line(cells: tuple[str, ...]) -> str:
+            padded = (
+                cell.rjust(widths[i]) if i in right_aligned else cell.ljust(widths[i])
+                for i, cell in enumerate(cells)
+            )
+            return "  ".join(padded).rstrip()
+
+        lines.append(line(headers))
+        lines.append("  ".join("-" * width for width in widths))
+        lines.extend(line(row) for row in rows)
+        lines.append("")
+    else:
+        lines.append("No recommendations: every check passed or lacked the data to decide.")
+        lines.append("")
+    lines.extend(_summary_lines(summary))
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(summary: FleetSummary, recommendations: tuple[Recommendation, ...]) -> str:
+    """A markdown report: summary, ranked table, then each recommendation in detail."""
+    lines = ["# tunebot analysis", "", *_summary_lines(summary), ""]
+    if not recommendations:
+        lines.append("No recommendations.")
+        return "\n".join(lines) + "\n"
+    lines += [
+        "| # | Function | Rule | Recommendation | Saves / month | Confidence | Risk |",
+        "| ---: | --- | --- | --- | ---: | --- | --- |",
+    ]
+    for index, rec in enumerate(recommendations, start=1):
+        cells = (
+            str(index),
+            f"`{rec.function}`",
+            rec.rule_id,
+            rec.title,
+            savings_text(rec),
+            rec.confidence.value,
+            rec.risk.value,
+        )
+        lines.append("| " + " | ".join(_markdown_cell(cell) for cell in cells) + " |")
+    for index, rec in enumerate(recommendations, start=1):
+        lines += ["", f"## {index}. {rec.title}", ""]
+        lines.append(
+            f"`{rec.function}` · {rec.rule_id} · {rec.category.value} · "
+            f"severity {rec.severity.value} · confidence {rec.confidence.value} · "
+            f"risk {rec.risk.value}"
+        )
+        lines += ["", rec.rationale, ""]
+        lines += [f"- {evidence.display()}" for evidence in rec.evidence]
+        if rec.change is not None:
+            lines += ["", f"**Change:** {rec.change.describe()}"]
+        if rec.monthly_cost_before_usd is not None and rec.monthly_cost_after_usd is not None:
+            lines += [
+                "",
+                f"**Monthly cost:** {money(rec.monthly_cost_before_usd)} → "
+                f"{money(rec.monthly_cost_after_usd)} (saves {savings_text(rec)})",
+            ]
+        if rec.benchmark_first:
+            lines += ["", "Benchmark first: `tunebot tune` measures this before you apply it."]
+        lines += [f"\n> {note}" for note in rec.notes]
+    return "\n".join(lines) + "\n"
+
+
+def report_document(
+    summary: FleetSummary, recommendations: tuple[Recommendation, ...]
+) -> dict[str, Any]:
+    """The ``--format json`` document: ``{"recommendations": [...], "summary": {...}}``."""
+    return {
+        "recommendations": [rec.model_dump(mode="json") for rec in recommendations],
+        "summary": summary.model_dump(mode="json"),
+    }
