@@ -1,0 +1,1 @@
+"""One applier module per ``Change`` type; ``aws.appliers.registry`` picks the right one."""

@@ -1,0 +1,100 @@
+"""Errors of applying a change, and the translation of AWS errors into one sentence each.
+
+Every error here is an :class:`aws.errors.AwsError`; the original ``ClientError`` stays
+chained (``raise ... from``) so logs keep the request id and the AWS message.
+"""
+
+from __future__ import annotations
+
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from aws.errors import AwsError
+
+
+class ChangeError(AwsError):
+    """A change could not be applied; nothing was changed unless the message says so."""
+
+    retryable: bool = False
+
+
+class StaleChangeError(ChangeError):
+    """The resource no longer matches the change's ``before``; nothing was changed."""
+
+
+class ChangeNotPossibleError(ChangeError):
+    """The change cannot be applied to this resource at all (for example a container image)."""
+
+
+class ResourceMissingError(ChangeError):
+    """The function, mapping or queue does not exist (any more)."""
+
+
+class AccessDeniedError(ChangeError):
+    """The credentials in use may not perform the call."""
+
+
+class ThrottledError(ChangeError):
+    """AWS throttled the call; trying again later is safe."""
+
+    retryable = True
+
+
+class ChangeVerificationError(ChangeError):
+    """AWS accepted the update but reading it back shows a different value."""
+
+
+_STALE_CODES = frozenset({"PreconditionFailedException", "ResourceConflictException"})
+_NOT_FOUND_CODES = frozenset(
+    {
+        "ResourceNotFoundException",
+        "ProvisionedConcurrencyConfigNotFoundException",
+        "AWS.SimpleQueueService.NonExistentQueue",
+        "QueueDoesNotExist",
+        "NoSuchEntity",
+    }
+)
+_DENIED_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "KMSAccessDeniedException"}
+)
+_THROTTLE_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "ProvisionedThroughputExceededException",
+    }
+)
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def translate_error(error: Exception, doing: str) -> ChangeError:
+    """One sentence for a failed AWS call. ``doing`` completes "Could not ...", e.g.
+    "update the memory of checkout-api"."""
+    if isinstance(error, NoCredentialsError):
+        return AccessDeniedError(
+            f"Could not {doing}: no AWS credentials were found; "
+            "configure a profile or environment credentials."
+        )
+    if isinstance(error, BotoCoreError):
+        return ChangeError(f"Could not {doing}: {error}.")
+    if not isinstance(error, ClientError):
+        return ChangeError(f"Could not {doing}: {error}.")
+    code = error_code(error)
+    message = str(error.response.get("Error", {}).get("Message", "")).rstrip(".")
+    if code in _STALE_CODES:
+        return StaleChangeError(
+            f"Could not {doing}: the resource was changed or is being updated by someone else "
+            "at the same time; nothing was changed, re-run the analysis and try again."
+        )
+    if code in _NOT_FOUND_CODES:
+        return ResourceMissingError(f"Could not {doing}: it does not exist ({message}).")
+    if code in _DENIED_CODES:
+        return AccessDeniedError(f"Could not {doing}: access denied ({message}).")
+    if code in _THROTTLE_CODES:
+        return ThrottledError(f"Could not {doing}: AWS is throttling requests; try again shortly.")
+    detail = f"{code}: {message}" if message else code
+    return ChangeError(f"Could not {doing}: {detail}.")

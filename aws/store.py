@@ -1,0 +1,1024 @@
+"""tunebot's state and audit store: one DynamoDB table (``TUNEBOT_TABLE``), single-table design.
+
+Key design (documented for operators in ``docs/state.md``):
+
+=================  ======================  ======================  ===================  =====
+item               PK                      SK                      GSI1 (by function)   TTL
+=================  ======================  ======================  ===================  =====
+recommendation     ``REC#<rec id>``        ``REC``                 ``FN#<name>`` /      14 d
+                                                                   ``REC#<stored at>``
+approval           ``REC#<rec id>``        ``APPROVAL#<user>``     -                    14 d
+claim              ``CLAIM#<key>``         ``CLAIM``               -                    30 d
+applied change     ``CHANGE#<change id>``  ``CHANGE``              ``FN#<name>`` /      none
+                                                                   ``CHANGE#<at>#<id>``
+audit record       ``AUDIT#<yyyy-mm>``     ``<at>#<audit id>``     ``FN#<name>`` /      none
+                                                                   ``AUDIT#<at>#<id>``
+dismissal          ``DISMISS#<name>``      ``RULE#<rule id>``      -                    until
+alert thread       ``ALERT#<dedup key>``   ``THREAD``              -                    30 d
+=================  ======================  ======================  ===================  =====
+
+GSI2 is sparse and lists things across functions, newest first: applied changes under
+``CHANGES#<yyyy-mm>`` and recommendations waiting for more approvals under ``PENDING``.
+
+Every write that must not be repeated is conditional: approvals per user, claims, change
+records and audit records (``attribute_not_exists``), so retries and double clicks cannot
+duplicate or overwrite them. Audit records have no update or delete method here at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.exceptions import BotoCoreError, ClientError
+
+from aws.appliers.errors import ResourceMissingError, error_code, translate_error
+from aws.errors import AwsError
+from aws.store_codec import deserialize_item, serialize_item, serialize_value
+from recommendations.changes import Change
+from recommendations.recommendation import Recommendation
+from recommendations.snapshot import Frozen, FunctionSnapshot
+
+logger = logging.getLogger(__name__)
+
+TABLE_ENV = "TUNEBOT_TABLE"
+IDEMPOTENCY_TABLE_ENV = "TUNEBOT_IDEMPOTENCY_TABLE"
+DEFAULT_IDEMPOTENCY_TABLE = "tunebot-idempotency"
+TTL_ATTRIBUTE = "expires_at"
+
+RECOMMENDATION_TTL = timedelta(days=14)
+CLAIM_TTL = timedelta(days=30)
+ALERT_THREAD_TTL = timedelta(days=30)
+# Longer than the longest Lambda run (15 min): a claim whose holder died can be taken over.
+CLAIM_LEASE = timedelta(minutes=16)
+# How many monthly audit partitions ``recent_audit`` walks back through at most.
+AUDIT_MONTHS_BACK = 24
+
+IAM_ACTIONS: tuple[str, ...] = (
+    "dynamodb:CreateTable",
+    "dynamodb:DescribeTable",
+    "dynamodb:UpdateTimeToLive",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:Query",
+)
+
+
+class StoreError(AwsError):
+    """The store could not be read or written."""
+
+
+class StoreNotConfiguredError(StoreError):
+    """``TUNEBOT_TABLE`` is not set."""
+
+
+# ----------------------------------------------------------------------------- item models
+
+
+class StoredRecommendation(Frozen):
+    """A recommendation with the function configuration it was computed from."""
+
+    recommendation: Recommendation
+    function: FunctionSnapshot | None = None
+    requested_by: str | None = None
+    channel: str | None = None
+    message_ts: str | None = None
+    stored_at: datetime
+    expires_at: datetime
+    approvers: tuple[str, ...] = ()
+
+
+class Approval(Frozen):
+    recommendation_id: str
+    user: str
+    approved_at: datetime
+
+
+class ClaimStatus(StrEnum):
+    IN_PROGRESS = "in_progress"
+    APPLIED = "applied"
+    STALE = "stale"
+    FAILED = "failed"
+    # The applied change was undone; the same key may be claimed again.
+    RELEASED = "released"
+
+    @property
+    def reclaimable(self) -> bool:
+        return self in (ClaimStatus.STALE, ClaimStatus.FAILED, ClaimStatus.RELEASED)
+
+
+class Claim(Frozen):
+    key: str
+    change_id: str
+    actor: str
+    status: ClaimStatus
+    claimed_at: datetime
+    lease_until: datetime
+    message: str = ""
+
+
+class ClaimResult(Frozen):
+    """``acquired``: this caller holds the claim and may act; else ``claim`` is the holder's."""
+
+    acquired: bool
+    claim: Claim
+
+
+class ChangeStatus(StrEnum):
+    APPLIED = "applied"
+    UNDONE = "undone"
+
+
+class ChangeRecord(Frozen):
+    """A change that was applied (an undo is a change record too, with ``reverts`` set)."""
+
+    change_id: str
+    recommendation_id: str | None = None
+    function_name: str
+    function_arn: str | None = None
+    change: Change
+    description: str
+    actor: str
+    approvers: tuple[str, ...] = ()
+    applied_at: datetime
+    status: ChangeStatus = ChangeStatus.APPLIED
+    request_ids: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    reverts: str | None = None
+    undone_by: str | None = None
+    undone_at: datetime | None = None
+    undo_change_id: str | None = None
+
+
+class AuditAction(StrEnum):
+    APPLY = "apply"
+    UNDO = "undo"
+
+
+class AuditResult(StrEnum):
+    APPLIED = "applied"
+    STALE = "stale"
+    FAILED = "failed"
+
+
+class AuditRecord(Frozen):
+    """One attempt to change something, whatever came of it. Written once, never updated."""
+
+    audit_id: str
+    at: datetime
+    actor: str
+    action: AuditAction
+    function_name: str
+    recommendation_id: str | None = None
+    change_id: str | None = None
+    description: str
+    before: Any = None
+    after: Any = None
+    result: AuditResult
+    message: str = ""
+    request_ids: tuple[str, ...] = ()
+    approvers: tuple[str, ...] = ()
+
+
+class Dismissal(Frozen):
+    function_name: str
+    rule_id: str
+    until: datetime
+    actor: str
+    dismissed_at: datetime
+    reason: str = ""
+
+
+class AlertThread(Frozen):
+    key: str
+    state: str
+    channel: str | None = None
+    ts: str | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AlertThreadClaim(Frozen):
+    """``created``: this caller created the thread record; else ``thread`` already existed."""
+
+    created: bool
+    thread: AlertThread
+
+
+class TableStatus(StrEnum):
+    CREATED = "created"
+    EXISTS = "exists"
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _iso(moment: datetime) -> str:
+    """Sortable UTC timestamp; lexical order is time order."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _month(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m")
+
+
+def _previous_month(month: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def function_name_of(function: str) -> str:
+    """``arn:aws:lambda:r:a:function:name[:qualifier]`` or a plain name -> the name."""
+    if function.startswith("arn:"):
+        parts = function.split(":")
+        if len(parts) >= 7:
+            return parts[6]
+    return function
+
+
+def new_change_id() -> str:
+    return "chg-" + uuid.uuid4().hex[:16]
+
+
+def _new_audit_id() -> str:
+    return "aud-" + uuid.uuid4().hex[:16]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class StateStore:
+    """Typed access to the tunebot table. Methods raise :class:`StoreError` subclasses."""
+
+    def __init__(
+        self,
+        table_name: str,
+        client: BaseClient | None = None,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        if not table_name:
+            raise StoreNotConfiguredError(
+                f"{TABLE_ENV} is not set; set it to the tunebot DynamoDB table name "
+                "(create one with `tunebot store init`)."
+            )
+        self.table_name = table_name
+        self._client = client
+        self._clock = clock
+
+    @classmethod
+    def from_environment(cls, client: BaseClient | None = None) -> StateStore:
+        return cls(os.environ.get(TABLE_ENV, ""), client)
+
+    @property
+    def client(self) -> BaseClient:
+        if self._client is None:
+            self._client = boto3.client("dynamodb")
+        return self._client
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    # ------------------------------------------------------------------ low level
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response: dict[str, Any] = getattr(self.client, operation)(
+                TableName=self.table_name, **kwargs
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise
+            raise self._translate(error) from error
+        except BotoCoreError as error:
+            raise self._translate(error) from error
+        return response
+
+    def _translate(self, error: Exception) -> StoreError:
+        translated = translate_error(error, f"use the tunebot table {self.table_name}")
+        if isinstance(translated, ResourceMissingError):
+            return StoreError(
+                f"The DynamoDB table {self.table_name} does not exist; "
+                "create it with `tunebot store init`."
+            )
+        return StoreError(str(translated))
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        response = self._call(
+            "get_item", Key=serialize_item({"PK": pk, "SK": sk}), ConsistentRead=True
+        )
+        item = response.get("Item")
+        return deserialize_item(item) if item else None
+
+    def _put_new(self, item: dict[str, Any]) -> bool:
+        """Put only if no item has this key; False when one already exists."""
+        try:
+            self._call(
+                "put_item",
+                Item=serialize_item(item),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError:  # only ConditionalCheckFailed reaches here
+            return False
+        return True
+
+    def _query(
+        self,
+        key_condition: str,
+        values: dict[str, Any],
+        *,
+        index: str | None = None,
+        newest_first: bool = True,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": key_condition,
+            "ExpressionAttributeValues": {name: serialize_value(v) for name, v in values.items()},
+            "ScanIndexForward": not newest_first,
+        }
+        if index:
+            kwargs["IndexName"] = index
+        returned = 0
+        while True:
+            response = self._call("query", **kwargs)
+            for item in response.get("Items", []):
+                yield deserialize_item(item)
+                returned += 1
+                if limit is not None and returned >= limit:
+                    return
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            kwargs["ExclusiveStartKey"] = last
+
+    # ------------------------------------------------------------------ recommendations
+
+    def put_recommendation(
+        self,
+        recommendation: Recommendation,
+        function: FunctionSnapshot | None = None,
+        *,
+        requested_by: str | None = None,
+        channel: str | None = None,
+        message_ts: str | None = None,
+        ttl: timedelta = RECOMMENDATION_TTL,
+    ) -> StoredRecommendation:
+        """Store (or refresh) a recommendation; the same id always means the same change."""
+        now = self.now()
+        stored = StoredRecommendation(
+            recommendation=recommendation,
+            function=function,
+            requested_by=requested_by,
+            channel=channel,
+            message_ts=message_ts,
+            stored_at=now,
+            expires_at=now + ttl,
+        )
+        item: dict[str, Any] = {
+            "PK": f"REC#{recommendation.id}",
+            "SK": "REC",
+            "kind": "recommendation",
+            "GSI1PK": f"FN#{recommendation.function}",
+            "GSI1SK": f"REC#{_iso(now)}",
+            "recommendation": recommendation.model_dump(mode="json"),
+            "stored_at": _iso(now),
+            TTL_ATTRIBUTE: _epoch(stored.expires_at),
+        }
+        if function is not None:
+            item["function"] = function.model_dump(mode="json")
+        for name, value in (
+            ("requested_by", requested_by),
+            ("channel", channel),
+            ("message_ts", message_ts),
+        ):
+            if value is not None:
+                item[name] = value
+        self._call("put_item", Item=serialize_item(item))
+        return stored
+
+    def get_recommendation(self, recommendation_id: str) -> StoredRecommendation | None:
+        """The stored recommendation, or None when unknown or expired."""
+        item = self._get(f"REC#{recommendation_id}", "REC")
+        if item is None:
+            return None
+        stored = self._recommendation_from_item(item)
+        # DynamoDB deletes expired items lazily (up to days later), so check ourselves.
+        if stored.expires_at <= self.now():
+            return None
+        return stored
+
+    def _recommendation_from_item(self, item: dict[str, Any]) -> StoredRecommendation:
+        return StoredRecommendation(
+            recommendation=Recommendation.model_validate(item["recommendation"]),
+            function=FunctionSnapshot.model_validate(item["function"])
+            if "function" in item
+            else None,
+            requested_by=item.get("requested_by"),
+            channel=item.get("channel"),
+            message_ts=item.get("message_ts"),
+            stored_at=_parse_time(item["stored_at"]),
+            expires_at=datetime.fromtimestamp(int(item[TTL_ATTRIBUTE]), UTC),
+            approvers=tuple(item.get("approvers", ())),
+        )
+
+    def set_recommendation_message(self, recommendation_id: str, channel: str, ts: str) -> None:
+        """Remember where the recommendation's card was posted (to update it later)."""
+        try:
+            self._call(
+                "update_item",
+                Key=serialize_item({"PK": f"REC#{recommendation_id}", "SK": "REC"}),
+                UpdateExpression="SET channel = :channel, message_ts = :ts",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={
+                    ":channel": serialize_value(channel),
+                    ":ts": serialize_value(ts),
+                },
+            )
+        except ClientError as error:
+            raise StoreError(
+                f"Recommendation {recommendation_id} is not stored (or has expired)."
+            ) from error
+
+    def recommendations_for(self, function: str, limit: int = 50) -> list[StoredRecommendation]:
+        """Unexpired recommendations of one function (name or ARN), newest first."""
+        name = function_name_of(function)
+        now = self.now()
+        found: list[StoredRecommendation] = []
+        for item in self._query(
+            "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+            {":pk": f"FN#{name}", ":prefix": "REC#"},
+            index="GSI1",
+        ):
+            stored = self._recommendation_from_item(item)
+            if stored.expires_at <= now:
+                continue
+            if function.startswith("arn:") and stored.recommendation.function_arn != function:
+                continue
+            found.append(stored)
+            if len(found) >= limit:
+                break
+        return found
+
+    # ------------------------------------------------------------------ approvals
+
+    def add_approval(self, recommendation_id: str, user: str) -> tuple[bool, tuple[str, ...]]:
+        """Record ``user``'s approval once. Returns (new, every approver so far, in order)."""
+        stored = self.get_recommendation(recommendation_id)
+        if stored is None:
+            raise StoreError(f"Recommendation {recommendation_id} is not stored (or has expired).")
+        now = self.now()
+        created = self._put_new(
+            {
+                "PK": f"REC#{recommendation_id}",
+                "SK": f"APPROVAL#{user}",
+                "kind": "approval",
+                "user": user,
+                "approved_at": _iso(now),
+                TTL_ATTRIBUTE: _epoch(stored.expires_at),
+            }
+        )
+        approvers = tuple(approval.user for approval in self.approvals(recommendation_id))
+        # Denormalised on the recommendation so listings need one read; the sparse GSI2 lists
+        # recommendations waiting for approvals until one is applied.
+        try:
+            self._call(
+                "update_item",
+                Key=serialize_item({"PK": f"REC#{recommendation_id}", "SK": "REC"}),
+                UpdateExpression="SET approvers = :approvers, GSI2PK = :pending, GSI2SK = :at",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(applied_change)",
+                ExpressionAttributeValues={
+                    ":approvers": serialize_value(list(approvers)),
+                    ":pending": serialize_value("PENDING"),
+                    ":at": serialize_value(_iso(now)),
+                },
+            )
+        except ClientError:
+            logger.info("recommendation %s is already applied; not pending", recommendation_id)
+        return created, approvers
+
+    def approvals(self, recommendation_id: str) -> list[Approval]:
+        """Distinct approvers of a recommendation, earliest first."""
+        approvals = [
+            Approval(
+                recommendation_id=recommendation_id,
+                user=item["user"],
+                approved_at=_parse_time(item["approved_at"]),
+            )
+            for item in self._query(
+                "PK = :pk AND begins_with(SK, :prefix)",
+                {":pk": f"REC#{recommendation_id}", ":prefix": "APPROVAL#"},
+                newest_first=False,
+            )
+        ]
+        return sorted(approvals, key=lambda approval: approval.approved_at)
+
+    def pending_approvals(self, limit: int = 20) -> list[StoredRecommendation]:
+        """Unexpired, unapplied recommendations with at least one approval, newest first."""
+        now = self.now()
+        found: list[StoredRecommendation] = []
+        for item in self._query("GSI2PK = :pk", {":pk": "PENDING"}, index="GSI2"):
+            stored = self._recommendation_from_item(item)
+            if stored.expires_at > now:
+                found.append(stored)
+            if len(found) >= limit:
+                break
+        return found
+
+    def mark_recommendation_applied(self, recommendation_id: str, change_id: str) -> None:
+        """Take it off the pending list and remember which change applied it."""
+        try:
+            self._call(
+                "update_item",
+                Key=serialize_item({"PK": f"REC#{recommendation_id}", "SK": "REC"}),
+                UpdateExpression="SET applied_change = :change REMOVE GSI2PK, GSI2SK",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={":change": serialize_value(change_id)},
+            )
+        except ClientError:
+            logger.info("recommendation %s expired before it was marked applied", recommendation_id)
+
+    # ------------------------------------------------------------------ claims (at most once)
+
+    def claim(self, key: str, actor: str, *, lease: timedelta = CLAIM_LEASE) -> ClaimResult:
+        """Take the right to act once for ``key`` (e.g. ``apply#<rec id>``).
+
+        One conditional put decides between concurrent callers: the first gets
+        ``acquired=True`` and a fresh change id; everyone else gets the holder's claim (in
+        progress, or its final status). A claim whose attempt ended stale, failed or was
+        undone, or whose holder's lease ran out, can be taken again.
+        """
+        now = self.now()
+        claim = Claim(
+            key=key,
+            change_id=new_change_id(),
+            actor=actor,
+            status=ClaimStatus.IN_PROGRESS,
+            claimed_at=now,
+            lease_until=now + lease,
+        )
+        item = {
+            "PK": f"CLAIM#{key}",
+            "SK": "CLAIM",
+            "kind": "claim",
+            "claim_key": key,
+            "change_id": claim.change_id,
+            "actor": actor,
+            "status": claim.status.value,
+            "claimed_at": _iso(now),
+            "lease_until": _epoch(claim.lease_until),
+            "message": "",
+            TTL_ATTRIBUTE: _epoch(now + CLAIM_TTL),
+        }
+        try:
+            self._call(
+                "put_item",
+                Item=serialize_item(item),
+                ConditionExpression=(
+                    "attribute_not_exists(PK) OR #status IN (:stale, :failed, :released) "
+                    "OR (#status = :in_progress AND lease_until < :now)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":stale": serialize_value(ClaimStatus.STALE.value),
+                    ":failed": serialize_value(ClaimStatus.FAILED.value),
+                    ":released": serialize_value(ClaimStatus.RELEASED.value),
+                    ":in_progress": serialize_value(ClaimStatus.IN_PROGRESS.value),
+                    ":now": serialize_value(_epoch(now)),
+                },
+            )
+        except ClientError:
+            holder = self.get_claim(key)
+            if holder is None:  # released between our put and our read: try once more
+                return self.claim(key, actor, lease=lease)
+            return ClaimResult(acquired=False, claim=holder)
+        return ClaimResult(acquired=True, claim=claim)
+
+    def get_claim(self, key: str) -> Claim | None:
+        item = self._get(f"CLAIM#{key}", "CLAIM")
+        if item is None:
+            return None
+        return Claim(
+            key=item["claim_key"],
+            change_id=item["change_id"],
+            actor=item["actor"],
+            status=ClaimStatus(item["status"]),
+            claimed_at=_parse_time(item["claimed_at"]),
+            lease_until=datetime.fromtimestamp(int(item["lease_until"]), UTC),
+            message=item.get("message", ""),
+        )
+
+    def finish_claim(
+        self, key: str, change_id: str, status: ClaimStatus, message: str = ""
+    ) -> None:
+        """Record how the holder's attempt ended (only the holder, by change id, may)."""
+        try:
+            self._call(
+                "update_item",
+                Key=serialize_item({"PK": f"CLAIM#{key}", "SK": "CLAIM"}),
+                UpdateExpression="SET #status = :status, message = :message",
+                ConditionExpression="change_id = :change_id",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":status": serialize_value(status.value),
+                    ":message": serialize_value(message),
+                    ":change_id": serialize_value(change_id),
+                },
+            )
+        except ClientError as error:
+            raise StoreError(
+                f"The claim {key} is no longer held by change {change_id}; "
+                "another attempt took it over."
+            ) from error
+
+    def release_claim(self, key: str) -> None:
+        """After an undo: the key may be claimed again (only an applied claim is released)."""
+        try:
+            self._call(
+                "update_item",
+                Key=serialize_item({"PK": f"CLAIM#{key}", "SK": "CLAIM"}),
+                UpdateExpression="SET #status = :released",
+                ConditionExpression="#status = :applied",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":released": serialize_value(ClaimStatus.RELEASED.value),
+                    ":applied": serialize_value(ClaimStatus.APPLIED.value),
+                },
+            )
+        except ClientError:
+            logger.info("claim %s was not in the applied state; left as is", key)
+
+    # ------------------------------------------------------------------ change records
+
+    def put_change(self, record: ChangeRecord) -> None:
+        """Store a new change record; a change id is never reused."""
+        item = {
+            "PK": f"CHANGE#{record.change_id}",
+            "SK": "CHANGE",
+            "kind": "change",
+            "GSI1PK": f"FN#{record.function_name}",
+            "GSI1SK": f"CHANGE#{_iso(record.applied_at)}#{record.change_id}",
+            "GSI2PK": f"CHANGES#{_month(record.applied_at)}",
+            "GSI2SK": f"{_iso(record.applied_at)}#{record.change_id}",
+            **self._record_attributes(record),
+        }
+        if not self._put_new(item):
+            raise StoreError(f"A change with id {record.change_id} is already recorded.")
+
+    @staticmethod
+    def _record_attributes(record: ChangeRecord) -> dict[str, Any]:
+        data = record.model_dump(mode="json", exclude_none=True)
+        data["applied_at"] = _iso(record.applied_at)
+        if record.undone_at is not None:
+            data["undone_at"] = _iso(record.undone_at)
+        return data
+
+    @staticmethod
+    def _change_from_item(item: dict[str, Any]) -> ChangeRecord:
+        fields = {name: item[name] for name in ChangeRecord.model_fields if name in item}
+        return ChangeRecord.model_validate(fields)
+
+    def get_change(self, change_id: str) -> ChangeRecord | None:
+        item = self._get(f"CHANGE#{change_id}", "CHANGE")
+        return self._change_from_item(item) if item else None
+
+    def mark_change_undone(self, change_id: str, undo_change_id: str, actor: str) -> bool:
+        """Applied -> undone, once. False when it was not in the applied state."""
+        try:
+            self._call(
+                "update_item",
+                Key=serialize_item({"PK": f"CHANGE#{change_id}", "SK": "CHANGE"}),
+                UpdateExpression=(
+                    "SET #status = :undone, undone_by = :actor, undone_at = :at, "
+                    "undo_change_id = :undo"
+                ),
+                ConditionExpression="#status = :applied",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":undone": serialize_value(ChangeStatus.UNDONE.value),
+                    ":applied": serialize_value(ChangeStatus.APPLIED.value),
+                    ":actor": serialize_value(actor),
+                    ":at": serialize_value(_iso(self.now())),
+                    ":undo": serialize_value(undo_change_id),
+                },
+            )
+        except ClientError:
+            return False
+        return True
+
+    def changes_for_function(self, function: str, limit: int = 20) -> list[ChangeRecord]:
+        return [
+            self._change_from_item(item)
+            for item in self._query(
+                "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+                {":pk": f"FN#{function_name_of(function)}", ":prefix": "CHANGE#"},
+                index="GSI1",
+                limit=limit,
+            )
+        ]
+
+    def recent_changes(self, limit: int = 20) -> list[ChangeRecord]:
+        """Changes over all functions, newest first."""
+        found: list[ChangeRecord] = []
+        month = _month(self.now())
+        for _ in range(AUDIT_MONTHS_BACK):
+            for item in self._query(
+                "GSI2PK = :pk", {":pk": f"CHANGES#{month}"}, index="GSI2", limit=limit
+            ):
+                found.append(self._change_from_item(item))
+                if len(found) >= limit:
+                    return found
+            month = _previous_month(month)
+        return found
+
+    # ------------------------------------------------------------------ audit (append-only)
+
+    def append_audit(self, record: AuditRecord) -> None:
+        """Write an audit record. It can never be overwritten: the put is conditional."""
+        at = _iso(record.at)
+        item = {
+            "PK": f"AUDIT#{_month(record.at)}",
+            "SK": f"{at}#{record.audit_id}",
+            "kind": "audit",
+            "GSI1PK": f"FN#{record.function_name}",
+            "GSI1SK": f"AUDIT#{at}#{record.audit_id}",
+            **record.model_dump(mode="json", exclude_none=True),
+            "at": at,
+        }
+        if not self._put_new(item):
+            raise StoreError(f"Audit record {record.audit_id} already exists.")
+
+    def new_audit_record(self, **fields: Any) -> AuditRecord:
+        """An audit record stamped with a fresh id and the store's clock."""
+        return AuditRecord(audit_id=_new_audit_id(), at=self.now(), **fields)
+
+    @staticmethod
+    def _audit_from_item(item: dict[str, Any]) -> AuditRecord:
+        fields = {name: item[name] for name in AuditRecord.model_fields if name in item}
+        return AuditRecord.model_validate(fields)
+
+    def recent_audit(self, limit: int = 50, function: str | None = None) -> list[AuditRecord]:
+        """Audit records, newest first; of one function (name or ARN) when given."""
+        if function is not None:
+            return [
+                self._audit_from_item(item)
+                for item in self._query(
+                    "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+                    {":pk": f"FN#{function_name_of(function)}", ":prefix": "AUDIT#"},
+                    index="GSI1",
+                    limit=limit,
+                )
+            ]
+        found: list[AuditRecord] = []
+        month = _month(self.now())
+        for _ in range(AUDIT_MONTHS_BACK):
+            for item in self._query("PK = :pk", {":pk": f"AUDIT#{month}"}, limit=limit):
+                found.append(self._audit_from_item(item))
+                if len(found) >= limit:
+                    return found
+            month = _previous_month(month)
+        return found
+
+    # ------------------------------------------------------------------ dismissals
+
+    def dismiss(
+        self, function: str, rule_id: str, *, until: datetime, actor: str, reason: str = ""
+    ) -> Dismissal:
+        """Hide a rule's recommendations for a function until ``until`` (latest call wins)."""
+        name = function_name_of(function)
+        dismissal = Dismissal(
+            function_name=name,
+            rule_id=rule_id,
+            until=until,
+            actor=actor,
+            dismissed_at=self.now(),
+            reason=reason,
+        )
+        self._call(
+            "put_item",
+            Item=serialize_item(
+                {
+                    "PK": f"DISMISS#{name}",
+                    "SK": f"RULE#{rule_id}",
+                    "kind": "dismissal",
+                    **dismissal.model_dump(mode="json"),
+                    TTL_ATTRIBUTE: _epoch(until),
+                }
+            ),
+        )
+        return dismissal
+
+    def dismissals(self, function: str) -> list[Dismissal]:
+        """Dismissals of a function that are still in force."""
+        now = self.now()
+        found = [
+            Dismissal.model_validate(
+                {name: item[name] for name in Dismissal.model_fields if name in item}
+            )
+            for item in self._query(
+                "PK = :pk AND begins_with(SK, :prefix)",
+                {":pk": f"DISMISS#{function_name_of(function)}", ":prefix": "RULE#"},
+                newest_first=False,
+            )
+        ]
+        return [dismissal for dismissal in found if dismissal.until > now]
+
+    def is_dismissed(self, function: str, rule_id: str) -> bool:
+        return any(d.rule_id == rule_id for d in self.dismissals(function))
+
+    # ------------------------------------------------------------------ alert threads
+
+    def create_alert_thread(
+        self,
+        key: str,
+        state: str,
+        *,
+        channel: str | None = None,
+        ts: str | None = None,
+        ttl: timedelta = ALERT_THREAD_TTL,
+    ) -> AlertThreadClaim:
+        """Create the thread record for a de-dup key, unless one exists (then return it).
+
+        Flapping alarms and repeated anomalies call this concurrently; exactly one caller gets
+        ``created=True`` and posts the parent message, the others reply in its thread.
+        """
+        now = self.now()
+        item: dict[str, Any] = {
+            "PK": f"ALERT#{key}",
+            "SK": "THREAD",
+            "kind": "alert_thread",
+            "key": key,
+            "state": state,
+            "created_at": _iso(now),
+            "updated_at": _iso(now),
+            TTL_ATTRIBUTE: _epoch(now + ttl),
+        }
+        if channel is not None:
+            item["channel"] = channel
+        if ts is not None:
+            item["ts"] = ts
+        try:
+            # An expired record may linger until DynamoDB's lazy TTL deletion: replace it.
+            self._call(
+                "put_item",
+                Item=serialize_item(item),
+                ConditionExpression="attribute_not_exists(PK) OR expires_at <= :now",
+                ExpressionAttributeValues={":now": serialize_value(_epoch(now))},
+            )
+        except ClientError:
+            existing = self.get_alert_thread(key)
+            if existing is not None:
+                return AlertThreadClaim(created=False, thread=existing)
+            return self.create_alert_thread(key, state, channel=channel, ts=ts, ttl=ttl)
+        return AlertThreadClaim(created=True, thread=self._thread_from_item(item))
+
+    @staticmethod
+    def _thread_from_item(item: dict[str, Any]) -> AlertThread:
+        return AlertThread(
+            key=item["key"],
+            state=item["state"],
+            channel=item.get("channel"),
+            ts=item.get("ts"),
+            created_at=_parse_time(item["created_at"]),
+            updated_at=_parse_time(item["updated_at"]),
+        )
+
+    def get_alert_thread(self, key: str) -> AlertThread | None:
+        item = self._get(f"ALERT#{key}", "THREAD")
+        if item is None or int(item[TTL_ATTRIBUTE]) <= _epoch(self.now()):
+            return None
+        return self._thread_from_item(item)
+
+    def update_alert_thread(
+        self,
+        key: str,
+        *,
+        state: str | None = None,
+        channel: str | None = None,
+        ts: str | None = None,
+        ttl: timedelta = ALERT_THREAD_TTL,
+    ) -> AlertThread:
+        """Set the state and/or where the parent message is; extends the expiry."""
+        now = self.now()
+        updates = {"updated_at": _iso(now), TTL_ATTRIBUTE: _epoch(now + ttl)}
+        for name, value in (("state", state), ("channel", channel), ("ts", ts)):
+            if value is not None:
+                updates[name] = value
+        names = {f"#a{i}": name for i, name in enumerate(updates)}
+        try:
+            response = self._call(
+                "update_item",
+                Key=serialize_item({"PK": f"ALERT#{key}", "SK": "THREAD"}),
+                UpdateExpression="SET " + ", ".join(f"{n} = :v{n[2:]}" for n in names),
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={
+                    f":v{i}": serialize_value(value) for i, value in enumerate(updates.values())
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            raise StoreError(f"There is no alert thread for {key}.") from error
+        return self._thread_from_item(deserialize_item(response["Attributes"]))
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def create_tables(
+    table_name: str,
+    idempotency_table_name: str = DEFAULT_IDEMPOTENCY_TABLE,
+    client: BaseClient | None = None,
+) -> dict[str, TableStatus]:
+    """Create the tunebot table and the Powertools idempotency table if missing.
+
+    Idempotent: existing tables are left as they are and reported as ``exists``. Both use
+    on-demand capacity and have TTL enabled (``expires_at`` and ``expiration``).
+    """
+    if not table_name:
+        raise StoreNotConfiguredError(
+            f"{TABLE_ENV} is not set; set it to the name the tunebot table should have."
+        )
+    dynamodb = client if client is not None else boto3.client("dynamodb")
+    results: dict[str, TableStatus] = {}
+    string = "S"
+    gsi = [
+        {
+            "IndexName": index,
+            "KeySchema": [
+                {"AttributeName": f"{index}PK", "KeyType": "HASH"},
+                {"AttributeName": f"{index}SK", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+        for index in ("GSI1", "GSI2")
+    ]
+    specs: list[tuple[str, dict[str, Any], str]] = [
+        (
+            table_name,
+            {
+                "KeySchema": [
+                    {"AttributeName": "PK", "KeyType": "HASH"},
+                    {"AttributeName": "SK", "KeyType": "RANGE"},
+                ],
+                "AttributeDefinitions": [
+                    {"AttributeName": name, "AttributeType": string}
+                    for name in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
+                ],
+                "GlobalSecondaryIndexes": gsi,
+            },
+            TTL_ATTRIBUTE,
+        ),
+        (
+            idempotency_table_name,
+            {
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": string}],
+            },
+            "expiration",
+        ),
+    ]
+    for name, spec, ttl_attribute in specs:
+        results[name] = _create_table(dynamodb, name, spec, ttl_attribute)
+    return results
+
+
+def _create_table(
+    client: BaseClient, name: str, spec: dict[str, Any], ttl_attribute: str
+) -> TableStatus:
+    doing = f"create the DynamoDB table {name}"
+    try:
+        client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **spec)
+    except ClientError as error:
+        if error_code(error) == "ResourceInUseException":
+            return TableStatus.EXISTS
+        raise StoreError(str(translate_error(error, doing))) from error
+    except BotoCoreError as error:
+        raise StoreError(str(translate_error(error, doing))) from error
+    try:
+        client.get_waiter("table_exists").wait(
+            TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60}
+        )
+        client.update_time_to_live(
+            TableName=name,
+            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute},
+        )
+    except (ClientError, BotoCoreError) as error:
+        raise StoreError(str(translate_error(error, f"finish setting up table {name}"))) from error
+    return TableStatus.CREATED
