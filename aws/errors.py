@@ -24,3 +24,7 @@ class ThrottledError(AwsError):
 
 class AwsCallError(AwsError):
     """Any other failed AWS call, described in one sentence."""
+
+
+class ConfigurationError(AwsError):
+    """An AWS-related setting (such as TUNEBOT_ACCOUNTS) is malformed."""

@@ -1,0 +1,274 @@
+"""boto3 sessions and clients with adaptive retries, regions and assumed roles.
+
+For other ``aws`` modules (and engineers)::
+
+    session = AwsSession(region="eu-west-1")        # default credentials chain
+    lambda_client = session.client("lambda")         # adaptive retries, cached per service
+    session.account_id                               # one STS call, cached
+    other = session.for_region("us-east-1")          # same credentials, another region
+    prod = session.assume_role("arn:aws:iam::111122223333:role/tunebot")
+    with translate_errors("read the function", function="checkout-api", region="eu-west-1"):
+        lambda_client.get_function(FunctionName="checkout-api")
+
+``translate_errors`` turns ``ClientError`` and botocore's credential errors into the
+``aws.errors`` subclasses with one sentence a user can act on. ``AWS_ENDPOINT_URL`` needs no
+code here: boto3 honours it for every client.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from aws.errors import (
+    AccessDeniedError,
+    AwsCallError,
+    AwsError,
+    ConfigurationError,
+    CredentialsError,
+    FunctionNotFoundError,
+    ThrottledError,
+)
+
+logger = logging.getLogger(__name__)
+
+IAM_ACTIONS: tuple[str, ...] = ("sts:GetCallerIdentity", "sts:AssumeRole")
+
+DEFAULT_REGION = "us-east-1"
+# Adaptive mode rate-limits the client itself after a throttle, so a scan of a large account
+# slows down instead of failing; enough attempts to ride out a burst.
+DEFAULT_MAX_ATTEMPTS = 10
+ACCOUNTS_ENV = "TUNEBOT_ACCOUNTS"
+
+THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "LimitExceededException",
+        "SlowDown",
+    }
+)
+ACCESS_DENIED_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthorizationError",
+        "AuthorizationErrorException",
+    }
+)
+CREDENTIAL_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+    }
+)
+NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "ResourceNotFound", "NotFound"})
+
+
+def _max_attempts_from_env(default: int) -> int:
+    """botocore's own AWS_MAX_ATTEMPTS, when set, wins (tests lower it for fast failures)."""
+    raw = os.environ.get("AWS_MAX_ATTEMPTS", "")
+    return int(raw) if raw.isdigit() and int(raw) > 0 else default
+
+
+def retry_config(max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Config:
+    return Config(retries={"mode": "adaptive", "max_attempts": max_attempts})
+
+
+class AwsSession:
+    """One set of credentials in one region; hands out cached clients with adaptive retries."""
+
+    def __init__(
+        self,
+        boto_session: boto3.Session | None = None,
+        *,
+        region: str | None = None,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        account_id: str | None = None,
+    ) -> None:
+        self._boto = boto_session or boto3.Session()
+        self.region: str = region or self._boto.region_name or DEFAULT_REGION
+        self._config = retry_config(_max_attempts_from_env(max_attempts))
+        self._max_attempts = max_attempts
+        self._clients: dict[str, Any] = {}
+        self._account_id = account_id
+
+    @property
+    def boto_session(self) -> boto3.Session:
+        return self._boto
+
+    def client(self, service: str) -> Any:
+        """A client for ``service`` in this session's region, created once."""
+        if service not in self._clients:
+            # The service name is dynamic, which boto3's typed overloads cannot express.
+            self._clients[service] = self._boto.client(  # type: ignore[call-overload]
+                service, region_name=self.region, config=self._config
+            )
+        return self._clients[service]
+
+    def for_region(self, region: str) -> AwsSession:
+        if region == self.region:
+            return self
+        return AwsSession(
+            self._boto, region=region, max_attempts=self._max_attempts, account_id=self._account_id
+        )
+
+    @property
+    def account_id(self) -> str:
+        if self._account_id is None:
+            with translate_errors("identify the AWS account (sts:GetCallerIdentity)"):
+                identity = self.client("sts").get_caller_identity()
+            self._account_id = str(identity["Account"])
+        return self._account_id
+
+    def assume_role(self, role_arn: str, session_name: str = "tunebot") -> AwsSession:
+        """A session with the role's temporary credentials (valid for one hour)."""
+        with translate_errors(f"assume the role {role_arn}"):
+            response = self.client("sts").assume_role(
+                RoleArn=role_arn, RoleSessionName=session_name
+            )
+        credentials = response["Credentials"]
+        assumed = boto3.Session(
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            region_name=self.region,
+        )
+        account = response.get("AssumedRoleUser", {}).get("Arn", "").split(":")
+        account_id = account[4] if len(account) > 4 and account[4] else None
+        return AwsSession(
+            assumed, region=self.region, max_attempts=self._max_attempts, account_id=account_id
+        )
+
+
+class AccountTarget(BaseModel):
+    """One entry of ``TUNEBOT_ACCOUNTS``: a role to assume (None: own credentials) and regions."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    role_arn: str | None = Field(default=None, pattern=r"^arn:aws[a-zA-Z-]*:iam::\d{12}:role/.+")
+    regions: tuple[str, ...] = ()
+
+
+def account_targets(env: Mapping[str, str]) -> list[AccountTarget]:
+    """The accounts to scan: ``TUNEBOT_ACCOUNTS`` when set, else the caller's own account."""
+    raw = env.get(ACCOUNTS_ENV, "").strip()
+    if not raw:
+        return [AccountTarget()]
+    try:
+        entries = json.loads(raw)
+    except ValueError as error:
+        raise ConfigurationError(f"{ACCOUNTS_ENV} is not valid JSON: {error}.") from error
+    if not isinstance(entries, list) or not entries:
+        raise ConfigurationError(
+            f'{ACCOUNTS_ENV} must be a non-empty JSON list like [{{"role_arn": "...", '
+            '"regions": ["eu-west-1"]}].'
+        )
+    try:
+        return [AccountTarget.model_validate(entry) for entry in entries]
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigurationError(
+            f"{ACCOUNTS_ENV} has a bad entry ({where}: {first['msg']})."
+        ) from error
+
+
+def error_code(error: BaseException) -> str:
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def is_throttling(error: BaseException) -> bool:
+    return error_code(error) in THROTTLING_CODES
+
+
+def is_access_denied(error: BaseException) -> bool:
+    return error_code(error) in ACCESS_DENIED_CODES
+
+
+def is_not_found(error: BaseException) -> bool:
+    return error_code(error) in NOT_FOUND_CODES
+
+
+def translate_error(
+    error: BaseException,
+    *,
+    action: str,
+    function: str | None = None,
+    region: str | None = None,
+) -> AwsError:
+    """One sentence for the user; the caller chains ``error`` so logs keep the detail."""
+    if isinstance(error, AwsError):
+        return error
+    if isinstance(error, NoCredentialsError | PartialCredentialsError):
+        return CredentialsError(
+            "No AWS credentials found: configure a profile, environment variables or a role "
+            f"before tunebot can {action}."
+        )
+    if isinstance(error, NoRegionError):
+        return ConfigurationError("No AWS region is set: pass --region or set AWS_REGION.")
+    if isinstance(error, EndpointConnectionError):
+        return AwsCallError(f"Could not reach AWS to {action}: {error}.")
+    code = error_code(error)
+    message = ""
+    if isinstance(error, ClientError):
+        message = str(error.response.get("Error", {}).get("Message", "")).rstrip(".")
+    where = f" in {region}" if region else ""
+    if code in CREDENTIAL_CODES:
+        return CredentialsError(
+            f"AWS rejected the credentials ({code}) while trying to {action}; refresh them."
+        )
+    if code in ACCESS_DENIED_CODES:
+        return AccessDeniedError(
+            f"Access denied: the credentials may not {action}{where} ({message or code})."
+        )
+    if function and code in NOT_FOUND_CODES:
+        return FunctionNotFoundError(f"Function '{function}' was not found{where}.")
+    if code in THROTTLING_CODES:
+        return ThrottledError(f"AWS kept throttling the request to {action}; try again later.")
+    if isinstance(error, ClientError):
+        return AwsCallError(f"Could not {action}{where}: {message or code}.")
+    if isinstance(error, BotoCoreError):
+        return AwsCallError(f"Could not {action}{where}: {error}.")
+    return AwsCallError(f"Could not {action}{where}: {type(error).__name__}.")
+
+
+@contextmanager
+def translate_errors(
+    action: str, *, function: str | None = None, region: str | None = None
+) -> Iterator[None]:
+    """Re-raise botocore errors inside the block as ``aws.errors`` subclasses."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as error:
+        logger.debug("AWS call failed while trying to %s", action, exc_info=True)
+        raise translate_error(error, action=action, function=function, region=region) from error
