@@ -39,6 +39,12 @@ class ThrottledError(ChangeError):
     retryable = True
 
 
+class ResourceBusyError(ChangeError):
+    """An update of the resource is still in progress; trying again shortly is safe."""
+
+    retryable = True
+
+
 class ChangeVerificationError(ChangeError):
     """AWS accepted the update but reading it back shows a different value."""
 

@@ -1,0 +1,137 @@
+"""What every applier shares: the clients it needs, the result it returns, one guarded call.
+
+An applier re-reads the resource, compares it with the change's ``before`` (raising
+:class:`StaleChangeError` and touching nothing when they differ), makes the one update call,
+waits where AWS updates asynchronously, and reads the value back.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+import urllib.request
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+from botocore.client import BaseClient
+from botocore.exceptions import BotoCoreError, ClientError, WaiterError
+
+from aws.appliers.errors import ChangeError, ChangeNotPossibleError, translate_error
+from recommendations.changes import Change
+from recommendations.snapshot import Frozen
+
+# UpdateFunctionCode takes a zip of at most 50 MB inline; larger packages need S3 staging.
+MAX_INLINE_PACKAGE_BYTES = 50 * 1024 * 1024
+
+
+class ApplyOutcome(Frozen):
+    """What an applier did. ``change`` is the change as applied: identical to the requested
+    one except where the applier resolved a value (the ARN of a queue it created)."""
+
+    change: Change
+    request_ids: tuple[str, ...] = ()
+    revision_id: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def download_package(url: str, max_bytes: int = MAX_INLINE_PACKAGE_BYTES) -> bytes:
+    """Fetch a function's package from the pre-signed ``Code.Location`` URL, with a size cap."""
+    if not url.startswith(("https://", "http://")):
+        raise ChangeNotPossibleError("The function's code location is not a download URL.")
+    with urllib.request.urlopen(url, timeout=60) as response:
+        data: bytes = response.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ChangeNotPossibleError(
+            f"The package is larger than {max_bytes // (1024 * 1024)} MB, the most tunebot "
+            "re-deploys inline; change the architecture in your deployment pipeline instead."
+        )
+    return data
+
+
+def code_sha256(package: bytes) -> str:
+    """The digest Lambda reports as ``CodeSha256`` (base64 of SHA-256)."""
+    return base64.b64encode(hashlib.sha256(package).digest()).decode()
+
+
+class ApplyContext:
+    """Clients and settings for appliers. Clients are created on first use when not given."""
+
+    def __init__(
+        self,
+        lambda_client: BaseClient | None = None,
+        sqs_client: BaseClient | None = None,
+        iam_client: BaseClient | None = None,
+        *,
+        allow_iam_changes: bool = False,
+        fetch_package: Callable[[str], bytes] = download_package,
+        sleep: Callable[[float], None] = time.sleep,
+        waiter_delay_s: int = 1,
+        waiter_max_attempts: int = 120,
+    ) -> None:
+        self._lambda = lambda_client
+        self._sqs = sqs_client
+        self._iam = iam_client
+        self.allow_iam_changes = allow_iam_changes
+        self.fetch_package = fetch_package
+        self.sleep = sleep
+        self.waiter_delay_s = waiter_delay_s
+        self.waiter_max_attempts = waiter_max_attempts
+
+    @property
+    def lambda_client(self) -> BaseClient:
+        if self._lambda is None:
+            self._lambda = boto3.client("lambda")
+        return self._lambda
+
+    @property
+    def sqs_client(self) -> BaseClient:
+        if self._sqs is None:
+            self._sqs = boto3.client("sqs")
+        return self._sqs
+
+    @property
+    def iam_client(self) -> BaseClient:
+        if self._iam is None:
+            self._iam = boto3.client("iam")
+        return self._iam
+
+    def wait_until_updated(self, function_name: str) -> None:
+        """Block until Lambda finished applying an update (``function_updated_v2``)."""
+        waiter = self.lambda_client.get_waiter("function_updated_v2")
+        try:
+            waiter.wait(
+                FunctionName=function_name,
+                WaiterConfig={
+                    "Delay": self.waiter_delay_s,
+                    "MaxAttempts": self.waiter_max_attempts,
+                },
+            )
+        except WaiterError as error:
+            reason = ""
+            last = error.last_response or {}
+            config = last.get("Configuration", {}) if isinstance(last, dict) else {}
+            if config.get("LastUpdateStatusReason"):
+                reason = f" ({config['LastUpdateStatusReason']})"
+            raise ChangeError(
+                f"The update of {function_name} did not finish successfully{reason}; "
+                "check the function in the Lambda console."
+            ) from error
+
+
+def call(operation: Callable[..., Any], doing: str, **kwargs: Any) -> dict[str, Any]:
+    """Call one AWS operation, translating its errors into one sentence about ``doing``."""
+    try:
+        response: dict[str, Any] = operation(**kwargs)
+    except (ClientError, BotoCoreError) as error:
+        raise translate_error(error, doing) from error
+    return response
+
+
+def request_id(response: dict[str, Any]) -> str:
+    return str(response.get("ResponseMetadata", {}).get("RequestId", ""))
+
+
+def request_ids(*responses: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(rid for rid in (request_id(response) for response in responses) if rid)

@@ -1,0 +1,62 @@
+"""Which applier handles which change, and the IAM actions all of them need."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws.appliers import (
+    architecture,
+    async_destination,
+    concurrency,
+    configuration,
+    event_source_mapping,
+)
+from aws.appliers.base import ApplyContext, ApplyOutcome
+from recommendations.changes import Change
+
+_APPLIERS: dict[str, Callable[..., ApplyOutcome]] = {
+    "memory": configuration.apply_configuration,
+    "timeout": configuration.apply_configuration,
+    "architecture": architecture.apply_architecture,
+    "event_source_mapping": event_source_mapping.apply_event_source_mapping,
+    "async_failure_destination": async_destination.apply_async_destination,
+    "reserved_concurrency": concurrency.apply_reserved_concurrency,
+    "provisioned_concurrency": concurrency.apply_provisioned_concurrency,
+}
+
+# Changes that also change the function's RevisionId, so a recorded revision can guard them.
+REVISION_GUARDED_KINDS = frozenset({"memory", "timeout", "architecture"})
+
+IAM_ACTIONS: tuple[str, ...] = tuple(
+    sorted(
+        {
+            action
+            for module in (
+                architecture,
+                async_destination,
+                concurrency,
+                configuration,
+                event_source_mapping,
+            )
+            for action in module.IAM_ACTIONS
+        }
+    )
+)
+
+
+def apply_change(
+    change: Change, context: ApplyContext, *, expected_revision_id: str | None = None
+) -> ApplyOutcome:
+    """Apply one change after checking the resource still matches ``change.before``.
+
+    ``expected_revision_id`` (the function's RevisionId when the recommendation was computed)
+    additionally guards memory, timeout and architecture changes: any modification of the
+    function since then makes the change stale. Raises ``ChangeError`` subclasses; when one is
+    raised before the update call, nothing was changed.
+    """
+    applier = _APPLIERS[change.kind]
+    kwargs: dict[str, Any] = {}
+    if change.kind in REVISION_GUARDED_KINDS:
+        kwargs["expected_revision_id"] = expected_revision_id
+    return applier(change, context, **kwargs)
