@@ -1,0 +1,502 @@
+"""The Bolt app: ``/tune``, the card buttons, the modals and the App Home tab.
+
+Every listener acknowledges at once (Slack wants an answer within 3 seconds); the work runs in
+lazy listeners, which on Lambda re-invoke the function asynchronously. Modals are the
+exception: ``views.open`` needs the click's ``trigger_id`` within 3 seconds, so Details and
+"Show all" open them while acknowledging (a store read and a render, no AWS scan).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_bolt import Ack, App, BoltResponse, Respond
+from slack_bolt.request import BoltRequest
+from slack_sdk import WebClient
+
+from bot.approvals import ApplyFlow, FlowKind, FlowResult
+from bot.errors import BotError, FunctionNotFoundError
+from bot.membership import GroupDirectory
+from bot.rendering import render_blocks, render_view
+from bot.services import StoredRecommendation, TunebotServices
+from bot.settings import DISMISS_DAYS, BotSettings
+from bot.views import (
+    BenchmarkView,
+    RecState,
+    card_view,
+    details_view,
+    home_view,
+    list_page_view,
+    money,
+    recommendation_view,
+    scan_view,
+)
+
+logger = logging.getLogger(__name__)
+
+# A function name, a partial or full ARN (with an optional qualifier), as Lambda accepts.
+_FUNCTION_NAME = re.compile(
+    r"^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,140}(:[A-Za-z0-9$_-]+)?$"
+)
+HOME_ITEMS = 8
+SOMETHING_WENT_WRONG = (
+    "Something went wrong on tunebot's side; nothing was changed. The details are in its logs."
+)
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _notice(text: str, icon: str = "") -> list[dict[str, Any]]:
+    return render_blocks("notice.j2", text=text, icon=icon)
+
+
+def _skip_event_retries(
+    req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+) -> BoltResponse:
+    """Slack re-sends an event it thinks was lost (X-Slack-Retry-Num); the first delivery
+    already scheduled the work, so a retry is acknowledged and dropped."""
+    retried = req.headers.get("x-slack-retry-num")
+    if retried and isinstance(req.body, dict) and req.body.get("type") == "event_callback":
+        return BoltResponse(status=200, body="")
+    return next()
+
+
+class Listeners:
+    """The listeners, sharing the settings, the services and the apply flow."""
+
+    def __init__(
+        self,
+        settings: BotSettings,
+        services: TunebotServices,
+        groups: GroupDirectory,
+        now: Clock = _utc_now,
+    ) -> None:
+        self.settings = settings
+        self.services = services
+        self.now = now
+        self.flow = ApplyFlow(settings, services, groups.groups_of)
+
+    # ---- /tune -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _words(command: dict[str, Any]) -> list[str]:
+        return str(command.get("text") or "").split()
+
+    def ack_tune(self, ack: Ack, command: dict[str, Any]) -> None:
+        words = self._words(command)
+        first = words[0].lower() if words else ""
+        if first in ("", "help"):
+            ack(
+                text="How to use /tune",
+                blocks=render_blocks("help.j2", apply_mode=self.settings.apply_mode.value),
+            )
+        elif first == "scan":
+            ack(text=":hourglass_flowing_sand: Scanning the account for the top savings…")
+        elif len(words) > 1 or not _FUNCTION_NAME.match(words[0]):
+            ack(
+                text="Not a function name",
+                blocks=_notice(
+                    f"'{' '.join(words)[:200]}' is not a Lambda function name. Try /tune help.",
+                    ":grey_question:",
+                ),
+            )
+        else:
+            ack(text=f":hourglass_flowing_sand: Analysing `{words[0]}`…")
+
+    def run_tune(self, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        words = self._words(command)
+        if len(words) != 1 or words[0].lower() == "help":
+            return
+        with _explained(respond):
+            if words[0].lower() == "scan":
+                self._scan(command, respond, client)
+            elif _FUNCTION_NAME.match(words[0]):
+                self._tune(words[0], command, respond, client)
+
+    def _tune(
+        self, name: str, command: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        user = str(command.get("user_id") or "")
+        try:
+            analysis = self.services.analyze_function(name)
+        except FunctionNotFoundError as error:
+            respond(
+                text=str(error),
+                blocks=render_blocks(
+                    "unknown_function.j2", name=name, closest=list(error.closest), region=""
+                ),
+            )
+            return
+        self.services.save_recommendations(analysis, requested_by=user)
+        recs = analysis.report.recommendations
+        dismissed = self.services.active_dismissals([rec.id for rec in recs], self.now())
+        stored = [
+            StoredRecommendation(
+                recommendation=rec,
+                function_tags=analysis.snapshot.tags,
+                cloudformation_stack=analysis.snapshot.cloudformation_stack,
+                requested_by=user,
+                created_at=self.now(),
+            )
+            for rec in recs
+            if rec.id not in dismissed
+        ]
+        card = card_view(
+            analysis.snapshot, stored, self.settings, requested_by=user, now=self.now()
+        )
+        blocks = render_blocks("card.j2", card=card)
+        text = f"Tuning {card.function}: {card.savings}/mo to save"
+        self._post(client, respond, str(command.get("channel_id") or ""), text, blocks)
+
+    def _scan(self, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        report = self.services.scan_fleet()
+        view = scan_view(report.recommendations, len(report.functions), report.errors)
+        blocks = render_blocks("scan.j2", scan=view)
+        text = f"Top savings: {view.total_savings}/mo across {view.functions} functions"
+        self._post(client, respond, str(command.get("channel_id") or ""), text, blocks)
+
+    @staticmethod
+    def _post(
+        client: WebClient, respond: Respond, channel: str, text: str, blocks: list[dict[str, Any]]
+    ) -> None:
+        """Post in the channel; where the bot may not post, show it to the requester only."""
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        except SlackApiError as error:
+            reason = error.response.get("error", "unknown_error")
+            if reason not in ("not_in_channel", "channel_not_found", "is_archived"):
+                raise
+            note = _notice(
+                "I can't post in this channel, so only you see this card. Invite me with "
+                "/invite @tunebot to share it.",
+                ":information_source:",
+            )
+            respond(text=text, blocks=[*note, *blocks])
+
+    # ---- card buttons ----------------------------------------------------------------------
+
+    @staticmethod
+    def ack_only(ack: Ack) -> None:
+        ack()
+
+    def run_apply(
+        self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        user = body["user"]["id"]
+        with _explained(respond, client, body):
+            result = self.flow.approve(str(action.get("value", "")), user)
+            if result.kind is FlowKind.PENDING and result.stored is not None:
+                self._update_card(body, result.stored, client, respond, RecState.PENDING, result)
+                self._tell(client, respond, body, result.message, ":hourglass:")
+            elif result.kind is FlowKind.APPLIED and result.stored is not None:
+                self._update_card(body, result.stored, client, respond, RecState.APPLIED, result)
+            else:
+                self._tell(client, respond, body, result.message, _ICONS.get(result.kind, ""))
+
+    def run_undo(
+        self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        user = body["user"]["id"]
+        with _explained(respond, client, body):
+            result = self.flow.undo(str(action.get("value", "")), user)
+            if result.kind is FlowKind.UNDONE and result.stored is not None:
+                self._update_card(body, result.stored, client, respond, RecState.UNDONE, result)
+            else:
+                self._tell(client, respond, body, result.message, _ICONS.get(result.kind, ""))
+
+    def run_dismiss(
+        self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        user = body["user"]["id"]
+        with _explained(respond, client, body):
+            stored = self.services.get_recommendation(str(action.get("value", "")))
+            if stored is None:
+                self._tell(client, respond, body, _UNKNOWN, ":grey_question:")
+                return
+            until = self.now() + timedelta(days=DISMISS_DAYS)
+            self.services.dismiss(stored.recommendation.id, user_id=user, until=until)
+            view = recommendation_view(
+                stored,
+                self.settings,
+                state=RecState.DISMISSED,
+                dismissed_by=user,
+                dismissed_until=until,
+            )
+            self._replace_blocks(body, stored.recommendation.id, view, client, respond)
+
+    def run_benchmark(
+        self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        user = body["user"]["id"]
+        with _explained(respond, client, body):
+            checked = self.flow.authorise(str(action.get("value", "")), user)
+            if checked.kind is not FlowKind.PENDING or checked.stored is None:
+                message = checked.message
+                if checked.kind is FlowKind.REFUSED:
+                    message = (
+                        f"Benchmarks invoke the function, so they need Apply rights. {message}"
+                    )
+                self._tell(client, respond, body, message, _ICONS.get(checked.kind, ""))
+                return
+            rec = checked.stored.recommendation
+            self._tell(
+                client,
+                respond,
+                body,
+                f"Benchmarking {rec.function}; the result will follow in a thread.",
+                ":stopwatch:",
+            )
+            outcome = self.services.benchmark(rec.id, user_id=user)
+            follow_up = None
+            if outcome.recommendation is not None:
+                stored = self.services.get_recommendation(outcome.recommendation.id)
+                if stored is not None:
+                    follow_up = recommendation_view(stored, self.settings)
+            bench = BenchmarkView(
+                function=outcome.function,
+                summary=outcome.summary,
+                invocations=outcome.invocations,
+                tuning_cost=money(outcome.tuning_cost_usd),
+                results=outcome.results,
+                recommendation=follow_up,
+            )
+            container = body.get("container") or {}
+            blocks = render_blocks("benchmark.j2", bench=bench)
+            text = f"Benchmark of {outcome.function}: {outcome.summary}"
+            if container.get("is_ephemeral") or not container.get("channel_id"):
+                respond(text=text, blocks=blocks, replace_original=False)
+            else:
+                client.chat_postMessage(
+                    channel=container["channel_id"],
+                    thread_ts=container.get("message_ts"),
+                    text=text,
+                    blocks=blocks,
+                )
+
+    # ---- modals ----------------------------------------------------------------------------
+
+    def open_details(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+    ) -> None:
+        ack()
+        with _explained(respond, client, body):
+            stored = self.services.get_recommendation(str(action.get("value", "")))
+            if stored is None:
+                self._tell(client, respond, body, _UNKNOWN, ":grey_question:")
+                return
+            view = render_view("details_modal.j2", details=details_view(stored, self.settings))
+            if action.get("action_id") == "tune_details_push":
+                client.views_push(trigger_id=body["trigger_id"], view=view)
+            else:
+                client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def open_list(
+        self,
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        client: WebClient,
+        respond: Respond,
+    ) -> None:
+        ack()
+        with _explained(respond, client, body):
+            arn, _, page_text = str(action.get("value", "")).rpartition("|")
+            page = int(page_text) if page_text.isdigit() else 0
+            stored = list(self.services.recommendations_for(arn))
+            dismissed = self.services.active_dismissals(
+                [s.recommendation.id for s in stored], self.now()
+            )
+            stored = [s for s in stored if s.recommendation.id not in dismissed]
+            if not stored:
+                self._tell(client, respond, body, _UNKNOWN, ":grey_question:")
+                return
+            name = stored[0].recommendation.function
+            view = render_view(
+                "list_modal.j2", page=list_page_view(name, arn, stored, self.settings, page)
+            )
+            if action.get("action_id") == "tune_list_page" and body.get("view"):
+                client.views_update(view_id=body["view"]["id"], view=view)
+            else:
+                client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    # ---- App Home --------------------------------------------------------------------------
+
+    def publish_home(self, event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        user = str(event.get("user") or "")
+        try:
+            view = home_view(
+                user,
+                list(self.services.top_savings(HOME_ITEMS)),
+                list(self.services.pending_approvals(HOME_ITEMS)),
+                list(self.services.recent_changes(HOME_ITEMS)),
+                self.settings,
+            )
+            client.views_publish(user_id=user, view=render_view("home.j2", home=view))
+        except Exception:  # the tab keeps its last view; nothing to tell a user who only looked
+            logger.exception("could not publish the home tab for %s", user)
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def _update_card(
+        self,
+        body: dict[str, Any],
+        stored: StoredRecommendation,
+        client: WebClient,
+        respond: Respond,
+        state: RecState,
+        result: FlowResult,
+    ) -> None:
+        view = recommendation_view(
+            stored, self.settings, state=state, approvers=result.approvers, record=result.record
+        )
+        self._replace_blocks(body, stored.recommendation.id, view, client, respond)
+
+    def _replace_blocks(
+        self,
+        body: dict[str, Any],
+        recommendation_id: str,
+        view: Any,
+        client: WebClient,
+        respond: Respond,
+    ) -> None:
+        """Swap one recommendation's blocks in the clicked message (chat.update in place)."""
+        message = body.get("message") or {}
+        container = body.get("container") or {}
+        new_blocks = render_blocks("recommendation.j2", rec=view)
+        blocks: list[dict[str, Any]] = []
+        replaced = False
+        for block in message.get("blocks") or []:
+            if str(block.get("block_id", "")).startswith(recommendation_id + ":"):
+                if not replaced:
+                    blocks.extend(new_blocks)
+                    replaced = True
+                continue
+            blocks.append(block)
+        if not replaced:
+            return
+        text = str(message.get("text") or view.title)
+        if container.get("is_ephemeral") or not container.get("message_ts"):
+            respond(text=text, blocks=blocks, replace_original=True)
+        else:
+            client.chat_update(
+                channel=container["channel_id"],
+                ts=container["message_ts"],
+                text=text,
+                blocks=blocks,
+            )
+
+    @staticmethod
+    def _tell(
+        client: WebClient, respond: Respond, body: dict[str, Any], text: str, icon: str = ""
+    ) -> None:
+        """An ephemeral message to the person who clicked."""
+        _tell(client, respond, body, text, icon)
+
+
+_UNKNOWN = "tunebot no longer knows this recommendation: run /tune again."
+_ICONS = {
+    FlowKind.REFUSED: ":no_entry:",
+    FlowKind.STALE: ":warning:",
+    FlowKind.ALREADY_DONE: ":information_source:",
+    FlowKind.FAILED: ":x:",
+    FlowKind.UNKNOWN: ":grey_question:",
+}
+
+
+def _tell(
+    client: WebClient | None,
+    respond: Respond,
+    body: dict[str, Any] | None,
+    text: str,
+    icon: str = "",
+) -> None:
+    blocks = _notice(text, icon)
+    channel = ((body or {}).get("container") or {}).get("channel_id") or (
+        (body or {}).get("channel") or {}
+    ).get("id")
+    user = ((body or {}).get("user") or {}).get("id")
+    if client is not None and channel and user:
+        client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+    else:
+        respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+
+
+class _explained:
+    """Turns failures inside a lazy listener into one sentence for the user (and a log line).
+
+    Nothing is re-raised: on Lambda a raised error would make the asynchronous invocation
+    retry, and the user already knows what happened.
+    """
+
+    def __init__(
+        self, respond: Respond, client: WebClient | None = None, body: dict[str, Any] | None = None
+    ) -> None:
+        self.respond, self.client, self.body = respond, client, body
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: Any
+    ) -> bool:
+        if error is None or not isinstance(error, Exception):
+            return False
+        if isinstance(error, BotError):
+            message, icon = str(error), ":warning:"
+        else:
+            logger.exception("listener failed", exc_info=error)
+            message, icon = SOMETHING_WENT_WRONG, ":x:"
+        try:
+            _tell(self.client, self.respond, self.body, message, icon)
+        except Exception:
+            logger.exception("could not tell the user about a failure")
+        return True
+
+
+def build_app(
+    *,
+    settings: BotSettings,
+    services: TunebotServices,
+    client: WebClient,
+    signing_secret: str,
+    now: Clock = _utc_now,
+) -> App:
+    """The Bolt app with every listener registered; Lambda specifics stay in handlers/."""
+    app = App(
+        client=client,
+        signing_secret=signing_secret,
+        process_before_response=True,
+        # auth.test runs once, on the first request, not while the container starts.
+        token_verification_enabled=False,
+        # Our own logger, never a Powertools Logger (Bolt needs a standard one).
+        logger=logging.getLogger("tunebot.bolt"),
+    )
+    app.middleware(_skip_event_retries)
+    groups = GroupDirectory(client, settings.policy.group_ids())
+    listeners = Listeners(settings, services, groups, now)
+    app.command("/tune")(ack=listeners.ack_tune, lazy=[listeners.run_tune])
+    app.action("tune_apply")(ack=listeners.ack_only, lazy=[listeners.run_apply])
+    app.action("tune_undo")(ack=listeners.ack_only, lazy=[listeners.run_undo])
+    app.action("tune_dismiss")(ack=listeners.ack_only, lazy=[listeners.run_dismiss])
+    app.action("tune_benchmark")(ack=listeners.ack_only, lazy=[listeners.run_benchmark])
+    app.action(re.compile(r"^tune_details(_push)?$"))(listeners.open_details)
+    app.action(re.compile(r"^tune_(show_more|list_page)$"))(listeners.open_list)
+    app.event("app_home_opened")(ack=listeners.ack_only, lazy=[listeners.publish_home])
+    return app

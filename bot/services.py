@@ -1,0 +1,143 @@
+"""What the bot needs from the AWS side, as a Protocol, plus the values that cross it.
+
+``bot`` never imports boto3 or ``aws``: ``handlers/wiring.py`` implements
+:class:`TunebotServices` with the real pieces, and tests pass in-memory fakes. Everything that
+decides *what* gets changed lives behind this interface and in the store; a Slack button only
+ever carries a recommendation id or a change id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import Field
+
+from recommendations.engine import FleetReport, FunctionReport
+from recommendations.recommendation import Recommendation
+from recommendations.snapshot import Frozen, FunctionSnapshot
+
+
+class FunctionAnalysis(Frozen):
+    """A function as read just now and what the rules say about it."""
+
+    snapshot: FunctionSnapshot
+    report: FunctionReport
+
+
+class StoredRecommendation(Frozen):
+    """A recommendation as the store keeps it: with the facts the policy needs at apply time."""
+
+    recommendation: Recommendation
+    function_tags: dict[str, str] = Field(default_factory=dict)
+    cloudformation_stack: str | None = None
+    requested_by: str | None = None
+    created_at: datetime
+
+
+class ChangeStatus(StrEnum):
+    APPLIED = "applied"
+    UNDONE = "undone"
+    FAILED = "failed"
+
+
+class ChangeRecord(Frozen):
+    """One applied change, as audited."""
+
+    change_id: str
+    recommendation_id: str
+    function: str
+    description: str
+    applied_by: str
+    applied_at: datetime
+    approvers: tuple[str, ...] = ()
+    status: ChangeStatus = ChangeStatus.APPLIED
+    undone_by: str | None = None
+    undone_at: datetime | None = None
+
+
+class OutcomeKind(StrEnum):
+    """How an apply or undo request ended."""
+
+    DONE = "done"
+    # The function no longer matches the configuration the recommendation was computed from.
+    STALE = "stale"
+    # Another click (or a retry) already did it; nothing changed this time.
+    ALREADY_DONE = "already_done"
+    NOT_FOUND = "not_found"
+    FAILED = "failed"
+
+
+class ChangeOutcome(Frozen):
+    kind: OutcomeKind
+    # One sentence for the person who clicked.
+    message: str
+    record: ChangeRecord | None = None
+
+
+class BenchmarkOutcome(Frozen):
+    """What a benchmark found; ``recommendation`` is its own appliable result, if any."""
+
+    function: str
+    summary: str
+    invocations: int = Field(ge=0)
+    tuning_cost_usd: float = Field(ge=0)
+    results: tuple[str, ...] = ()
+    recommendation: Recommendation | None = None
+
+
+class PendingApproval(Frozen):
+    stored: StoredRecommendation
+    approvers: tuple[str, ...]
+
+
+class TunebotServices(Protocol):
+    """The AWS side as the bot sees it. Methods raise ``BotError`` subclasses for users."""
+
+    def analyze_function(self, name: str) -> FunctionAnalysis:
+        """Read the function and run the rules; ``FunctionNotFoundError`` with close names."""
+        ...
+
+    def scan_fleet(self) -> FleetReport: ...
+
+    def save_recommendations(
+        self, analysis: FunctionAnalysis, *, requested_by: str | None
+    ) -> None: ...
+
+    def get_recommendation(self, recommendation_id: str) -> StoredRecommendation | None: ...
+
+    def recommendations_for(self, function_arn: str) -> Sequence[StoredRecommendation]:
+        """The latest stored recommendations of one function, best first."""
+        ...
+
+    def add_approval(self, recommendation_id: str, user_id: str) -> tuple[str, ...]:
+        """Record an approval (idempotent per user); returns every approver so far."""
+        ...
+
+    def apply(
+        self, recommendation_id: str, *, user_id: str, approvers: Sequence[str]
+    ) -> ChangeOutcome:
+        """Apply at most once, after re-reading the function (stale check), and audit it."""
+        ...
+
+    def get_change(self, change_id: str) -> ChangeRecord | None: ...
+
+    def undo(self, change_id: str, *, user_id: str) -> ChangeOutcome:
+        """Apply the inverse at most once, with the same stale check, and audit it."""
+        ...
+
+    def dismiss(self, recommendation_id: str, *, user_id: str, until: datetime) -> None: ...
+
+    def active_dismissals(self, recommendation_ids: Sequence[str], now: datetime) -> set[str]: ...
+
+    def benchmark(self, recommendation_id: str, *, user_id: str) -> BenchmarkOutcome:
+        """Benchmark the recommendation's function; a resulting recommendation is stored too."""
+        ...
+
+    def pending_approvals(self, limit: int) -> Sequence[PendingApproval]: ...
+
+    def recent_changes(self, limit: int) -> Sequence[ChangeRecord]: ...
+
+    def top_savings(self, limit: int) -> Sequence[Recommendation]: ...

@@ -1,0 +1,205 @@
+"""The same change as a SAM and a CloudFormation template snippet.
+
+Functions deployed with CloudFormation, SAM or CDK drift when changed from Slack; the Details
+modal shows the template edit that makes the change permanent. Pure: no I/O, values quoted
+as JSON strings (valid YAML).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from recommendations.changes import (
+    ArchitectureChange,
+    AsyncFailureDestinationChange,
+    Change,
+    EventSourceMappingChange,
+    EventSourceMappingSettings,
+    MemoryChange,
+    ProvisionedConcurrencyChange,
+    ReservedConcurrencyChange,
+    TimeoutChange,
+)
+from recommendations.snapshot import Frozen
+
+
+class TemplateSnippet(Frozen):
+    sam: str
+    cloudformation: str
+
+
+def logical_id(function_name: str) -> str:
+    """A plausible logical id; the real one is in the stack, which the note names."""
+    words = re.split(r"[^A-Za-z0-9]+", function_name)
+    name = "".join(word[:1].upper() + word[1:] for word in words if word)
+    return name if name and name[0].isalpha() else f"Function{name}"
+
+
+def _quoted(value: str) -> str:
+    return json.dumps(value)
+
+
+def _indent(lines: list[str], spaces: int) -> list[str]:
+    return [" " * spaces + line for line in lines]
+
+
+def _function_properties(resource: str, kind: str, properties: list[str]) -> str:
+    return "\n".join([f"{resource}:", f"  Type: {kind}", "  Properties:", *_indent(properties, 4)])
+
+
+def _mapping_properties(
+    settings: EventSourceMappingSettings, changed: tuple[str, ...]
+) -> list[str]:
+    lines: list[str] = []
+    if "batch_size" in changed and settings.batch_size is not None:
+        lines.append(f"BatchSize: {settings.batch_size}")
+    if "maximum_batching_window_s" in changed and settings.maximum_batching_window_s is not None:
+        lines.append(f"MaximumBatchingWindowInSeconds: {settings.maximum_batching_window_s}")
+    if "report_batch_item_failures" in changed:
+        types = '["ReportBatchItemFailures"]' if settings.report_batch_item_failures else "[]"
+        lines.append(f"FunctionResponseTypes: {types}")
+    if "maximum_retry_attempts" in changed and settings.maximum_retry_attempts is not None:
+        lines.append(f"MaximumRetryAttempts: {settings.maximum_retry_attempts}")
+    if "bisect_batch_on_function_error" in changed:
+        bisect = "true" if settings.bisect_batch_on_function_error else "false"
+        lines.append(f"BisectBatchOnFunctionError: {bisect}")
+    if "on_failure_destination" in changed and settings.on_failure_destination:
+        lines += [
+            "DestinationConfig:",
+            "  OnFailure:",
+            f"    Destination: {_quoted(settings.on_failure_destination)}",
+        ]
+    return lines
+
+
+def _async_properties(change: AsyncFailureDestinationChange) -> list[str]:
+    lines = [
+        f"MaximumRetryAttempts: {change.after.maximum_retry_attempts}",
+        f"MaximumEventAgeInSeconds: {change.after.maximum_event_age_s}",
+    ]
+    destination = change.after.on_failure_destination
+    if change.create_queue_name:
+        destination = f"!GetAtt {logical_id(change.create_queue_name)}.Arn"
+        lines += ["DestinationConfig:", "  OnFailure:", f"    Destination: {destination}"]
+    elif destination:
+        lines += ["DestinationConfig:", "  OnFailure:", f"    Destination: {_quoted(destination)}"]
+    return lines
+
+
+def _queue_resource(change: AsyncFailureDestinationChange) -> list[str]:
+    if not change.create_queue_name:
+        return []
+    return [
+        f"{logical_id(change.create_queue_name)}:",
+        "  Type: AWS::SQS::Queue",
+        "  Properties:",
+        f"    QueueName: {_quoted(change.create_queue_name)}",
+        "    SqsManagedSseEnabled: true",
+    ]
+
+
+def snippet_for(change: Change) -> TemplateSnippet:
+    """The template edit equivalent to ``change`` (its ``after`` state)."""
+    resource = logical_id(change.function_name)
+    sam_kind, cfn_kind = "AWS::Serverless::Function", "AWS::Lambda::Function"
+    if isinstance(change, MemoryChange):
+        props = [f"MemorySize: {change.after}"]
+        return TemplateSnippet(
+            sam=_function_properties(resource, sam_kind, props),
+            cloudformation=_function_properties(resource, cfn_kind, props),
+        )
+    if isinstance(change, TimeoutChange):
+        props = [f"Timeout: {change.after}"]
+        return TemplateSnippet(
+            sam=_function_properties(resource, sam_kind, props),
+            cloudformation=_function_properties(resource, cfn_kind, props),
+        )
+    if isinstance(change, ArchitectureChange):
+        props = ["Architectures:", f"  - {change.after.value}"]
+        return TemplateSnippet(
+            sam=_function_properties(resource, sam_kind, props),
+            cloudformation=_function_properties(resource, cfn_kind, props),
+        )
+    if isinstance(change, ReservedConcurrencyChange):
+        props = (
+            [f"ReservedConcurrentExecutions: {change.after}"]
+            if change.after is not None
+            else ["# remove ReservedConcurrentExecutions (unreserved)"]
+        )
+        return TemplateSnippet(
+            sam=_function_properties(resource, sam_kind, props),
+            cloudformation=_function_properties(resource, cfn_kind, props),
+        )
+    if isinstance(change, ProvisionedConcurrencyChange):
+        sam_props = [
+            f"AutoPublishAlias: {_quoted(change.qualifier)}",
+            "ProvisionedConcurrencyConfig:",
+            f"  ProvisionedConcurrentExecutions: {change.after}",
+        ]
+        alias = f"{resource}{logical_id(change.qualifier)}Alias"
+        cfn = "\n".join(
+            [
+                f"{alias}:",
+                "  Type: AWS::Lambda::Alias",
+                "  Properties:",
+                f"    FunctionName: !Ref {resource}",
+                f"    Name: {_quoted(change.qualifier)}",
+                "    FunctionVersion: !GetAtt CurrentVersion.Version  # your published version",
+                "    ProvisionedConcurrencyConfig:",
+                f"      ProvisionedConcurrentExecutions: {change.after}",
+            ]
+        )
+        return TemplateSnippet(
+            sam=_function_properties(resource, sam_kind, sam_props), cloudformation=cfn
+        )
+    if isinstance(change, EventSourceMappingChange):
+        props = _mapping_properties(change.after, change.changed_fields)
+        source = change.source_arn.rsplit(":", 1)[-1]
+        sam = "\n".join(
+            [
+                f"{resource}:",
+                f"  Type: {sam_kind}",
+                "  Properties:",
+                "    Events:",
+                f"      {logical_id(source)}:  # the event whose source is {source}",
+                "        Properties:",
+                *_indent(props, 10),
+            ]
+        )
+        cfn = "\n".join(
+            [
+                f"{resource}{logical_id(source)}Mapping:",
+                "  Type: AWS::Lambda::EventSourceMapping",
+                "  Properties:",
+                f"    FunctionName: !Ref {resource}",
+                f"    EventSourceArn: {_quoted(change.source_arn)}",
+                *_indent(props, 4),
+            ]
+        )
+        return TemplateSnippet(sam=sam, cloudformation=cfn)
+    # AsyncFailureDestinationChange: the last variant of the union.
+    props = _async_properties(change)
+    queue = _queue_resource(change)
+    sam = "\n".join(
+        [
+            *queue,
+            f"{resource}:",
+            f"  Type: {sam_kind}",
+            "  Properties:",
+            "    EventInvokeConfig:",
+            *_indent(props, 6),
+        ]
+    )
+    cfn = "\n".join(
+        [
+            *queue,
+            f"{resource}EventInvokeConfig:",
+            "  Type: AWS::Lambda::EventInvokeConfig",
+            "  Properties:",
+            f"    FunctionName: !Ref {resource}",
+            '    Qualifier: "$LATEST"',
+            *_indent(props, 4),
+        ]
+    )
+    return TemplateSnippet(sam=sam, cloudformation=cfn)

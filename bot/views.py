@@ -1,0 +1,345 @@
+"""Typed view models: everything a template shows, already decided and formatted.
+
+Templates only lay these out; text is escaped and clipped in the templates (``esc``, ``clip``)
+so a function name can never inject mrkdwn links or break Slack's limits.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from enum import StrEnum
+
+from bot.services import ChangeRecord, PendingApproval, StoredRecommendation
+from bot.settings import ApplyMode, BotSettings
+from bot.snippets import TemplateSnippet, snippet_for
+from recommendations.pricing import monthly_cost
+from recommendations.recommendation import Recommendation
+from recommendations.snapshot import Frozen, FunctionSnapshot
+
+# A message may hold 50 blocks; a recommendation takes up to 3 and the card's frame 7.
+CARD_RECOMMENDATIONS = 10
+LIST_PAGE_SIZE = 20
+HOME_SECTION_SIZE = 8
+SCAN_SIZE = 12
+
+
+def money(value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return "unknown"
+    if abs(value) >= 100:
+        return f"${value:,.0f}"
+    return f"${value:,.2f}"
+
+
+def slack_date(when: datetime) -> str:
+    """Slack's date token renders in the reader's time zone; the fallback is UTC."""
+    epoch = int(when.timestamp())
+    fallback = when.strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+class RecState(StrEnum):
+    OPEN = "open"
+    PENDING = "pending"
+    APPLIED = "applied"
+    UNDONE = "undone"
+    DISMISSED = "dismissed"
+
+
+class RecommendationView(Frozen):
+    id: str
+    function: str
+    title: str
+    rationale: str
+    severity: str
+    category: str
+    confidence: str
+    risk: str
+    savings: str
+    savings_range: str | None = None
+    trade_off: str | None = None
+    evidence: tuple[str, ...] = ()
+    change: str | None = None
+    benchmark_first: bool = False
+    # Whether the Apply button is shown (a change exists, the mode and managed tag allow it).
+    can_apply: bool = False
+    apply_label: str = "Apply"
+    not_applicable_reason: str | None = None
+    state: RecState = RecState.OPEN
+    # Who did what; mentions are built by the view, never from user text.
+    state_text: str = ""
+    change_id: str | None = None
+
+
+def recommendation_view(
+    stored: StoredRecommendation,
+    settings: BotSettings,
+    *,
+    state: RecState = RecState.OPEN,
+    approvers: Sequence[str] = (),
+    record: ChangeRecord | None = None,
+    dismissed_by: str | None = None,
+    dismissed_until: datetime | None = None,
+) -> RecommendationView:
+    rec = stored.recommendation
+    required = settings.required_approvals(stored.function_tags)
+    reason: str | None = None
+    if rec.change is None:
+        reason = None
+    elif settings.apply_mode is ApplyMode.RECOMMEND_ONLY:
+        reason = "tunebot runs in recommend-only mode: apply this change yourself."
+    elif not settings.is_managed(stored.function_tags):
+        reason = f"tunebot may not change this function: tag it {settings.managed_tag} to allow it."
+    can_apply = rec.change is not None and reason is None
+    label = "Apply"
+    if can_apply and required > 1:
+        label = f"Approve ({len(approvers)}/{required})"
+    state_text = ""
+    if state is RecState.PENDING:
+        names = ", ".join(f"<@{user}>" for user in approvers)
+        state_text = f":hourglass: Approved by {names} ({len(approvers)} of {required})"
+    elif state is RecState.APPLIED and record is not None:
+        names = ", ".join(f"<@{user}>" for user in record.approvers) or f"<@{record.applied_by}>"
+        state_text = (
+            f":white_check_mark: Applied by <@{record.applied_by}> {slack_date(record.applied_at)}"
+            f" (approved by {names})"
+        )
+    elif state is RecState.UNDONE and record is not None:
+        when = slack_date(record.undone_at) if record.undone_at else ""
+        state_text = f":leftwards_arrow_with_hook: Undone by <@{record.undone_by}> {when}".rstrip()
+    elif state is RecState.DISMISSED:
+        until = f" until {slack_date(dismissed_until)}" if dismissed_until else ""
+        state_text = f":zzz: Dismissed by <@{dismissed_by}>{until}"
+    low, high = rec.monthly_savings_low_usd, rec.monthly_savings_high_usd
+    return RecommendationView(
+        id=rec.id,
+        function=rec.function,
+        title=rec.title,
+        rationale=rec.rationale,
+        severity=rec.severity.value,
+        category=rec.category.value,
+        confidence=rec.confidence.value,
+        risk=rec.risk.value,
+        savings=money(rec.monthly_savings_usd),
+        savings_range=f"{money(low)}–{money(high)}"
+        if low is not None and high is not None
+        else None,
+        trade_off=rec.trade_off.value if rec.trade_off else None,
+        evidence=tuple(item.display() for item in rec.evidence),
+        change=rec.change.describe() if rec.change else None,
+        benchmark_first=rec.benchmark_first,
+        can_apply=can_apply,
+        apply_label=label,
+        not_applicable_reason=reason,
+        state=state,
+        state_text=state_text,
+        change_id=record.change_id if record else None,
+    )
+
+
+class CardView(Frozen):
+    function: str
+    function_arn: str
+    region: str
+    account_id: str
+    cost_now: str
+    cost_after: str
+    savings: str
+    requested_by: str | None = None
+    drift_stack: str | None = None
+    recommendations: tuple[RecommendationView, ...] = ()
+    hidden: int = 0
+    total: int = 0
+    footer: str = ""
+
+
+def card_view(
+    snapshot: FunctionSnapshot,
+    stored: Sequence[StoredRecommendation],
+    settings: BotSettings,
+    *,
+    requested_by: str | None,
+    now: datetime,
+) -> CardView:
+    cost = monthly_cost(snapshot, at=now)
+    savings = sum(max(0.0, s.recommendation.monthly_savings_usd or 0.0) for s in stored)
+    shown = stored[:CARD_RECOMMENDATIONS]
+    footer = f"Apply mode: {settings.apply_mode.value}"
+    if settings.apply_mode is not ApplyMode.RECOMMEND_ONLY:
+        footer += f" · changes need {settings.required_approvals(snapshot.tags)} approver(s)"
+    return CardView(
+        function=snapshot.name,
+        function_arn=snapshot.arn,
+        region=snapshot.region,
+        account_id=snapshot.account_id,
+        cost_now=money(cost.total_usd) if cost else "unknown",
+        cost_after=money(max(0.0, cost.total_usd - savings)) if cost else "unknown",
+        savings=money(savings),
+        requested_by=requested_by,
+        drift_stack=snapshot.cloudformation_stack,
+        recommendations=tuple(recommendation_view(s, settings) for s in shown),
+        hidden=len(stored) - len(shown),
+        total=len(stored),
+        footer=footer,
+    )
+
+
+class ListPageView(Frozen):
+    """One page of a function's recommendations in a modal (the card's "show all")."""
+
+    function: str
+    function_arn: str
+    items: tuple[RecommendationView, ...]
+    page: int
+    pages: int
+    total: int
+
+
+def list_page_view(
+    function: str,
+    function_arn: str,
+    stored: Sequence[StoredRecommendation],
+    settings: BotSettings,
+    page: int,
+) -> ListPageView:
+    pages = max(1, math.ceil(len(stored) / LIST_PAGE_SIZE))
+    page = min(max(0, page), pages - 1)
+    chunk = stored[page * LIST_PAGE_SIZE : (page + 1) * LIST_PAGE_SIZE]
+    return ListPageView(
+        function=function,
+        function_arn=function_arn,
+        items=tuple(recommendation_view(s, settings) for s in chunk),
+        page=page,
+        pages=pages,
+        total=len(stored),
+    )
+
+
+class DetailsView(Frozen):
+    recommendation: RecommendationView
+    notes: tuple[str, ...] = ()
+    cost_before: str
+    cost_after: str
+    snippet: TemplateSnippet | None = None
+    drift_stack: str | None = None
+
+
+def details_view(stored: StoredRecommendation, settings: BotSettings) -> DetailsView:
+    rec = stored.recommendation
+    return DetailsView(
+        recommendation=recommendation_view(stored, settings),
+        notes=rec.notes,
+        cost_before=money(rec.monthly_cost_before_usd),
+        cost_after=money(rec.monthly_cost_after_usd),
+        snippet=snippet_for(rec.change) if rec.change is not None else None,
+        drift_stack=stored.cloudformation_stack,
+    )
+
+
+class ScanLine(Frozen):
+    id: str
+    function: str
+    title: str
+    savings: str
+    confidence: str
+
+
+class ScanView(Frozen):
+    functions: int
+    total_savings: str
+    lines: tuple[ScanLine, ...]
+    hidden: int
+    errors: tuple[str, ...] = ()
+
+
+def scan_view(
+    recommendations: Sequence[Recommendation], functions: int, errors: Mapping[str, str]
+) -> ScanView:
+    ranked = sorted(recommendations, key=lambda r: -(r.monthly_savings_usd or 0.0))
+    shown = ranked[:SCAN_SIZE]
+    return ScanView(
+        functions=functions,
+        total_savings=money(sum(max(0.0, r.monthly_savings_usd or 0.0) for r in ranked)),
+        lines=tuple(
+            ScanLine(
+                id=r.id,
+                function=r.function,
+                title=r.title,
+                savings=money(r.monthly_savings_usd),
+                confidence=r.confidence.value,
+            )
+            for r in shown
+        ),
+        hidden=len(ranked) - len(shown),
+        errors=tuple(f"{name}: {reason}" for name, reason in sorted(errors.items()))[:5],
+    )
+
+
+class HomeChange(Frozen):
+    change_id: str
+    description: str
+    status: str
+    who: str
+    when: str
+
+
+class HomePending(Frozen):
+    id: str
+    function: str
+    title: str
+    approvals: str
+
+
+class HomeView(Frozen):
+    user_id: str
+    top: tuple[ScanLine, ...]
+    pending: tuple[HomePending, ...]
+    changes: tuple[HomeChange, ...]
+    apply_mode: str
+
+
+def home_view(
+    user_id: str,
+    top: Sequence[Recommendation],
+    pending: Sequence[PendingApproval],
+    changes: Sequence[ChangeRecord],
+    settings: BotSettings,
+) -> HomeView:
+    return HomeView(
+        user_id=user_id,
+        top=scan_view(top[:HOME_SECTION_SIZE], 0, {}).lines,
+        pending=tuple(
+            HomePending(
+                id=item.stored.recommendation.id,
+                function=item.stored.recommendation.function,
+                title=item.stored.recommendation.title,
+                approvals=(
+                    f"{len(item.approvers)} of "
+                    f"{settings.required_approvals(item.stored.function_tags)}"
+                ),
+            )
+            for item in pending[:HOME_SECTION_SIZE]
+        ),
+        changes=tuple(
+            HomeChange(
+                change_id=record.change_id,
+                description=record.description,
+                status=record.status.value,
+                who=record.undone_by if record.undone_by else record.applied_by,
+                when=slack_date(record.undone_at or record.applied_at),
+            )
+            for record in changes[:HOME_SECTION_SIZE]
+        ),
+        apply_mode=settings.apply_mode.value,
+    )
+
+
+class BenchmarkView(Frozen):
+    function: str
+    summary: str
+    invocations: int
+    tuning_cost: str
+    results: tuple[str, ...]
+    recommendation: RecommendationView | None = None
