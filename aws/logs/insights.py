@@ -1,0 +1,277 @@
+"""REPORT statistics for many functions at once with CloudWatch Logs Insights.
+
+One query covers up to 50 log groups (the Insights limit) and returns one row per log group,
+for both log formats: text ``REPORT`` lines (Insights discovers ``@billedDuration``,
+``@maxMemoryUsed``, ``@initDuration``) and JSON ``platform.report`` records
+(``record.metrics.*``). Queries run a few at a time and are polled with a bounded wait.
+
+When Insights is not there (denied, or an emulator that ignores ``stats``), the result says
+so and the caller falls back to :mod:`aws.logs.sampling`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from aws.logs.stats import LogStats
+from aws.session import AwsSession, is_access_denied, is_not_found, translate_error
+
+logger = logging.getLogger(__name__)
+
+IAM_ACTIONS: tuple[str, ...] = ("logs:StartQuery", "logs:GetQueryResults", "logs:StopQuery")
+
+MAX_LOG_GROUPS_PER_QUERY = 50
+DEFAULT_MAX_CONCURRENT = 10
+DEFAULT_MAX_WAIT_S = 120.0
+DEFAULT_POLL_INTERVAL_S = 2.0
+_DONE = frozenset({"Complete", "Failed", "Cancelled", "Timeout", "Unknown"})
+
+# Text lines: Insights parses REPORT fields itself (memory in units of 10^6 bytes).
+# JSON records: fields are flattened with dots. Restore duration, statuses and error types
+# are parsed from the raw message so one query reads both formats. Old runtimes show a timeout
+# only as a separate "Task timed out" line, counted apart and reconciled in ``_row_stats``.
+REPORT_STATS_QUERY = r"""
+filter @type = "REPORT" or type = "platform.report" or @message like /Task timed out after/
+| parse @message /Restore Duration: (?<textRestoreMs>[0-9.]+) ms/
+| parse @message /(?<textTimeout>Status: timeout)/
+| parse @message /"status"\s*:\s*"(?<jsonTimeout>timeout)"/
+| parse @message /(?<timeoutLine>Task timed out after)/
+| parse @message /(?<oomMark>Runtime\.OutOfMemory)/
+| fields coalesce(@billedDuration, record.metrics.billedDurationMs) as billedMs,
+    coalesce(@maxMemoryUsed / 1000000, record.metrics.maxMemoryUsedMB) as usedMb,
+    coalesce(@initDuration, record.metrics.initDurationMs) as initMs,
+    coalesce(textRestoreMs, record.metrics.restoreDurationMs) as restoreMs
+| stats count(billedMs) as sampleSize,
+    avg(billedMs) as billedAvgMs,
+    max(usedMb) as usedMaxMb,
+    pct(usedMb, 99) as usedP99Mb,
+    count(initMs) as initCount,
+    avg(initMs) as initAvgMs,
+    max(initMs) as initMaxMs,
+    count(restoreMs) as restoreCount,
+    avg(restoreMs) as restoreAvgMs,
+    count(textTimeout) as statusTimeouts,
+    count(jsonTimeout) as jsonTimeouts,
+    count(timeoutLine) as timeoutLines,
+    count(oomMark) as outOfMemory
+  by @log
+""".strip()
+
+
+@dataclass
+class InsightsResult:
+    """Stats by log group name. ``unavailable``: Insights cannot be used, fall back."""
+
+    stats: dict[str, LogStats] = field(default_factory=dict)
+    unavailable: bool = False
+    # Log groups whose query failed or timed out: their figures stay unknown.
+    failed: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _number(row: Mapping[str, str], key: str) -> float | None:
+    raw = row.get(key)
+    if raw is None or raw == "":
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+def _count(row: Mapping[str, str], key: str) -> int:
+    value = _number(row, key)
+    return 0 if value is None else round(value)
+
+
+def log_group_from_field(value: str) -> str:
+    """``@log`` is ``account-id:log-group-name``; the name itself may contain colons."""
+    account, separator, name = value.partition(":")
+    return name if separator and account.isdigit() else value
+
+
+def _row_stats(row: Mapping[str, str]) -> LogStats:
+    used_max = _number(row, "usedMaxMb")
+    used_p99 = _number(row, "usedP99Mb")
+    init_count = _count(row, "initCount")
+    restore_count = _count(row, "restoreCount")
+    return LogStats(
+        sample_size=_count(row, "sampleSize"),
+        billed_duration_avg_ms=_number(row, "billedAvgMs"),
+        max_memory_used_mb=None if used_max is None else round(used_max),
+        memory_used_p99_mb=None if used_p99 is None else round(used_p99),
+        cold_starts=init_count + restore_count,
+        init_duration_avg_ms=_number(row, "initAvgMs") if init_count else None,
+        init_duration_max_ms=_number(row, "initMaxMs") if init_count else None,
+        restore_duration_avg_ms=_number(row, "restoreAvgMs") if restore_count else None,
+        # Newer runtimes write both a Status and the "Task timed out" line: never add them.
+        timeouts=max(
+            _count(row, "statusTimeouts") + _count(row, "jsonTimeouts"),
+            _count(row, "timeoutLines"),
+        ),
+        out_of_memory=_count(row, "outOfMemory"),
+    )
+
+
+def parse_results(rows: Sequence[Sequence[Mapping[str, str]]]) -> dict[str, LogStats] | None:
+    """Rows of GetQueryResults as stats by log group; None when rows are not our stats."""
+    parsed: dict[str, LogStats] = {}
+    for raw_row in rows:
+        row = {str(cell.get("field")): str(cell.get("value", "")) for cell in raw_row}
+        if "sampleSize" not in row or "@log" not in row:
+            return None
+        parsed[log_group_from_field(row["@log"])] = _row_stats(row)
+    return parsed
+
+
+@dataclass
+class _RunningQuery:
+    query_id: str
+    groups: list[str]
+
+
+class InsightsRunner:
+    """Runs REPORT stats queries over many log groups; clocks are injectable for tests."""
+
+    def __init__(
+        self,
+        session: AwsSession,
+        *,
+        max_wait_s: float = DEFAULT_MAX_WAIT_S,
+        poll_interval_s: float = DEFAULT_POLL_INTERVAL_S,
+        max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._client = session.client("logs")
+        self._max_wait_s = max_wait_s
+        self._poll_interval_s = poll_interval_s
+        self._max_concurrent = max(1, max_concurrent)
+        self._sleep = sleep
+        self._clock = clock
+
+    def run(self, log_groups: Sequence[str], start: datetime, end: datetime) -> InsightsResult:
+        result = InsightsResult()
+        groups = list(dict.fromkeys(log_groups))
+        batches = [
+            groups[i : i + MAX_LOG_GROUPS_PER_QUERY]
+            for i in range(0, len(groups), MAX_LOG_GROUPS_PER_QUERY)
+        ]
+        if not batches:
+            return result
+        # The first batch alone tells whether Insights works here before the rest starts.
+        self._run_wave(batches[:1], start, end, result, probe=True)
+        if result.unavailable:
+            return result
+        rest = batches[1:]
+        for i in range(0, len(rest), self._max_concurrent):
+            self._run_wave(rest[i : i + self._max_concurrent], start, end, result, probe=False)
+        return result
+
+    def _start(
+        self, groups: list[str], start: datetime, end: datetime, result: InsightsResult
+    ) -> list[_RunningQuery] | None:
+        """Start one query; a missing log group splits the batch. None: Insights unusable."""
+        try:
+            response = self._client.start_query(
+                logGroupNames=groups,
+                startTime=int(start.timestamp()),
+                endTime=int(end.timestamp()),
+                queryString=REPORT_STATS_QUERY,
+            )
+        except ClientError as error:
+            if is_not_found(error):
+                if len(groups) == 1:
+                    logger.info("log group %s does not exist", groups[0])
+                    return []
+                middle = len(groups) // 2
+                halves: list[_RunningQuery] = []
+                for half in (groups[:middle], groups[middle:]):
+                    started = self._start(half, start, end, result)
+                    if started is None:
+                        return None
+                    halves.extend(started)
+                return halves
+            sentence = str(translate_error(error, action="run a Logs Insights query"))
+            result.warnings.append(sentence)
+            if is_access_denied(error):
+                return None
+            logger.warning("%s", sentence)
+            result.failed.update(groups)
+            return []
+        except BotoCoreError as error:
+            result.warnings.append(str(translate_error(error, action="run a Logs Insights query")))
+            result.failed.update(groups)
+            return []
+        return [_RunningQuery(str(response["queryId"]), groups)]
+
+    def _run_wave(
+        self,
+        batches: Sequence[list[str]],
+        start: datetime,
+        end: datetime,
+        result: InsightsResult,
+        *,
+        probe: bool,
+    ) -> None:
+        running: list[_RunningQuery] = []
+        for batch in batches:
+            started = self._start(batch, start, end, result)
+            if started is None:
+                result.unavailable = True
+                return
+            running.extend(started)
+        deadline = self._clock() + self._max_wait_s
+        while running:
+            self._sleep(self._poll_interval_s)
+            still_running: list[_RunningQuery] = []
+            for query in running:
+                outcome = self._poll(query, result)
+                if outcome == "unsupported" and probe:
+                    result.unavailable = True
+                    return
+                if outcome == "running":
+                    still_running.append(query)
+            running = still_running
+            if running and self._clock() >= deadline:
+                for query in running:
+                    self._stop(query)
+                    result.failed.update(query.groups)
+                result.warnings.append(
+                    f"{len(running)} Logs Insights queries did not finish within "
+                    f"{self._max_wait_s:.0f} s; their log figures are unknown."
+                )
+                return
+
+    def _poll(self, query: _RunningQuery, result: InsightsResult) -> str:
+        try:
+            response: dict[str, Any] = self._client.get_query_results(queryId=query.query_id)
+        except (ClientError, BotoCoreError) as error:
+            result.warnings.append(str(translate_error(error, action="read Logs Insights results")))
+            result.failed.update(query.groups)
+            return "failed"
+        status = str(response.get("status", "Unknown"))
+        if status not in _DONE:
+            return "running"
+        if status != "Complete":
+            result.warnings.append(f"A Logs Insights query ended as {status}.")
+            result.failed.update(query.groups)
+            return "failed"
+        parsed = parse_results(response.get("results", []))
+        if parsed is None:
+            return "unsupported"
+        result.stats.update(parsed)
+        return "done"
+
+    def _stop(self, query: _RunningQuery) -> None:
+        try:
+            self._client.stop_query(queryId=query.query_id)
+        except (ClientError, BotoCoreError):
+            logger.debug("could not stop query %s", query.query_id, exc_info=True)

@@ -1,0 +1,381 @@
+"""Collect a :class:`FleetSnapshot` for an account and region, with few API calls.
+
+Order matters for the call budget: configurations and bulk facts first, then metrics for all
+functions at once, then the per-function calls only metrics can justify (async invoke config
+for functions with async events, provisioned concurrency where utilisation is reported), log
+statistics for functions that ran, and the package scan for arm64 candidates.
+
+Failures never abort a scan once functions are listed: a function tunebot may not read
+becomes an entry in ``FleetSnapshot.errors``; a bulk call that fails (or stays throttled
+after adaptive retries) leaves its figures unknown and is logged.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from aws import inventory, metrics, package_scan
+from aws import session as session_module
+from aws.errors import AccessDeniedError, AwsError, FunctionNotFoundError
+from aws.inventory import Enrichment
+from aws.logs import insights, sampling
+from aws.logs.stats import LogStats
+from aws.metrics import MetricsResult, figures_as_stats_fields
+from aws.package_scan import PackageScanner
+from aws.session import (
+    AccountTarget,
+    AwsSession,
+    is_access_denied,
+    is_throttling,
+    translate_error,
+)
+from recommendations.snapshot import FleetSnapshot, FunctionSnapshot, FunctionStats
+
+logger = logging.getLogger(__name__)
+
+IAM_ACTIONS: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        (
+            *session_module.IAM_ACTIONS,
+            *inventory.IAM_ACTIONS,
+            *metrics.IAM_ACTIONS,
+            *insights.IAM_ACTIONS,
+            *sampling.IAM_ACTIONS,
+            *package_scan.IAM_ACTIONS,
+        )
+    )
+)
+
+DEFAULT_WINDOW_DAYS = 14.0
+# Up to this many --function names are read one by one (GetFunction) instead of listing all.
+DIRECT_READ_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    window_days: float = DEFAULT_WINDOW_DAYS
+    # Only these functions (empty: all of them).
+    function_names: tuple[str, ...] = ()
+    scan_packages: bool = True
+    # Insights unavailable: how many of the busiest functions get a FilterLogEvents sample.
+    log_sample_functions: int = 25
+    insights_max_wait_s: float = insights.DEFAULT_MAX_WAIT_S
+    insights_poll_interval_s: float = insights.DEFAULT_POLL_INTERVAL_S
+    now: datetime | None = None
+
+    def window(self) -> tuple[datetime, datetime]:
+        end = (self.now or datetime.now(UTC)).replace(microsecond=0)
+        return end - timedelta(days=self.window_days), end
+
+
+@dataclass
+class _Collected:
+    configs: list[dict[str, Any]]
+    enrichment: Enrichment = field(default_factory=Enrichment)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for a close function name, else ""."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _collect_configs(session: AwsSession, options: ScanOptions) -> _Collected:
+    wanted = list(dict.fromkeys(options.function_names))
+    if wanted and len(wanted) <= DIRECT_READ_LIMIT:
+        return _read_named_functions(session, wanted)
+    configs = inventory.list_function_configs(session)
+    collected = _Collected(configs=configs)
+    if wanted:
+        present = {str(config["FunctionName"]) for config in configs}
+        collected.configs = [c for c in configs if c["FunctionName"] in set(wanted)]
+        for name in wanted:
+            if name not in present:
+                collected.errors[name] = (
+                    f"Function '{name}' was not found in {session.region}{suggest(name, present)}."
+                )
+    return collected
+
+
+def _read_named_functions(session: AwsSession, names: Sequence[str]) -> _Collected:
+    """The fast path for a few named functions: GetFunction and friends, one by one."""
+    collected = _Collected(configs=[])
+    all_names: list[str] | None = None
+    for name in names:
+        try:
+            snapshot, config = inventory.read_function(name, session)
+        except FunctionNotFoundError as error:
+            if all_names is None:
+                try:
+                    all_names = inventory.list_function_names(session)
+                except AwsError:
+                    all_names = []
+            collected.errors[name] = f"{str(error).rstrip('.')}{suggest(name, all_names)}."
+            continue
+        except AccessDeniedError as error:
+            collected.errors[name] = str(error)
+            continue
+        arn = snapshot.arn
+        collected.configs.append(config)
+        extra = collected.enrichment
+        extra.tags[arn] = snapshot.tags
+        extra.mappings[arn] = list(snapshot.event_source_mappings)
+        extra.async_configs[arn] = snapshot.async_config
+        if snapshot.provisioned_concurrency is not None:
+            extra.provisioned[arn] = (
+                snapshot.provisioned_concurrency,
+                snapshot.provisioned_concurrency_qualifier,
+            )
+        extra.reserved[arn] = snapshot.reserved_concurrency
+        if snapshot.invoked_by is not None:
+            extra.invoked_by[arn] = snapshot.invoked_by
+        extra.layers.update({layer.arn: layer for layer in snapshot.layers})
+    return collected
+
+
+def _enrich_in_bulk(session: AwsSession, collected: _Collected) -> None:
+    extra = collected.enrichment
+    try:
+        extra.tags = inventory.fetch_tags(session)
+    except (ClientError, BotoCoreError) as error:
+        sentence = str(translate_error(error, action="read function tags (tag:GetResources)"))
+        logger.warning("%s", sentence)
+        extra.warnings.append(sentence)
+    extra.mappings = inventory.fetch_mappings(session, extra.warnings)
+    layer_arns = [
+        str(layer["Arn"]) for config in collected.configs for layer in config.get("Layers") or []
+    ]
+    extra.layers = inventory.fetch_layers(session, layer_arns, extra.warnings)
+
+
+def _per_function_call(what: str, name: str, collected: _Collected, call: Any, region: str) -> Any:
+    """One per-function read. Access denied marks the function unreadable; other failures
+    (including throttling that outlived the retries) leave the figure unknown."""
+    try:
+        return call()
+    except (ClientError, BotoCoreError) as error:
+        sentence = str(translate_error(error, action=what, function=name, region=region))
+        if is_access_denied(error):
+            collected.errors[name] = sentence
+        else:
+            level = logging.WARNING if is_throttling(error) else logging.INFO
+            logger.log(level, "%s", sentence)
+            collected.enrichment.warnings.append(sentence)
+        return None
+
+
+def _enrich_where_metrics_say(
+    session: AwsSession, collected: _Collected, figures: MetricsResult, direct: bool
+) -> None:
+    if direct:  # the single-function path already read all of it
+        return
+    extra = collected.enrichment
+    for config in collected.configs:
+        name = str(config["FunctionName"])
+        arn = inventory.unqualified_arn(str(config["FunctionArn"]))
+        seen = figures.for_function(name)
+        if seen.get("async_events_received", 0) > 0:
+            result = _per_function_call(
+                f"read the async invoke config of {name}",
+                name,
+                collected,
+                lambda name=name: ("ok", inventory.fetch_async_config(session, name)),
+                session.region,
+            )
+            if result is not None:
+                extra.async_configs[arn] = result[1]
+        if "provisioned_concurrency_utilization_max" in seen:
+            provisioned = _per_function_call(
+                f"read provisioned concurrency of {name}",
+                name,
+                collected,
+                lambda name=name: inventory.fetch_provisioned(session, name),
+                session.region,
+            )
+            if provisioned is not None:
+                extra.provisioned[arn] = provisioned
+
+
+def _log_stats(
+    session: AwsSession,
+    collected: _Collected,
+    figures: MetricsResult,
+    options: ScanOptions,
+    start: datetime,
+    end: datetime,
+) -> dict[str, LogStats]:
+    """Log statistics by function name, for functions that ran in the window."""
+    groups: dict[str, list[str]] = {}
+    busy: list[tuple[float, str]] = []
+    for config in collected.configs:
+        name = str(config["FunctionName"])
+        invocations = figures.for_function(name).get("invocations")
+        if invocations == 0:
+            continue
+        groups.setdefault(inventory.log_group_of(config), []).append(name)
+        weight = (invocations or 0.0) * float(config.get("MemorySize") or 128)
+        busy.append((weight, name))
+    # A log group shared by several functions (LoggingConfig) cannot be split between them.
+    owner = {group: names[0] for group, names in groups.items() if len(names) == 1}
+    if not owner:
+        return {}
+    runner = insights.InsightsRunner(
+        session,
+        max_wait_s=options.insights_max_wait_s,
+        poll_interval_s=options.insights_poll_interval_s,
+    )
+    found = runner.run(sorted(owner), start, end)
+    collected.enrichment.warnings.extend(found.warnings)
+    if not found.unavailable:
+        return {owner[group]: stats for group, stats in found.stats.items() if group in owner}
+    logger.info("Logs Insights unavailable; sampling the busiest functions' logs instead")
+    group_of = {name: group for group, name in owner.items()}
+    chosen = [name for _, name in sorted(busy, reverse=True) if name in group_of]
+    stats: dict[str, LogStats] = {}
+    for name in chosen[: options.log_sample_functions]:
+        sample = _per_function_call(
+            f"read the logs of {name}",
+            name,
+            collected,
+            lambda name=name: sampling.sample_log_group(
+                session, group_of[name], start=start, end=end
+            ),
+            session.region,
+        )
+        if sample is not None:
+            stats[name] = sample
+    return stats
+
+
+def _stats(
+    window_days: float, figures: Mapping[str, float], logs: LogStats | None
+) -> FunctionStats:
+    fields: dict[str, Any] = dict(figures_as_stats_fields(figures))
+    if logs is not None and logs.sample_size > 0:
+        fields.update(logs.as_stats_fields())
+    return FunctionStats(window_days=window_days, **fields)
+
+
+def scan_region(
+    session: AwsSession,
+    options: ScanOptions | None = None,
+    *,
+    scanner: PackageScanner | None = None,
+) -> FleetSnapshot:
+    """One account and region. Raises AwsError only when functions cannot be listed at all."""
+    opts = options or ScanOptions()
+    start, end = opts.window()
+    direct = bool(opts.function_names) and len(set(opts.function_names)) <= DIRECT_READ_LIMIT
+    collected = _collect_configs(session, opts)
+    if not direct:
+        _enrich_in_bulk(session, collected)
+    names = [str(config["FunctionName"]) for config in collected.configs]
+    figures = metrics.collect_metrics(session, names, start=start, end=end, now=opts.now or end)
+    collected.enrichment.warnings.extend(figures.warnings)
+    _enrich_where_metrics_say(session, collected, figures, direct)
+    logs = _log_stats(session, collected, figures, opts, start, end)
+    packages = scanner or PackageScanner()
+    functions: list[FunctionSnapshot] = []
+    for config in collected.configs:
+        name = str(config["FunctionName"])
+        if name in collected.errors:
+            continue
+        native = None
+        if opts.scan_packages:
+            native = _per_function_call(
+                f"download the package of {name}",
+                name,
+                collected,
+                lambda config=config: packages.scan(session, config),
+                session.region,
+            )
+            if name in collected.errors:
+                continue
+        snapshot = inventory.snapshot_from_config(
+            config, region=session.region, enrichment=collected.enrichment
+        )
+        stats = _stats(opts.window_days, figures.for_function(name), logs.get(name))
+        functions.append(snapshot.model_copy(update={"stats": stats, "native_binaries": native}))
+    account_id = functions[0].account_id if functions else session.account_id
+    for warning in dict.fromkeys(collected.enrichment.warnings):
+        logger.debug("scan warning: %s", warning)
+    return FleetSnapshot(
+        collected_at=end,
+        window_start=start,
+        window_end=end,
+        account_id=account_id,
+        region=session.region,
+        functions=tuple(functions),
+        errors=collected.errors,
+    )
+
+
+def scan_function(
+    name: str, session: AwsSession, options: ScanOptions | None = None
+) -> FunctionSnapshot:
+    """One function with its statistics (``/tune fn``). Raises FunctionNotFoundError & co."""
+    opts = options or ScanOptions()
+    single = ScanOptions(**{**opts.__dict__, "function_names": (name,)})
+    fleet = scan_region(session, single)
+    if fleet.functions:
+        return fleet.functions[0]
+    message = fleet.errors.get(name, f"Function '{name}' could not be read.")
+    if "not found" in message:
+        raise FunctionNotFoundError(message)
+    raise AccessDeniedError(message)
+
+
+def sessions_for(
+    targets: Sequence[AccountTarget], regions: Sequence[str], base: AwsSession | None = None
+) -> list[AwsSession]:
+    """One session per (account, region): ``regions`` (from --region) override the targets'."""
+    root = base or AwsSession()
+    sessions: list[AwsSession] = []
+    for target in targets:
+        account = root.assume_role(target.role_arn) if target.role_arn else root
+        for region in regions or target.regions or (root.region,):
+            sessions.append(account.for_region(region))
+    return sessions
+
+
+def scan_all(
+    sessions: Sequence[AwsSession],
+    options: ScanOptions | None = None,
+    *,
+    scanner: PackageScanner | None = None,
+) -> list[FleetSnapshot]:
+    """One FleetSnapshot per (account, region); the package cache is shared between them."""
+    shared = scanner or PackageScanner()
+    return [scan_region(session, options, scanner=shared) for session in sessions]
+
+
+def merge_snapshots(snapshots: Sequence[FleetSnapshot]) -> FleetSnapshot:
+    """One fleet for reporting. Account and region stay set only when all agree; error keys
+    gain an ``account/region/`` prefix when several were scanned."""
+    if len(snapshots) == 1:
+        return snapshots[0]
+    if not snapshots:
+        raise ValueError("nothing to merge")
+    accounts = {snapshot.account_id for snapshot in snapshots}
+    regions = {snapshot.region for snapshot in snapshots}
+    errors: dict[str, str] = {}
+    for snapshot in snapshots:
+        for name, sentence in snapshot.errors.items():
+            errors[f"{snapshot.account_id}/{snapshot.region}/{name}"] = sentence
+    return FleetSnapshot(
+        collected_at=max(snapshot.collected_at for snapshot in snapshots),
+        window_start=min(snapshot.window_start for snapshot in snapshots),
+        window_end=max(snapshot.window_end for snapshot in snapshots),
+        account_id=accounts.pop() if len(accounts) == 1 else None,
+        region=regions.pop() if len(regions) == 1 else None,
+        functions=tuple(fn for snapshot in snapshots for fn in snapshot.functions),
+        errors=errors,
+    )
