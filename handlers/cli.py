@@ -17,7 +17,7 @@ from bot.errors import BotError
 from recommendations.errors import RecommendationsError
 
 # Each module defines ``register(subparsers)`` and sets ``func(args) -> int`` on its parsers.
-SUBCOMMAND_MODULES: tuple[str, ...] = ("handlers.cli_analyze",)
+SUBCOMMAND_MODULES: tuple[str, ...] = ("handlers.cli_analyze", "handlers.cli_scan")
 
 
 class CliError(Exception):
