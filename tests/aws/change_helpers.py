@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -23,13 +24,17 @@ ROLE_NAME = "tunebot-test-function-role"
 
 
 class Clock:
-    """A clock tests move by hand."""
+    """A clock tests move by hand; with ``tick`` it also advances on every reading."""
 
-    def __init__(self, start: datetime | None = None) -> None:
+    def __init__(self, start: datetime | None = None, tick: timedelta | None = None) -> None:
         self.now = start or datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+        self.tick = tick
 
     def __call__(self) -> datetime:
-        return self.now
+        now = self.now
+        if self.tick:
+            self.now += self.tick
+        return now
 
 
 def zip_bytes(source: str = "def handler(event, context):\n    return 'ok'\n") -> bytes:
@@ -109,7 +114,28 @@ def moto_store(clock: Clock | None = None) -> Iterator[StateStore]:
     """A store on a fresh moto table; the caller must be inside ``mock_aws``."""
     client = boto3.client("dynamodb", region_name=REGION)
     create_tables(TABLE, "tunebot-idempotency-test", client=client)
+    serialise_dynamodb_writes(client)
     yield StateStore(TABLE, client, clock=clock or Clock())
+
+
+def serialise_dynamodb_writes(client: Any) -> None:
+    """Make moto's conditional writes atomic across threads, as real DynamoDB's are.
+
+    moto checks a condition and then writes without a lock, so two threads can both pass the
+    check; DynamoDB guarantees they cannot. A lock held from before-call to after-call (which
+    botocore emits before raising a service error) restores that guarantee for the tests.
+    """
+    lock = threading.Lock()
+
+    def acquire(**kwargs: Any) -> None:  # a non-None return would replace the response
+        lock.acquire()
+
+    def release(**kwargs: Any) -> None:
+        lock.release()
+
+    for operation in ("PutItem", "UpdateItem"):
+        client.meta.events.register(f"before-call.dynamodb.{operation}", acquire)
+        client.meta.events.register(f"after-call.dynamodb.{operation}", release)
 
 
 def client_error(code: str, message: str = "", status: int = 400) -> dict[str, Any]:

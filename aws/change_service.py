@@ -1,0 +1,354 @@
+"""Apply and undo stored recommendations: at most once, stale-checked, always audited.
+
+This is the one path from "someone approved recommendation X" to a changed function; the
+Slack bot and the CLI both call it. Authorisation is the caller's job (Slack policy lives in
+``bot/``); the service only records who acted (``actor``, e.g. ``"slack:U123"``,
+``"cli:alice"``).
+
+Every request ends in a :class:`ChangeResult` with one sentence for the person who asked. It
+never leaves a change half-applied: an applier that fails before its update call changed
+nothing, and one that fails after it is recorded as failed with the reason, so the next
+attempt's stale check sees the real state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from enum import StrEnum
+
+from aws.appliers.base import ApplyContext, ApplyOutcome
+from aws.appliers.errors import ChangeError, StaleChangeError
+from aws.appliers.registry import apply_change
+from aws.store import (
+    AuditAction,
+    AuditRecord,
+    AuditResult,
+    ChangeRecord,
+    ChangeStatus,
+    Claim,
+    ClaimStatus,
+    StateStore,
+    StoreError,
+)
+from recommendations.changes import Change
+from recommendations.snapshot import Frozen
+
+logger = logging.getLogger(__name__)
+
+
+class ResultKind(StrEnum):
+    APPLIED = "applied"
+    UNDONE = "undone"
+    # Another click, retry or person already did it; nothing changed this time.
+    ALREADY_DONE = "already_done"
+    # Another request holds the claim right now; nothing changed this time.
+    IN_PROGRESS = "in_progress"
+    # The resource no longer matches what the change was computed from; nothing changed.
+    STALE = "stale"
+    FAILED = "failed"
+    NOT_FOUND = "not_found"
+    # Advice without a change, or an undo of an undo.
+    NOT_APPLICABLE = "not_applicable"
+
+    @property
+    def ok(self) -> bool:
+        return self in (ResultKind.APPLIED, ResultKind.UNDONE, ResultKind.ALREADY_DONE)
+
+
+class ChangeResult(Frozen):
+    kind: ResultKind
+    message: str
+    recommendation_id: str | None = None
+    change_id: str | None = None
+    function_name: str | None = None
+    record: ChangeRecord | None = None
+    notes: tuple[str, ...] = ()
+    # True when trying the same request again later may succeed (throttling, busy resource).
+    retryable: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.kind.ok
+
+
+def apply_claim_key(recommendation_id: str) -> str:
+    return f"apply#{recommendation_id}"
+
+
+def undo_claim_key(change_id: str) -> str:
+    return f"undo#{change_id}"
+
+
+def _values(change: Change) -> tuple[object, object]:
+    dumped = change.model_dump(mode="json")
+    return dumped["before"], dumped["after"]
+
+
+class ChangeService:
+    def __init__(self, store: StateStore, context: ApplyContext | None = None) -> None:
+        self.store = store
+        self.context = context or ApplyContext()
+
+    # ------------------------------------------------------------------ apply
+
+    def apply_recommendation(
+        self, recommendation_id: str, actor: str, *, approvers: Sequence[str] = ()
+    ) -> ChangeResult:
+        """Apply a stored recommendation's change once, whoever asks and however often."""
+        stored = self.store.get_recommendation(recommendation_id)
+        if stored is None:
+            return ChangeResult(
+                kind=ResultKind.NOT_FOUND,
+                recommendation_id=recommendation_id,
+                message=(
+                    f"Recommendation {recommendation_id} was not found or has expired "
+                    "(recommendations are kept 14 days); run the analysis again."
+                ),
+            )
+        recommendation = stored.recommendation
+        change = recommendation.change
+        if change is None:
+            return ChangeResult(
+                kind=ResultKind.NOT_APPLICABLE,
+                recommendation_id=recommendation_id,
+                function_name=recommendation.function,
+                message=f"“{recommendation.title}” is advice without an automatic change; "
+                "there is nothing to apply.",
+            )
+        key = apply_claim_key(recommendation_id)
+        claimed = self.store.claim(key, actor)
+        if not claimed.acquired:
+            return self._not_acquired(claimed.claim, recommendation_id, change.function_name)
+        change_id = claimed.claim.change_id
+        revision = stored.function.revision_id if stored.function is not None else None
+        result = self._run(
+            change,
+            key=key,
+            change_id=change_id,
+            actor=actor,
+            action=AuditAction.APPLY,
+            recommendation_id=recommendation_id,
+            expected_revision_id=revision,
+            approvers=tuple(approvers),
+            function_arn=recommendation.function_arn,
+        )
+        if result.kind is ResultKind.APPLIED:
+            self.store.mark_recommendation_applied(recommendation_id, change_id)
+        return result
+
+    # ------------------------------------------------------------------ undo
+
+    def undo_change(self, change_id: str, actor: str) -> ChangeResult:
+        """Apply the inverse of an applied change, once, if nothing moved since."""
+        record = self.store.get_change(change_id)
+        if record is None:
+            return ChangeResult(
+                kind=ResultKind.NOT_FOUND,
+                change_id=change_id,
+                message=f"There is no change {change_id}; `tunebot audit` lists the changes.",
+            )
+        if record.reverts is not None:
+            return ChangeResult(
+                kind=ResultKind.NOT_APPLICABLE,
+                change_id=change_id,
+                function_name=record.function_name,
+                message=(
+                    f"Change {change_id} is itself the undo of {record.reverts}; apply the "
+                    "recommendation again instead."
+                ),
+            )
+        if record.status is ChangeStatus.UNDONE:
+            return ChangeResult(
+                kind=ResultKind.ALREADY_DONE,
+                change_id=record.undo_change_id,
+                function_name=record.function_name,
+                record=record,
+                message=(
+                    f"Change {change_id} was already undone by {record.undone_by} "
+                    f"(change {record.undo_change_id}); nothing changed this time."
+                ),
+            )
+        key = undo_claim_key(change_id)
+        claimed = self.store.claim(key, actor)
+        if not claimed.acquired:
+            return self._not_acquired(claimed.claim, record.recommendation_id, record.function_name)
+        undo_id = claimed.claim.change_id
+        result = self._run(
+            record.change.inverse(),
+            key=key,
+            change_id=undo_id,
+            actor=actor,
+            action=AuditAction.UNDO,
+            recommendation_id=record.recommendation_id,
+            expected_revision_id=None,
+            approvers=(),
+            function_arn=record.function_arn,
+            reverts=change_id,
+        )
+        if result.kind is ResultKind.APPLIED:
+            self.store.mark_change_undone(change_id, undo_id, actor)
+            if record.recommendation_id:
+                # The recommendation may be applied again later (its stale check still holds).
+                self.store.release_claim(apply_claim_key(record.recommendation_id))
+            return result.model_copy(
+                update={
+                    "kind": ResultKind.UNDONE,
+                    "message": f"Undid change {change_id}: {record.change.inverse().describe()}.",
+                }
+            )
+        return result
+
+    # ------------------------------------------------------------------ listing
+
+    def audit(self, function: str | None = None, limit: int = 50) -> list[AuditRecord]:
+        """Audit records, newest first, of one function (name or ARN) or of all."""
+        return self.store.recent_audit(limit=limit, function=function)
+
+    def recent_changes(self, limit: int = 20) -> list[ChangeRecord]:
+        return self.store.recent_changes(limit)
+
+    # ------------------------------------------------------------------ internals
+
+    def _not_acquired(
+        self, holder: Claim, recommendation_id: str | None, function_name: str
+    ) -> ChangeResult:
+        if holder.status is ClaimStatus.APPLIED:
+            record = self.store.get_change(holder.change_id)
+            return ChangeResult(
+                kind=ResultKind.ALREADY_DONE,
+                recommendation_id=recommendation_id,
+                change_id=holder.change_id,
+                function_name=function_name,
+                record=record,
+                message=(
+                    f"Already done by {holder.actor} as change {holder.change_id}; "
+                    "nothing changed this time."
+                ),
+            )
+        return ChangeResult(
+            kind=ResultKind.IN_PROGRESS,
+            recommendation_id=recommendation_id,
+            change_id=holder.change_id,
+            function_name=function_name,
+            message=f"{holder.actor} started this a moment ago; nothing else was done.",
+            retryable=True,
+        )
+
+    def _run(
+        self,
+        change: Change,
+        *,
+        key: str,
+        change_id: str,
+        actor: str,
+        action: AuditAction,
+        recommendation_id: str | None,
+        expected_revision_id: str | None,
+        approvers: tuple[str, ...],
+        function_arn: str | None,
+        reverts: str | None = None,
+    ) -> ChangeResult:
+        before, after = _values(change)
+        base = {
+            "recommendation_id": recommendation_id,
+            "change_id": change_id,
+            "function_name": change.function_name,
+        }
+        try:
+            outcome: ApplyOutcome = apply_change(
+                change, self.context, expected_revision_id=expected_revision_id
+            )
+        except StaleChangeError as error:
+            return self._ended(
+                key, change, actor, action, base, AuditResult.STALE, str(error), approvers
+            )
+        except ChangeError as error:
+            logger.warning("change %s failed: %s", change_id, error, exc_info=error)
+            result = self._ended(
+                key, change, actor, action, base, AuditResult.FAILED, str(error), approvers
+            )
+            return result.model_copy(update={"retryable": error.retryable})
+        except Exception as error:
+            # A bug, not an AWS answer: still release the claim and leave an audit trail.
+            self._ended(
+                key, change, actor, action, base, AuditResult.FAILED, repr(error), approvers
+            )
+            raise
+        applied = outcome.change
+        before, after = _values(applied)
+        try:
+            self.store.finish_claim(key, change_id, ClaimStatus.APPLIED, applied.describe())
+        except StoreError:
+            # Our lease ran out while AWS was slow and another attempt took the claim over.
+            # The change did happen, so it is still recorded and audited below.
+            logger.warning("claim %s was taken over while change %s was applied", key, change_id)
+        record = ChangeRecord(
+            change_id=change_id,
+            recommendation_id=recommendation_id,
+            function_name=applied.function_name,
+            function_arn=function_arn,
+            change=applied,
+            description=applied.describe(),
+            actor=actor,
+            approvers=approvers,
+            applied_at=self.store.now(),
+            request_ids=outcome.request_ids,
+            notes=outcome.notes,
+            reverts=reverts,
+        )
+        self.store.put_change(record)
+        self.store.append_audit(
+            self.store.new_audit_record(
+                actor=actor,
+                action=action,
+                description=applied.describe(),
+                before=before,
+                after=after,
+                result=AuditResult.APPLIED,
+                message="; ".join(outcome.notes),
+                request_ids=outcome.request_ids,
+                approvers=approvers,
+                **base,
+            )
+        )
+        logger.info("change %s applied by %s: %s", change_id, actor, applied.describe())
+        return ChangeResult(
+            kind=ResultKind.APPLIED,
+            message=f"Applied change {change_id}: {applied.describe()}.",
+            record=record,
+            notes=outcome.notes,
+            **base,
+        )
+
+    def _ended(
+        self,
+        key: str,
+        change: Change,
+        actor: str,
+        action: AuditAction,
+        base: dict[str, str | None],
+        result: AuditResult,
+        message: str,
+        approvers: tuple[str, ...],
+    ) -> ChangeResult:
+        """Record an attempt that changed nothing (stale) or failed, and free the claim."""
+        change_id = base["change_id"] or ""
+        status = ClaimStatus.STALE if result is AuditResult.STALE else ClaimStatus.FAILED
+        self.store.finish_claim(key, change_id, status, message)
+        before, after = _values(change)
+        self.store.append_audit(
+            self.store.new_audit_record(
+                actor=actor,
+                action=action,
+                description=change.describe(),
+                before=before,
+                after=after,
+                result=result,
+                message=message,
+                approvers=approvers,
+                **base,
+            )
+        )
+        kind = ResultKind.STALE if result is AuditResult.STALE else ResultKind.FAILED
+        return ChangeResult(kind=kind, message=message, **base)

@@ -1,0 +1,243 @@
+"""Apply, undo and audit through the change service, against moto."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from aws.appliers.base import ApplyContext
+from aws.change_service import ChangeService, ResultKind
+from aws.store import AuditAction, AuditResult, ChangeStatus, StateStore
+from recommendations.changes import MemoryChange, TimeoutChange
+from tests.aws.change_helpers import (
+    REGION,
+    Clock,
+    create_function,
+    moto_store,
+    recommendation,
+    snapshot,
+)
+
+
+@pytest.fixture
+def env() -> Iterator[tuple[ChangeService, StateStore]]:
+    with mock_aws(), moto_store(Clock(tick=timedelta(seconds=1))) as store:
+        create_function()
+        context = ApplyContext(
+            boto3.client("lambda", region_name=REGION),
+            boto3.client("sqs", region_name=REGION),
+        )
+        yield ChangeService(store, context), store
+
+
+def _memory() -> int:
+    return int(
+        boto3.client("lambda", region_name=REGION).get_function_configuration(
+            FunctionName="checkout-api"
+        )["MemorySize"]
+    )
+
+
+def test_apply_changes_the_function_records_and_audits(env) -> None:  # type: ignore[no-untyped-def]
+    service, store = env
+    rec = recommendation()
+    store.put_recommendation(rec, snapshot())
+    result = service.apply_recommendation(rec.id, "cli:alice", approvers=["U1", "U2"])
+    assert result.kind is ResultKind.APPLIED and result.ok
+    assert result.message == (
+        f"Applied change {result.change_id}: Set memory of checkout-api from 1024 MB to 512 MB."
+    )
+    assert _memory() == 512
+    record = store.get_change(result.change_id or "")
+    assert record is not None
+    assert (record.actor, record.approvers, record.status) == (
+        "cli:alice",
+        ("U1", "U2"),
+        ChangeStatus.APPLIED,
+    )
+    assert len(record.request_ids) == 3
+    [audit] = service.audit()
+    assert (audit.action, audit.result, audit.before, audit.after) == (
+        AuditAction.APPLY,
+        AuditResult.APPLIED,
+        1024,
+        512,
+    )
+    assert audit.change_id == result.change_id
+    assert audit.request_ids == record.request_ids
+
+
+def test_second_apply_reports_the_first_and_changes_nothing(env) -> None:  # type: ignore[no-untyped-def]
+    service, store = env
+    rec = recommendation()
+    store.put_recommendation(rec)
+    first = service.apply_recommendation(rec.id, "slack:U1")
+    second = service.apply_recommendation(rec.id, "slack:U2")
+    assert second.kind is ResultKind.ALREADY_DONE
+    assert second.change_id == first.change_id
+    assert second.message == (
+        f"Already done by slack:U1 as change {first.change_id}; nothing changed this time."
+    )
+    assert len(service.audit()) == 1
+
+
+def test_concurrent_double_click_changes_the_function_once(env) -> None:  # type: ignore[no-untyped-def]
+    service, store = env
+    rec = recommendation()
+    store.put_recommendation(rec)
+    updates: list[str] = []
+    lambda_client = service.context.lambda_client
+    lambda_client.meta.events.register(
+        "before-call.lambda.UpdateFunctionConfiguration",
+        lambda **kwargs: updates.append("update"),
+    )
+    barrier = threading.Barrier(6)
+    results = []
+
+    def click(user: str) -> None:
+        barrier.wait()
+        results.append(service.apply_recommendation(rec.id, f"slack:{user}"))
+
+    threads = [threading.Thread(target=click, args=(f"U{i}",)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    kinds = sorted(result.kind.value for result in results)
+    assert kinds.count("applied") == 1
+    assert set(kinds) <= {"applied", "already_done", "in_progress"}
+    assert updates == ["update"]
+    assert len({result.change_id for result in results}) == 1
+    assert _memory() == 512
+
+
+def test_stale_recommendation_changes_nothing_and_is_audited(env) -> None:  # type: ignore[no-untyped-def]
+    service, store = env
+    boto3.client("lambda", region_name=REGION).update_function_configuration(
+        FunctionName="checkout-api", MemorySize=2048
+    )
+    rec = recommendation()
+    store.put_recommendation(rec)
+    result = service.apply_recommendation(rec.id, "cli:alice")
+    assert result.kind is ResultKind.STALE and not result.ok
+    assert result.message == (
+        "The memory of checkout-api is 2048 MB now, not the 1024 MB the recommendation was "
+        "computed from; nothing was changed. Run the analysis again."
+    )
+    assert _memory() == 2048
+    [audit] = service.audit(function="checkout-api")
+    assert (audit.result, audit.message) == (AuditResult.STALE, result.message)
+    assert store.get_change(result.change_id or "") is None
+
+
+def test_moved_revision_makes_the_recommendation_stale(env) -> None:  # type: ignore[no-untyped-def]
+    service, store = env
+    lambda_client = service.context.lambda_client
+
+    def with_revision(parsed, **kwargs):  # type: ignore[no-untyped-def]
+        parsed["RevisionId"] = "rev-now"
+
+    lambda_client.meta.events.register("after-call.lambda.GetFunctionConfiguration", with_revision)
+    rec = recommendation()
+    store.put_recommendation(rec, snapshot(revision_id="rev-then"))
+    result = service.apply_recommendation(rec.id, "cli:alice")
+    assert result.kind is ResultKind.STALE
+    assert "its revision moved" in result.message
+    assert _memory() == 1024
+
+
+def test_undo_restores_and_allows_applying_again(env) -> None:  # type: ignore[no-untyped-def]
+    service, store = env
+    rec = recommendation()
+    store.put_recommendation(rec)
+    applied = service.apply_recommendation(rec.id, "cli:alice")
+    undone = service.undo_change(applied.change_id or "", "cli:bob")
+    assert undone.kind is ResultKind.UNDONE
+    assert undone.message == (
+        f"Undid change {applied.change_id}: Set memory of checkout-api from 512 MB to 1024 MB."
+    )
+    assert _memory() == 1024
+    original = store.get_change(applied.change_id or "")
+    assert original is not None and original.status is ChangeStatus.UNDONE
+    assert original.undo_change_id == undone.change_id
+    again = service.undo_change(applied.change_id or "", "cli:bob")
+    assert again.kind is ResultKind.ALREADY_DONE
+    undo_of_undo = service.undo_change(undone.change_id or "", "cli:bob")
+    assert undo_of_undo.kind is ResultKind.NOT_APPLICABLE
+    reapplied = service.apply_recommendation(rec.id, "cli:carol")
+    assert reapplied.kind is ResultKind.APPLIED
+    assert _memory() == 512
+    actions = [(a.action, a.result, a.actor) for a in service.audit()]
+    assert actions == [
+        (AuditAction.APPLY, AuditResult.APPLIED, "cli:carol"),
+        (AuditAction.UNDO, AuditResult.APPLIED, "cli:bob"),
+        (AuditAction.APPLY, AuditResult.APPLIED, "cli:alice"),
+    ]
+
+
+def test_undo_refuses_when_the_function_moved_on(env) -> None:  # type: ignore[no-untyped-def]
+    service, store = env
+    rec = recommendation()
+    store.put_recommendation(rec)
+    applied = service.apply_recommendation(rec.id, "cli:alice")
+    boto3.client("lambda", region_name=REGION).update_function_configuration(
+        FunctionName="checkout-api", MemorySize=768
+    )
+    undone = service.undo_change(applied.change_id or "", "cli:bob")
+    assert undone.kind is ResultKind.STALE
+    assert _memory() == 768
+    record = store.get_change(applied.change_id or "")
+    assert record is not None and record.status is ChangeStatus.APPLIED
+
+
+def test_unknown_ids_and_advice_are_explained(env) -> None:  # type: ignore[no-untyped-def]
+    service, store = env
+    missing = service.apply_recommendation("rec-0000", "cli:alice")
+    assert missing.kind is ResultKind.NOT_FOUND
+    assert missing.message == (
+        "Recommendation rec-0000 was not found or has expired (recommendations are kept 14 "
+        "days); run the analysis again."
+    )
+    advice = recommendation().model_copy(update={"change": None})
+    store.put_recommendation(advice)
+    assert service.apply_recommendation(advice.id, "cli:a").kind is ResultKind.NOT_APPLICABLE
+    assert service.undo_change("chg-nope", "cli:a").message == (
+        "There is no change chg-nope; `tunebot audit` lists the changes."
+    )
+
+
+def test_failure_is_audited_and_can_be_retried(env) -> None:  # type: ignore[no-untyped-def]
+    service, store = env
+    rec = recommendation(TimeoutChange(function_name="checkout-api", before=30, after=10))
+    store.put_recommendation(rec)
+    lambda_client = service.context.lambda_client
+    from botocore.exceptions import ClientError
+
+    def throttle(**kwargs):  # type: ignore[no-untyped-def]
+        raise ClientError(
+            {"Error": {"Code": "TooManyRequestsException", "Message": "Rate exceeded"}},
+            "UpdateFunctionConfiguration",
+        )
+
+    lambda_client.meta.events.register("before-call.lambda.UpdateFunctionConfiguration", throttle)
+    failed = service.apply_recommendation(rec.id, "cli:alice")
+    assert failed.kind is ResultKind.FAILED and failed.retryable
+    assert failed.message == (
+        "Could not update the timeout of checkout-api: AWS is throttling requests; "
+        "try again shortly."
+    )
+    lambda_client.meta.events.unregister("before-call.lambda.UpdateFunctionConfiguration", throttle)
+    retried = service.apply_recommendation(rec.id, "cli:alice")
+    assert retried.kind is ResultKind.APPLIED
+    assert [a.result for a in service.audit()] == [AuditResult.APPLIED, AuditResult.FAILED]
+
+
+def test_memory_change_helper_matches_recommendation() -> None:
+    assert recommendation().change == MemoryChange(
+        function_name="checkout-api", before=1024, after=512
+    )
