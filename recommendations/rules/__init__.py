@@ -4,9 +4,56 @@ from __future__ import annotations
 
 from functools import cache
 
+from recommendations.rules.architecture import Arm64Migration
+from recommendations.rules.async_invoke import (
+    AsyncEventsDroppedOrAgeing,
+    AsyncWithoutFailureDestination,
+)
 from recommendations.rules.base import Rule
+from recommendations.rules.batching import (
+    NoPartialBatchResponse,
+    QueueWithoutRedrive,
+    SmallBatchesAtHighVolume,
+    StreamRetriesForever,
+)
+from recommendations.rules.cold_start import FrequentColdStarts
+from recommendations.rules.concurrency import IdleProvisionedConcurrency, Throttling
+from recommendations.rules.memory import (
+    CpuBoundNeedsMoreMemory,
+    MemoryOverProvisioned,
+    MemoryUnderProvisioned,
+)
+from recommendations.rules.package import OversizedPackage
+from recommendations.rules.runtime import DeprecatedRuntime
+from recommendations.rules.timeout import (
+    ThinTimeoutHeadroom,
+    TimeoutBreaksConstraint,
+    TimeoutFarAboveNeed,
+    TimeoutsHappening,
+)
 
-RULE_CLASSES: tuple[type[Rule], ...] = ()
+# Catalogue order. Ids are stable and never reused, even when a rule is retired.
+RULE_CLASSES: tuple[type[Rule], ...] = (
+    MemoryOverProvisioned,
+    MemoryUnderProvisioned,
+    CpuBoundNeedsMoreMemory,
+    Arm64Migration,
+    TimeoutsHappening,
+    ThinTimeoutHeadroom,
+    TimeoutFarAboveNeed,
+    TimeoutBreaksConstraint,
+    SmallBatchesAtHighVolume,
+    NoPartialBatchResponse,
+    StreamRetriesForever,
+    QueueWithoutRedrive,
+    AsyncWithoutFailureDestination,
+    AsyncEventsDroppedOrAgeing,
+    Throttling,
+    IdleProvisionedConcurrency,
+    FrequentColdStarts,
+    DeprecatedRuntime,
+    OversizedPackage,
+)
 
 
 @cache

@@ -1,0 +1,160 @@
+"""Cold starts on functions that somebody is waiting for."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from recommendations.changes import ProvisionedConcurrencyChange
+from recommendations.pricing import SECONDS_PER_MONTH
+from recommendations.recommendation import Category, Confidence, Risk, Severity, TradeOff
+from recommendations.rules.base import Rule, RuleContext, RuleResult
+from recommendations.rules.helpers import build, cost, evidence, log_sample_too_small, percent
+from recommendations.snapshot import FunctionSnapshot
+
+# A synchronous function with cold starts on at least this share of invocations...
+FREQUENT_COLD_START_RATE = 0.01
+# ...each adding at least this much init time has a latency problem worth paying for.
+SLOW_INIT_MS = 500.0
+
+# Runtimes with SnapStart: Java 11 and later, Python 3.12 and later, .NET 8 and later.
+_SNAPSTART_PATTERNS = (
+    (re.compile(r"^java(\d+)"), 11),
+    (re.compile(r"^python3\.(\d+)$"), 12),
+    (re.compile(r"^dotnet(\d+)$"), 8),
+)
+
+
+def supports_snapstart(runtime: str | None) -> bool:
+    if runtime is None:
+        return False
+    for pattern, minimum in _SNAPSTART_PATTERNS:
+        match = pattern.match(runtime)
+        if match:
+            return int(match.group(1)) >= minimum
+    return False
+
+
+class FrequentColdStarts(Rule):
+    """Frequent, slow cold starts on a function a caller waits for.
+
+    What it checks:
+    Functions invoked synchronously (API Gateway, function URLs, load balancers) with cold
+    starts on 1% or more of the sampled invocations and an average init of 500 ms or more. It
+    proposes SnapStart where the runtime has it (Java 11+, Python 3.12+, .NET 8+); otherwise
+    provisioned concurrency sized to the average concurrency.
+
+    Why it matters:
+    Every cold start adds the init time to a user-facing response, and those slow responses
+    are what people remember (and what p99 alarms measure).
+
+    What to do:
+    Enable SnapStart on a published version (free for Java; Python and .NET pay for caching
+    and restores), or apply the provisioned concurrency: it costs money every hour (shown as a
+    negative saving, traded for speed). Trimming the package and init code helps either way.
+    """
+
+    rule_id = "COLD-001"
+    name = "Frequent cold starts on a latency-sensitive function"
+    category = Category.COLD_START
+    needs = (
+        "invoked_by",
+        "runtime",
+        "snap_start",
+        "provisioned_concurrency_qualifier",
+        "stats.cold_starts",
+        "stats.log_sample_invocations",
+        "stats.init_duration_avg_ms",
+        "stats.invocations",
+        "stats.duration_avg_ms",
+    )
+    iam_actions = ProvisionedConcurrencyChange.iam_actions
+
+    def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
+        if fn.invoked_by is None:
+            return self.unknown("who invokes the function is unknown")
+        if not any(source.is_synchronous_request for source in fn.invoked_by):
+            return self.not_applicable("no caller waits for a response")
+        stats = fn.stats
+        if stats is None or stats.cold_starts is None or stats.init_duration_avg_ms is None:
+            return self.unknown("cold starts or init duration are unknown")
+        too_small = log_sample_too_small(stats)
+        if too_small:
+            return self.unknown(too_small)
+        rate = stats.cold_start_rate or 0.0
+        init = stats.init_duration_avg_ms
+        if rate < FREQUENT_COLD_START_RATE or init < SLOW_INIT_MS:
+            return self.passed(f"{percent(rate)}% cold starts, {init:,.0f} ms init on average")
+        facts = [
+            evidence("Cold starts", percent(rate), "% of invocations", "REPORT log lines"),
+            evidence("Init duration (average)", round(init, 1), "ms", "REPORT log lines"),
+            evidence("Invoked by", ", ".join(s.value for s in fn.invoked_by), "", "triggers"),
+        ]
+        problem = (
+            f"{percent(rate)}% of {fn.name}'s invocations start cold and wait about "
+            f"{init:,.0f} ms for init while a caller waits."
+        )
+        if supports_snapstart(fn.runtime) and not fn.snap_start:
+            return self.recommend(
+                build(
+                    self,
+                    fn,
+                    severity=Severity.MEDIUM,
+                    title=f"Enable SnapStart to cut {init:,.0f} ms cold starts",
+                    rationale=problem
+                    + f" {fn.runtime} supports SnapStart: Lambda snapshots the initialised "
+                    "environment and restores it instead of running init. Enable it on a "
+                    "published version and invoke through an alias.",
+                    confidence=Confidence.MEDIUM,
+                    evidence=facts,
+                    risk=Risk.MEDIUM,
+                    benchmark_first=True,
+                    notes=(
+                        "Code that must be unique per environment (random seeds, connections) "
+                        "needs runtime hooks; Python and .NET pay for caching and restores.",
+                    ),
+                )
+            )
+        per_month = stats.invocations_per_month
+        duration = stats.duration_avg_ms
+        if per_month is None or duration is None:
+            return self.unknown(
+                "traffic or duration is unknown, so provisioned concurrency cannot be sized"
+            )
+        average_concurrency = per_month / SECONDS_PER_MONTH * duration / 1000.0
+        current = fn.provisioned_concurrency or 0
+        proposed = current + max(1, math.ceil(average_concurrency))
+        before = cost(fn, context.now)
+        after = cost(fn, context.now, provisioned=proposed)
+        saving = before.total_usd - after.total_usd if before and after else None
+        facts.append(evidence("Average concurrency", round(average_concurrency, 2), "", "derived"))
+        qualifier = fn.provisioned_concurrency_qualifier
+        change = (
+            ProvisionedConcurrencyChange(
+                function_name=fn.name, qualifier=qualifier, before=current, after=proposed
+            )
+            if qualifier
+            else None
+        )
+        rationale = problem + f" {proposed} provisioned environments keep the average load warm."
+        if change is None:
+            rationale += (
+                " Publish a version behind an alias first: provisioned concurrency needs one."
+            )
+        return self.recommend(
+            build(
+                self,
+                fn,
+                severity=Severity.MEDIUM,
+                title=f"Keep {proposed} environments warm with provisioned concurrency",
+                rationale=rationale,
+                confidence=Confidence.MEDIUM,
+                evidence=facts,
+                change=change,
+                cost_before=before.total_usd if before else None,
+                cost_after=after.total_usd if after else None,
+                savings=saving,
+                trade_off=TradeOff.SPEED,
+                risk=Risk.LOW,
+            )
+        )
