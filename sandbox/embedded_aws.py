@@ -1,0 +1,54 @@
+"""moto's server on 127.0.0.1 as the sandbox's AWS account, on a free port."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from sandbox.lambda_context import DEMO_REGION
+
+# moto accepts any key; these make sure nothing the sandbox does can reach a real account.
+DEMO_CREDENTIALS = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
+
+
+class EmbeddedAws:
+    def __init__(self) -> None:
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._endpoint: str | None = None
+
+    @property
+    def endpoint(self) -> str:
+        if self._endpoint is None:
+            raise RuntimeError("the embedded AWS is not running")
+        return self._endpoint
+
+    def start(self) -> str:
+        # moto's werkzeug server logs every request; the demo's terminal is for the user.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self._endpoint = f"http://{host}:{port}"
+        return self._endpoint
+
+    def stop(self) -> None:
+        if self._endpoint is not None:
+            self._server.stop()
+            self._endpoint = None
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service, endpoint_url=self.endpoint, region_name=DEMO_REGION, **DEMO_CREDENTIALS
+        )
+
+    def environment(self) -> dict[str, str]:
+        """What boto3 in the handlers needs to talk to this account and nothing else."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": DEMO_CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": DEMO_CREDENTIALS["aws_secret_access_key"],
+            "AWS_DEFAULT_REGION": DEMO_REGION,
+            "AWS_REGION": DEMO_REGION,
+        }
