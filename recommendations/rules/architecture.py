@@ -70,6 +70,7 @@ class Arm64Migration(Rule):
         "stats.invocations",
         "stats.billed_duration_avg_ms",
     )
+    proposes = ArchitectureChange
     iam_actions = ArchitectureChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:

@@ -51,6 +51,7 @@ class AsyncWithoutFailureDestination(Rule):
         "dead_letter_target_arn",
         "stats.errors",
     )
+    proposes = AsyncFailureDestinationChange
     iam_actions = AsyncFailureDestinationChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:

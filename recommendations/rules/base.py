@@ -52,6 +52,8 @@ class Rule(ABC):
     needs: ClassVar[tuple[str, ...]]
     # IAM actions its change needs when applied (empty for advice-only rules).
     iam_actions: ClassVar[tuple[str, ...]] = ()
+    # The Change class it proposes (None for advice-only rules); iam_actions are that class's.
+    proposes: ClassVar[type[Frozen] | None] = None
 
     @abstractmethod
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult: ...

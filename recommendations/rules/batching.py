@@ -95,6 +95,7 @@ class SmallBatchesAtHighVolume(Rule):
         "stats.invocations",
         "stats.billed_duration_avg_ms",
     )
+    proposes = EventSourceMappingChange
     iam_actions = EventSourceMappingChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
@@ -305,6 +306,7 @@ class StreamRetriesForever(Rule):
         "event_source_mappings[].on_failure_destination",
         "stats.iterator_age_max_ms",
     )
+    proposes = EventSourceMappingChange
     iam_actions = EventSourceMappingChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:

@@ -68,6 +68,7 @@ class FrequentColdStarts(Rule):
         "stats.invocations",
         "stats.duration_avg_ms",
     )
+    proposes = ProvisionedConcurrencyChange
     iam_actions = ProvisionedConcurrencyChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:

@@ -51,6 +51,7 @@ class Throttling(Rule):
         "reserved_concurrency",
         "stats.concurrent_executions_max",
     )
+    proposes = ReservedConcurrencyChange
     iam_actions = ReservedConcurrencyChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
@@ -143,6 +144,7 @@ class IdleProvisionedConcurrency(Rule):
         "stats.provisioned_concurrency_utilization_max",
         "stats.invocations",
     )
+    proposes = ProvisionedConcurrencyChange
     iam_actions = ProvisionedConcurrencyChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:

@@ -65,6 +65,7 @@ class MemoryOverProvisioned(Rule):
         "stats.duration_p50_ms",
         "stats.duration_p90_ms",
     )
+    proposes = MemoryChange
     iam_actions = MemoryChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
@@ -176,6 +177,7 @@ class MemoryUnderProvisioned(Rule):
         "stats.invocations",
         "stats.billed_duration_avg_ms",
     )
+    proposes = MemoryChange
     iam_actions = MemoryChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
@@ -287,6 +289,7 @@ class CpuBoundNeedsMoreMemory(Rule):
         "stats.invocations",
         "stats.billed_duration_avg_ms",
     )
+    proposes = MemoryChange
     iam_actions = MemoryChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:

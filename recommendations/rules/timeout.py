@@ -107,6 +107,7 @@ class TimeoutsHappening(Rule):
         "invoked_by",
         "event_source_mappings[].queue_visibility_timeout_s",
     )
+    proposes = TimeoutChange
     iam_actions = TimeoutChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
@@ -202,6 +203,7 @@ class ThinTimeoutHeadroom(Rule):
         "invoked_by",
         "event_source_mappings[].queue_visibility_timeout_s",
     )
+    proposes = TimeoutChange
     iam_actions = TimeoutChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
@@ -282,6 +284,7 @@ class TimeoutFarAboveNeed(Rule):
     name = "Timeout far above need"
     category = Category.TIMEOUT
     needs = ("timeout_s", "memory_mb", "stats.duration_max_ms", "stats.invocations")
+    proposes = TimeoutChange
     iam_actions = TimeoutChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
@@ -360,6 +363,7 @@ class TimeoutBreaksConstraint(Rule):
         "event_source_mappings[].queue_visibility_timeout_s",
         "stats.duration_max_ms",
     )
+    proposes = TimeoutChange
     iam_actions = TimeoutChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
