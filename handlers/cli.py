@@ -17,7 +17,12 @@ from bot.errors import BotError
 from recommendations.errors import RecommendationsError
 
 # Each module defines ``register(subparsers)`` and sets ``func(args) -> int`` on its parsers.
-SUBCOMMAND_MODULES: tuple[str, ...] = ("handlers.cli_analyze", "handlers.cli_scan")
+SUBCOMMAND_MODULES: tuple[str, ...] = (
+    "handlers.cli_analyze",
+    "handlers.cli_scan",
+    "handlers.cli_changes",
+    "handlers.cli_demo",
+)
 
 
 class CliError(Exception):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
+from aws import errors as aws_errors
 from aws.errors import AwsError
 
 
@@ -29,11 +30,15 @@ class ResourceMissingError(ChangeError):
     """The function, mapping or queue does not exist (any more)."""
 
 
-class AccessDeniedError(ChangeError):
+class AccessDeniedError(ChangeError, aws_errors.AccessDeniedError):
     """The credentials in use may not perform the call."""
 
 
-class ThrottledError(ChangeError):
+class CredentialsMissingError(ChangeError, aws_errors.CredentialsError):
+    """No usable AWS credentials were found, or AWS rejected them."""
+
+
+class ThrottledError(ChangeError, aws_errors.ThrottledError):
     """AWS throttled the call; trying again later is safe."""
 
     retryable = True
@@ -62,6 +67,16 @@ _NOT_FOUND_CODES = frozenset(
 _DENIED_CODES = frozenset(
     {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "KMSAccessDeniedException"}
 )
+_CREDENTIAL_CODES = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidSignatureException",
+        "SignatureDoesNotMatch",
+    }
+)
 _THROTTLE_CODES = frozenset(
     {
         "ThrottlingException",
@@ -81,7 +96,7 @@ def translate_error(error: Exception, doing: str) -> ChangeError:
     """One sentence for a failed AWS call. ``doing`` completes "Could not ...", e.g.
     "update the memory of checkout-api"."""
     if isinstance(error, NoCredentialsError):
-        return AccessDeniedError(
+        return CredentialsMissingError(
             f"Could not {doing}: no AWS credentials were found; "
             "configure a profile or environment credentials."
         )
@@ -100,6 +115,10 @@ def translate_error(error: Exception, doing: str) -> ChangeError:
         return ResourceMissingError(f"Could not {doing}: it does not exist ({message}).")
     if code in _DENIED_CODES:
         return AccessDeniedError(f"Could not {doing}: access denied ({message}).")
+    if code in _CREDENTIAL_CODES:
+        return CredentialsMissingError(
+            f"Could not {doing}: AWS rejected the credentials ({message}); refresh them."
+        )
     if code in _THROTTLE_CODES:
         return ThrottledError(f"Could not {doing}: AWS is throttling requests; try again shortly.")
     detail = f"{code}: {message}" if message else code
