@@ -99,7 +99,7 @@ def _max_attempts_from_env(default: int) -> int:
 
 
 def retry_config(max_attempts: int = DEFAULT_MAX_ATTEMPTS) -> Config:
-    return Config(retries={"mode": "adaptive", "max_attempts": max_attempts})
+    return Config(retries={"mode": "adaptive", "total_max_attempts": max_attempts})
 
 
 class AwsSession:
@@ -219,6 +219,14 @@ def is_not_found(error: BaseException) -> bool:
     return error_code(error) in NOT_FOUND_CODES
 
 
+def _short_message(message: str) -> str:
+    """AWS messages are one sentence; an HTML error page (a proxy, an emulator) is not."""
+    text = " ".join(message.split())
+    if text.startswith("<"):
+        return ""
+    return text[:200].rstrip(".")
+
+
 def translate_error(
     error: BaseException,
     *,
@@ -241,7 +249,7 @@ def translate_error(
     code = error_code(error)
     message = ""
     if isinstance(error, ClientError):
-        message = str(error.response.get("Error", {}).get("Message", "")).rstrip(".")
+        message = _short_message(str(error.response.get("Error", {}).get("Message", "")))
     where = f" in {region}" if region else ""
     if code in CREDENTIAL_CODES:
         return CredentialsError(

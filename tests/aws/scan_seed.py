@@ -45,9 +45,9 @@ def create_role(iam: Any) -> str:
         ],
     }
     return str(
-        iam.create_role(RoleName="lambda-role", AssumeRolePolicyDocument=json.dumps(trust))[
-            "Role"
-        ]["Arn"]
+        iam.create_role(RoleName="lambda-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+            "Arn"
+        ]
     )
 
 
@@ -105,11 +105,15 @@ def write_log_lines(logs: Any, function: str, lines: list[str], when: datetime) 
     logs.put_log_events(
         logGroupName=group,
         logStreamName="2026/11/26/[$LATEST]abc",
-        logEvents=[{"timestamp": base + index, "message": line} for index, line in enumerate(lines)],
+        logEvents=[
+            {"timestamp": base + index, "message": line} for index, line in enumerate(lines)
+        ],
     )
 
 
-def report_line(request_id: str, billed: int, used: int, memory: int, init: float | None = None) -> str:
+def report_line(
+    request_id: str, billed: int, used: int, memory: int, init: float | None = None
+) -> str:
     line = (
         f"REPORT RequestId: {request_id}\tDuration: {billed - 0.5:.2f} ms\t"
         f"Billed Duration: {billed} ms\tMemory Size: {memory} MB\tMax Memory Used: {used} MB\t"
