@@ -1,0 +1,298 @@
+"""Logs Insights REPORT statistics against botocore Stubber responses shaped like real ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.stub import ANY, Stubber
+
+from aws.logs.insights import (
+    MAX_LOG_GROUPS_PER_QUERY,
+    REPORT_STATS_QUERY,
+    InsightsRunner,
+    log_group_from_field,
+    parse_results,
+)
+from aws.logs.stats import LogStats
+from aws.session import AwsSession
+
+END = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+START = END - timedelta(days=14)
+
+
+def _row(group: str, **values: str) -> list[dict[str, str]]:
+    return [{"field": "@log", "value": f"123456789012:{group}"}] + [
+        {"field": key, "value": value} for key, value in values.items()
+    ]
+
+
+ORDERS_ROW = _row(
+    "/aws/lambda/orders",
+    sampleSize="1520",
+    billedAvgMs="212.4",
+    usedMaxMb="301",
+    usedP99Mb="287.6",
+    initCount="37",
+    initAvgMs="412.25",
+    initMaxMs="980.1",
+    restoreCount="0",
+    statusTimeouts="3",
+    jsonTimeouts="0",
+    timeoutLines="3",
+    outOfMemory="1",
+)
+# A JSON-format SnapStart function: restores but no init, timeouts only from the JSON status.
+PAYMENTS_ROW = _row(
+    "/aws/lambda/payments",
+    sampleSize="88",
+    billedAvgMs="51",
+    usedMaxMb="190",
+    usedP99Mb="185",
+    initCount="0",
+    restoreCount="4",
+    restoreAvgMs="350.5",
+    statusTimeouts="0",
+    jsonTimeouts="2",
+    timeoutLines="0",
+    outOfMemory="0",
+)
+
+
+def _complete(rows: list[list[dict[str, str]]]) -> dict[str, Any]:
+    return {
+        "results": rows,
+        "statistics": {"recordsMatched": 1608.0, "recordsScanned": 52000.0, "bytesScanned": 9.1e6},
+        "status": "Complete",
+    }
+
+
+def _runner(session: AwsSession, *, max_wait_s: float = 60.0) -> tuple[InsightsRunner, list[float]]:
+    slept: list[float] = []
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    runner = InsightsRunner(
+        session, max_wait_s=max_wait_s, poll_interval_s=2.0, sleep=sleep, clock=lambda: now[0]
+    )
+    return runner, slept
+
+
+def _start_params(groups: list[str]) -> dict[str, Any]:
+    return {
+        "logGroupNames": groups,
+        "startTime": int(START.timestamp()),
+        "endTime": int(END.timestamp()),
+        "queryString": REPORT_STATS_QUERY,
+    }
+
+
+def test_parse_results_both_formats() -> None:
+    parsed = parse_results([ORDERS_ROW, PAYMENTS_ROW])
+    assert parsed == {
+        "/aws/lambda/orders": LogStats(
+            sample_size=1520,
+            billed_duration_avg_ms=212.4,
+            max_memory_used_mb=301,
+            memory_used_p99_mb=288,
+            cold_starts=37,
+            init_duration_avg_ms=412.25,
+            init_duration_max_ms=980.1,
+            timeouts=3,
+            out_of_memory=1,
+        ),
+        "/aws/lambda/payments": LogStats(
+            sample_size=88,
+            billed_duration_avg_ms=51.0,
+            max_memory_used_mb=190,
+            memory_used_p99_mb=185,
+            cold_starts=4,
+            restore_duration_avg_ms=350.5,
+            timeouts=2,
+            out_of_memory=0,
+        ),
+    }
+
+
+def test_rows_that_are_not_stats_mean_unsupported() -> None:
+    assert parse_results([[{"field": "@ptr", "value": "abc"}]]) is None
+    assert parse_results([]) == {}
+
+
+def test_log_group_field_keeps_colons_in_names() -> None:
+    assert log_group_from_field("123456789012:/aws/lambda/a") == "/aws/lambda/a"
+    assert log_group_from_field("/custom:group") == "/custom:group"
+
+
+def test_query_reads_text_and_json_records() -> None:
+    for needle in (
+        '@type = "REPORT"',
+        'type = "platform.report"',
+        "record.metrics.billedDurationMs",
+        "@maxMemoryUsed / 1000000",
+        "Restore Duration",
+        "Task timed out after",
+        "by @log",
+    ):
+        assert needle in REPORT_STATS_QUERY
+
+
+def test_polls_until_complete() -> None:
+    session = AwsSession(region="us-east-1")
+    runner, slept = _runner(session)
+    groups = ["/aws/lambda/orders", "/aws/lambda/payments"]
+    with Stubber(session.client("logs")) as stub:
+        stub.add_response("start_query", {"queryId": "q-1"}, _start_params(groups))
+        stub.add_response(
+            "get_query_results", {"results": [], "status": "Running"}, {"queryId": "q-1"}
+        )
+        stub.add_response(
+            "get_query_results", _complete([ORDERS_ROW, PAYMENTS_ROW]), {"queryId": "q-1"}
+        )
+        result = runner.run(groups, START, END)
+        stub.assert_no_pending_responses()
+    assert not result.unavailable
+    assert set(result.stats) == set(groups)
+    assert result.stats["/aws/lambda/orders"].sample_size == 1520
+    assert slept == [2.0, 2.0]
+
+
+def test_batches_of_fifty_groups() -> None:
+    session = AwsSession(region="us-east-1")
+    runner, _ = _runner(session)
+    groups = [f"/aws/lambda/fn-{i:03d}" for i in range(120)]
+    batches = [groups[:50], groups[50:100], groups[100:]]
+    with Stubber(session.client("logs")) as stub:
+        stub.add_response("start_query", {"queryId": "q-0"}, _start_params(batches[0]))
+        stub.add_response("get_query_results", _complete([]), {"queryId": "q-0"})
+        stub.add_response("start_query", {"queryId": "q-1"}, _start_params(batches[1]))
+        stub.add_response("start_query", {"queryId": "q-2"}, _start_params(batches[2]))
+        stub.add_response(
+            "get_query_results", _complete([_row(groups[60], sampleSize="5")]), {"queryId": "q-1"}
+        )
+        stub.add_response(
+            "get_query_results", {"results": [], "status": "Scheduled"}, {"queryId": "q-2"}
+        )
+        stub.add_response(
+            "get_query_results", _complete([_row(groups[110], sampleSize="7")]), {"queryId": "q-2"}
+        )
+        result = runner.run(groups, START, END)
+        stub.assert_no_pending_responses()
+    assert MAX_LOG_GROUPS_PER_QUERY == 50
+    assert {group: stats.sample_size for group, stats in result.stats.items()} == {
+        groups[60]: 5,
+        groups[110]: 7,
+    }
+
+
+def test_emulator_without_stats_is_unavailable_after_one_query() -> None:
+    session = AwsSession(region="us-east-1")
+    runner, _ = _runner(session)
+    groups = [f"/aws/lambda/fn-{i:03d}" for i in range(60)]
+    with Stubber(session.client("logs")) as stub:
+        stub.add_response("start_query", {"queryId": "q-0"}, _start_params(groups[:50]))
+        stub.add_response(
+            "get_query_results",
+            {"results": [[{"field": "@ptr", "value": "CmAKJwoj"}]], "status": "Complete"},
+            {"queryId": "q-0"},
+        )
+        result = runner.run(groups, START, END)
+        stub.assert_no_pending_responses()
+    assert result.unavailable
+
+
+def test_access_denied_is_unavailable() -> None:
+    session = AwsSession(region="us-east-1")
+    runner, _ = _runner(session)
+    with Stubber(session.client("logs")) as stub:
+        stub.add_client_error(
+            "start_query",
+            service_error_code="AccessDeniedException",
+            service_message="not authorized to perform: logs:StartQuery",
+            http_status_code=400,
+            expected_params=_start_params(["/aws/lambda/a"]),
+        )
+        result = runner.run(["/aws/lambda/a"], START, END)
+    assert result.unavailable
+    assert result.warnings == [
+        "Access denied: the credentials may not run a Logs Insights query "
+        "(not authorized to perform: logs:StartQuery)."
+    ]
+
+
+def test_missing_log_group_splits_the_batch() -> None:
+    session = AwsSession(region="us-east-1")
+    runner, _ = _runner(session)
+    groups = ["/aws/lambda/a", "/aws/lambda/gone", "/aws/lambda/c"]
+    with Stubber(session.client("logs")) as stub:
+        stub.add_client_error(
+            "start_query",
+            service_error_code="ResourceNotFoundException",
+            service_message="Log group does not exist",
+            expected_params=_start_params(groups),
+        )
+        stub.add_response("start_query", {"queryId": "q-a"}, _start_params(["/aws/lambda/a"]))
+        stub.add_client_error(
+            "start_query",
+            service_error_code="ResourceNotFoundException",
+            expected_params=_start_params(groups[1:]),
+        )
+        stub.add_client_error(
+            "start_query",
+            service_error_code="ResourceNotFoundException",
+            expected_params=_start_params(["/aws/lambda/gone"]),
+        )
+        stub.add_response("start_query", {"queryId": "q-c"}, _start_params(["/aws/lambda/c"]))
+        stub.add_response(
+            "get_query_results",
+            _complete([_row("/aws/lambda/a", sampleSize="3")]),
+            {"queryId": "q-a"},
+        )
+        stub.add_response(
+            "get_query_results",
+            _complete([_row("/aws/lambda/c", sampleSize="4")]),
+            {"queryId": "q-c"},
+        )
+        result = runner.run(groups, START, END)
+        stub.assert_no_pending_responses()
+    assert {g: s.sample_size for g, s in result.stats.items()} == {
+        "/aws/lambda/a": 3,
+        "/aws/lambda/c": 4,
+    }
+    assert not result.unavailable
+
+
+def test_bounded_wait_stops_the_query() -> None:
+    session = AwsSession(region="us-east-1")
+    runner, slept = _runner(session, max_wait_s=5.0)
+    with Stubber(session.client("logs")) as stub:
+        stub.add_response("start_query", {"queryId": "q-1"}, _start_params(["/aws/lambda/a"]))
+        for _ in range(3):
+            stub.add_response(
+                "get_query_results", {"results": [], "status": "Running"}, {"queryId": "q-1"}
+            )
+        stub.add_response("stop_query", {"success": True}, {"queryId": "q-1"})
+        result = runner.run(["/aws/lambda/a"], START, END)
+        stub.assert_no_pending_responses()
+    assert result.failed == {"/aws/lambda/a"}
+    assert result.stats == {}
+    assert slept == [2.0, 2.0, 2.0]
+    assert result.warnings == [
+        "1 Logs Insights queries did not finish within 5 s; their log figures are unknown."
+    ]
+
+
+def test_failed_query_leaves_groups_unknown_and_continues() -> None:
+    session = AwsSession(region="us-east-1")
+    runner, _ = _runner(session)
+    with Stubber(session.client("logs")) as stub:
+        stub.add_response("start_query", {"queryId": "q-1"}, _start_params(["/aws/lambda/a"]))
+        stub.add_response(
+            "get_query_results", {"results": [], "status": "Failed"}, {"queryId": ANY}
+        )
+        result = runner.run(["/aws/lambda/a"], START, END)
+    assert result.failed == {"/aws/lambda/a"}
+    assert not result.unavailable
