@@ -90,6 +90,14 @@ class Listeners:
     def _words(command: dict[str, Any]) -> list[str]:
         return str(command.get("text") or "").split()
 
+    @classmethod
+    def answered_at_once(cls, command: dict[str, Any]) -> bool:
+        """Help and malformed input need no lazy work (and no second Lambda invocation)."""
+        words = cls._words(command)
+        if not words or words[0].lower() == "help":
+            return True
+        return words[0].lower() != "scan" and (len(words) > 1 or not _FUNCTION_NAME.match(words[0]))
+
     def ack_tune(self, ack: Ack, command: dict[str, Any]) -> None:
         words = self._words(command)
         first = words[0].lower() if words else ""
@@ -491,6 +499,7 @@ def build_app(
     app.middleware(_skip_event_retries)
     groups = GroupDirectory(client, settings.policy.group_ids())
     listeners = Listeners(settings, services, groups, now)
+    app.command("/tune", matchers=[listeners.answered_at_once])(listeners.ack_tune)
     app.command("/tune")(ack=listeners.ack_tune, lazy=[listeners.run_tune])
     app.action("tune_apply")(ack=listeners.ack_only, lazy=[listeners.run_apply])
     app.action("tune_undo")(ack=listeners.ack_only, lazy=[listeners.run_undo])

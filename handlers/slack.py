@@ -185,21 +185,44 @@ def _normalised(event: Any) -> dict[str, Any] | None:
     if not isinstance(body, str):
         return None
     encoded = bool(event.get("isBase64Encoded"))
+    text = body
     if encoded:
         try:
-            base64.b64decode(body, validate=True).decode("utf-8")
+            text = base64.b64decode(body, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             return None
+    if not _well_formed(text):
+        return None
     event["body"] = body
     event["isBase64Encoded"] = encoded
     return event
+
+
+def _well_formed(body: str) -> bool:
+    """Interaction payloads Bolt would choke on (it indexes them unchecked) are refused early."""
+    if not body.startswith("payload="):
+        return True
+    from urllib.parse import parse_qs
+
+    try:
+        payload = json.loads(parse_qs(body).get("payload", [""])[0])
+    except json.JSONDecodeError:
+        return False
+    if not isinstance(payload, dict):
+        return False
+    if payload.get("type") == "block_actions":
+        actions = payload.get("actions")
+        return isinstance(actions, list) and bool(actions) and isinstance(actions[0], dict)
+    return True
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """Function URL / API Gateway event in, HTTP response out. Bad requests never raise."""
     normalised = _normalised(event)
     if normalised is None:
-        return _reply(400, "Expected an HTTP request from a Function URL or API Gateway.")
+        return _reply(
+            400, "Expected a well-formed HTTP request from Slack (Function URL or API Gateway)."
+        )
     try:
         request_handler = _get_handler()
     except RuntimeError as error:

@@ -139,7 +139,9 @@ def running_fake_slack() -> Iterator[FakeSlack]:
     fake = FakeSlack()
     server = ThreadingHTTPServer((fake.host, 0), _handler_for(fake))
     fake.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    )
     thread.start()
     try:
         yield fake

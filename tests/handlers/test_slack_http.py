@@ -1,0 +1,541 @@
+# ruff: noqa: F811  (the harness fixtures are imported, then requested by name)
+"""``handlers.slack.handler`` over the HTTP path Slack uses, with in-memory AWS services.
+
+(The same flows against moto's DynamoDB and Lambda are in ``test_slack_moto.py``.)
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+import handlers.slack as slack_handler
+from tests.bot.fakes import InMemoryServices, memory_recommendation, snapshot
+from tests.handlers.slack_harness import (  # noqa: F401  (pytest fixtures)
+    CHANNEL,
+    SIGNING_SECRET,
+    SlackHarness,
+    all_text,
+    button,
+    harness_factory,
+    slack,
+)
+from tests.slack_fake import function_url_event, sign, slash_command_body
+
+POLICY = {
+    "admins": ["UADMIN1"],
+    "appliers": ["UALICE1", "UBOB1", "SPLATFORM"],
+    "rules": [{"tag": "env=prod", "approvers": 2}],
+}
+
+
+@pytest.fixture
+def services() -> InMemoryServices:
+    api = snapshot("checkout-api", memory=1024)
+    prod = snapshot("orders-prod", memory=2048, tags={"tunebot:managed": "true", "env": "prod"})
+    unmanaged = snapshot("legacy-report", memory=1024, tags={})
+    fake = InMemoryServices([api, prod, unmanaged])
+    fake.recommend(
+        memory_recommendation(api),
+        memory_recommendation(prod, after=1024),
+        memory_recommendation(unmanaged),
+    )
+    return fake
+
+
+@pytest.fixture
+def bot(harness_factory: Any, services: InMemoryServices) -> SlackHarness:
+    harness: SlackHarness = harness_factory(services, POLICY)
+    return harness
+
+
+def rec_id(services: InMemoryServices, function: str) -> str:
+    return services.rules[function][0].id
+
+
+# ---- /tune ---------------------------------------------------------------------------------
+
+
+def test_tune_help_answers_in_the_acknowledgement(bot: SlackHarness) -> None:
+    response = bot.command("help", run_lazy=False)
+    assert response["statusCode"] == 200
+    body = json.loads(response["body"])
+    assert "/tune scan" in all_text(body["blocks"])
+    assert bot.runner.pending == []
+    empty = json.loads(bot.command("", run_lazy=False)["body"])
+    assert empty["blocks"] == body["blocks"]
+
+
+def test_tune_acks_at_once_then_posts_the_card(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    response = bot.command("checkout-api", run_lazy=False)
+    assert response["statusCode"] == 200
+    assert "Analysing `checkout-api`" in response["body"]
+    assert bot.slack.calls_to("chat.postMessage") == []
+    assert bot.runner.run_pending() == 1
+    post = bot.slack.calls_to("chat.postMessage")[0]
+    assert post["channel"] == CHANNEL
+    card = post["blocks"]
+    assert card[0]["text"]["text"] == "Tuning checkout-api"
+    assert "us-east-1 · 123456789012" in all_text(card)
+    apply = button(card, "tune_apply")
+    assert apply["value"] == rec_id(services, "checkout-api")
+    assert apply["style"] == "primary"
+    assert apply["confirm"]["text"]["text"] == ("Set memory of checkout-api from 1024 MB to 512 MB")
+    for action in ("tune_benchmark", "tune_details", "tune_dismiss"):
+        assert button(card, action)["value"] == apply["value"]
+
+
+def test_unknown_function_gets_the_closest_names(bot: SlackHarness) -> None:
+    bot.command("checkout-apj")
+    replies = bot.slack.calls_to("response/cmd")
+    assert len(replies) == 1
+    text = all_text(replies[0]["blocks"])
+    assert "no Lambda function named `checkout-apj`" in text
+    assert "Did you mean: checkout-api" in text
+    assert bot.slack.calls_to("chat.postMessage") == []
+
+
+def test_a_name_lambda_would_reject_is_refused_in_the_ack(bot: SlackHarness) -> None:
+    response = bot.command("<script> x", run_lazy=False)
+    body = json.loads(response["body"])
+    assert "is not a Lambda function name" in all_text(body["blocks"])
+    assert "&lt;script&gt;" in all_text(body["blocks"])
+    assert bot.runner.pending == [] or bot.runner.run_pending() == 1
+    assert bot.slack.calls_to("chat.postMessage") == []
+
+
+def test_tune_scan_posts_the_top_savings(bot: SlackHarness) -> None:
+    response = bot.command("scan", run_lazy=False)
+    assert "Scanning" in response["body"]
+    bot.runner.run_pending()
+    blocks = bot.slack.calls_to("chat.postMessage")[0]["blocks"]
+    assert blocks[0]["text"]["text"] == "Top savings across the account"
+    assert "*$30.00/mo* could be saved across 3 functions." in all_text(blocks)
+
+
+def test_card_falls_back_to_ephemeral_where_the_bot_cannot_post(bot: SlackHarness) -> None:
+    bot.slack.fail_next["chat.postMessage"] = "not_in_channel"
+    bot.command("checkout-api")
+    reply = bot.slack.calls_to("response/cmd")[0]
+    assert "Invite me" in all_text(reply["blocks"])
+    assert reply["blocks"][1]["text"]["text"] == "Tuning checkout-api"
+
+
+# ---- apply, approvals, undo ----------------------------------------------------------------
+
+
+def test_authorised_user_applies_and_the_card_updates_in_place(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    bot.command("checkout-api")
+    response = bot.click("tune_apply", rec_id(services, "checkout-api"), run_lazy=False)
+    assert response["statusCode"] == 200
+    assert services.functions["checkout-api"].memory_mb == 1024  # not before the lazy part
+    bot.runner.run_pending()
+    assert services.functions["checkout-api"].memory_mb == 512
+    update = bot.slack.calls_to("chat.update")[-1]
+    assert (update["channel"], update["ts"]) == (CHANNEL, "1700000000.000001")
+    text = all_text(update["blocks"])
+    assert "Applied by <@UALICE1>" in text
+    assert button(update["blocks"], "tune_undo")["value"] == "chg-1"
+    with pytest.raises(AssertionError):
+        button(update["blocks"], "tune_apply")
+    # The rest of the card is untouched.
+    assert update["blocks"][0]["text"]["text"] == "Tuning checkout-api"
+
+
+def test_unauthorised_user_is_refused_and_nothing_changes(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    bot.command("checkout-api")
+    bot.click("tune_apply", rec_id(services, "checkout-api"), user="UMALLORY1")
+    assert services.functions["checkout-api"].memory_mb == 1024
+    assert services.apply_calls == 0
+    assert bot.ephemeral_texts() == [
+        "You are not allowed to apply changes (not listed in TUNEBOT_POLICY)."
+    ]
+    ephemeral = bot.slack.calls_to("chat.postEphemeral")[0]
+    assert (ephemeral["user"], ephemeral["channel"]) == ("UMALLORY1", CHANNEL)
+    assert bot.slack.calls_to("chat.update") == []
+
+
+def test_user_group_membership_grants_apply(bot: SlackHarness, services: InMemoryServices) -> None:
+    bot.slack.usergroups["SPLATFORM"] = ["UCAROL1"]
+    bot.command("checkout-api")
+    bot.click("tune_apply", rec_id(services, "checkout-api"), user="UCAROL1")
+    assert services.functions["checkout-api"].memory_mb == 512
+    assert bot.slack.calls_to("usergroups.users.list") == [{"usergroup": "SPLATFORM"}]
+
+
+def test_without_a_policy_nobody_may_apply(
+    harness_factory: Any, services: InMemoryServices
+) -> None:
+    bot = harness_factory(services, None)
+    bot.command("checkout-api")
+    bot.click("tune_apply", rec_id(services, "checkout-api"), user="UADMIN1")
+    assert services.functions["checkout-api"].memory_mb == 1024
+    assert bot.ephemeral_texts() == [
+        "Nobody may apply changes yet: an admin has to set TUNEBOT_POLICY first."
+    ]
+
+
+def test_a_malformed_policy_disables_changes_and_says_why(
+    harness_factory: Any, services: InMemoryServices
+) -> None:
+    bot = harness_factory(services, None, TUNEBOT_POLICY="{not json")
+    bot.command("checkout-api")
+    card = bot.slack.calls_to("chat.postMessage")[0]["blocks"]
+    with pytest.raises(AssertionError):
+        button(card, "tune_apply")
+    assert "recommend-only" in all_text(card)
+
+
+def test_unmanaged_function_has_no_apply_button(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    bot.command("legacy-report")
+    card = bot.slack.calls_to("chat.postMessage")[0]["blocks"]
+    with pytest.raises(AssertionError):
+        button(card, "tune_apply")
+    assert "tag it tunebot:managed=true" in all_text(card)
+    # A forged click is refused by the same check.
+    bot.click("tune_apply", rec_id(services, "legacy-report"), user="UADMIN1")
+    assert services.apply_calls == 0
+    assert "lacks the tag tunebot:managed=true" in bot.ephemeral_texts()[0]
+
+
+def test_production_needs_two_distinct_approvers(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    bot.command("orders-prod")
+    rec = rec_id(services, "orders-prod")
+    card = bot.slack.calls_to("chat.postMessage")[0]["blocks"]
+    assert button(card, "tune_apply")["text"]["text"] == "Approve (0/2)"
+
+    bot.click("tune_apply", rec, user="UALICE1")
+    assert services.apply_calls == 0
+    pending = bot.last_card()
+    assert "Approved by <@UALICE1> (1 of 2)" in all_text(pending)
+    assert button(pending, "tune_apply")["text"]["text"] == "Approve (1/2)"
+
+    # The same person clicking again does not count twice.
+    bot.click("tune_apply", rec, user="UALICE1")
+    assert services.apply_calls == 0
+    assert services.functions["orders-prod"].memory_mb == 2048
+    assert bot.ephemeral_texts()[-1] == (
+        "Your approval is recorded; 1 more distinct approver needed before it is applied."
+    )
+
+    bot.click("tune_apply", rec, user="UBOB1")
+    assert services.functions["orders-prod"].memory_mb == 1024
+    record = services.changes["chg-1"]
+    assert record.approvers == ("UALICE1", "UBOB1")
+    assert "Applied by <@UBOB1>" in all_text(bot.last_card())
+
+
+def test_stale_recommendation_is_not_applied(bot: SlackHarness, services: InMemoryServices) -> None:
+    bot.command("checkout-api")
+    fn = services.functions["checkout-api"]
+    services.functions["checkout-api"] = fn.model_copy(update={"memory_mb": 1536})
+    bot.click("tune_apply", rec_id(services, "checkout-api"))
+    assert services.functions["checkout-api"].memory_mb == 1536
+    assert bot.ephemeral_texts() == [
+        "The function changed since this was recommended; run /tune again."
+    ]
+    assert bot.slack.calls_to("chat.update") == []
+
+
+def test_double_click_changes_the_function_once(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    bot.command("checkout-api")
+    card = bot.last_card()
+    rec = rec_id(services, "checkout-api")
+    bot.click("tune_apply", rec, blocks=card, run_lazy=False)
+    bot.click("tune_apply", rec, blocks=card, run_lazy=False)
+    assert bot.runner.run_pending() == 2
+    assert services.functions["checkout-api"].memory_mb == 512
+    assert list(services.changes) == ["chg-1"]
+    assert bot.ephemeral_texts() == ["Already applied by <@UALICE1>; nothing changed."]
+
+
+def test_undo_restores_the_function(bot: SlackHarness, services: InMemoryServices) -> None:
+    bot.command("checkout-api")
+    bot.click("tune_apply", rec_id(services, "checkout-api"))
+    bot.click("tune_undo", "chg-1", user="UBOB1")
+    assert services.functions["checkout-api"].memory_mb == 1024
+    text = all_text(bot.last_card())
+    assert "Undone by <@UBOB1>" in text
+    with pytest.raises(AssertionError):
+        button(bot.last_card(), "tune_undo")
+    bot.click("tune_undo", "chg-1", user="UBOB1")
+    assert bot.ephemeral_texts()[-1] == "Already undone; nothing changed."
+
+
+def test_undo_needs_apply_rights(bot: SlackHarness, services: InMemoryServices) -> None:
+    bot.command("checkout-api")
+    bot.click("tune_apply", rec_id(services, "checkout-api"))
+    bot.click("tune_undo", "chg-1", user="UMALLORY1")
+    assert services.functions["checkout-api"].memory_mb == 512
+    assert bot.ephemeral_texts()[-1].startswith("You are not allowed")
+
+
+def test_recommend_only_mode_refuses_clicks(
+    harness_factory: Any, services: InMemoryServices
+) -> None:
+    bot = harness_factory(services, POLICY, TUNEBOT_APPLY_MODE="recommend-only")
+    bot.command("checkout-api")
+    with pytest.raises(AssertionError):
+        button(bot.last_card(), "tune_apply")
+    bot.click("tune_apply", rec_id(services, "checkout-api"), user="UADMIN1")
+    assert services.apply_calls == 0
+    assert "recommend-only" in bot.ephemeral_texts()[0]
+
+
+def test_direct_mode_applies_production_with_one_click(
+    harness_factory: Any, services: InMemoryServices
+) -> None:
+    bot = harness_factory(services, POLICY, TUNEBOT_APPLY_MODE="direct")
+    bot.command("orders-prod")
+    bot.click("tune_apply", rec_id(services, "orders-prod"))
+    assert services.functions["orders-prod"].memory_mb == 1024
+
+
+def test_unknown_recommendation_id_is_explained(bot: SlackHarness) -> None:
+    bot.command("checkout-api")
+    bot.click("tune_apply", "rec-0000000000000000")
+    assert bot.ephemeral_texts() == [
+        "tunebot no longer knows this recommendation: run /tune again."
+    ]
+
+
+# ---- dismiss, details, show more, benchmark, home ------------------------------------------
+
+
+def test_dismiss_is_remembered(bot: SlackHarness, services: InMemoryServices) -> None:
+    bot.command("checkout-api")
+    rec = rec_id(services, "checkout-api")
+    bot.click("tune_dismiss", rec, user="UMALLORY1")
+    assert "Dismissed by <@UMALLORY1>" in all_text(bot.last_card())
+    assert services.dismissals[rec].isoformat() == "2026-12-26T12:00:00+00:00"
+    bot.slack.clear()
+    bot.command("checkout-api")
+    card = bot.slack.calls_to("chat.postMessage")[0]["blocks"]
+    assert rec not in all_text(card)
+    assert "Nothing to change" in all_text(card)
+
+
+def test_details_opens_a_modal_with_the_template_snippet(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    bot.command("checkout-api")
+    bot.click("tune_details", rec_id(services, "checkout-api"), run_lazy=False)
+    assert bot.runner.pending == []
+    opened = bot.slack.calls_to("views.open")[0]
+    assert opened["trigger_id"].startswith("12321423423.")
+    text = all_text(opened["view"]["blocks"])
+    assert "MemorySize: 512" in text
+    assert "AWS::Serverless::Function" in text and "AWS::Lambda::Function" in text
+    assert "Max memory used: 180 MB" in text
+
+
+def test_show_all_pages_through_many_recommendations(
+    harness_factory: Any,
+) -> None:
+    fn = snapshot("busy-fn", memory=4096)
+    services = InMemoryServices([fn])
+    services.recommend(
+        *(
+            memory_recommendation(fn, after=128 + i, monthly_savings_usd=float(100 - i))
+            for i in range(55)
+        )
+    )
+    bot = harness_factory(services, POLICY)
+    bot.command("busy-fn")
+    card = bot.slack.calls_to("chat.postMessage")[0]["blocks"]
+    assert len(card) <= 50
+    more = button(card, "tune_show_more")
+    assert more["text"]["text"] == "Show all 55 recommendations"
+    bot.click("tune_show_more", more["value"], run_lazy=False)
+    first = bot.slack.calls_to("views.open")[0]["view"]
+    assert first["title"]["text"] == "Page 1 of 3"
+    next_page = button(first["blocks"], "tune_list_page")
+    assert next_page["value"] == f"{fn.arn}|1"
+
+
+def test_benchmark_posts_its_result_in_the_thread_with_its_own_apply(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    bot.command("checkout-api")
+    bot.click("tune_benchmark", rec_id(services, "checkout-api"))
+    thread = bot.slack.calls_to("chat.postMessage")[-1]
+    assert thread["thread_ts"] == "1700000000.000001"
+    assert "640 MB is the cheapest configuration" in all_text(thread["blocks"])
+    apply = button(thread["blocks"], "tune_apply")
+    assert services.get_recommendation(apply["value"]) is not None
+    assert apply["confirm"]["text"]["text"] == "Set memory of checkout-api from 1024 MB to 640 MB"
+
+
+def test_benchmark_needs_apply_rights(bot: SlackHarness, services: InMemoryServices) -> None:
+    bot.command("checkout-api")
+    bot.click("tune_benchmark", rec_id(services, "checkout-api"), user="UMALLORY1")
+    assert bot.ephemeral_texts()[0].startswith("Benchmarks invoke the function")
+
+
+def _event_body(event: dict[str, Any]) -> str:
+    return json.dumps(
+        {
+            "token": "x",
+            "team_id": "T0001",
+            "api_app_id": "A123456",
+            "type": "event_callback",
+            "event_id": "Ev123",
+            "event_time": 1700000000,
+            "event": event,
+        }
+    )
+
+
+def test_app_home_shows_savings_pending_and_changes(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    bot.command("orders-prod")
+    bot.click("tune_apply", rec_id(services, "orders-prod"), user="UALICE1")
+    body = _event_body({"type": "app_home_opened", "user": "UALICE1", "tab": "home"})
+    response = bot.send(body, content_type="application/json")
+    assert response["statusCode"] == 200
+    bot.runner.run_pending()
+    published = bot.slack.calls_to("views.publish")[0]
+    assert published["user_id"] == "UALICE1"
+    text = all_text(published["view"]["blocks"])
+    assert "Approvals: 1 of 2" in text
+    assert "*checkout-api*: Lower memory to 512 MB" in text
+
+
+def test_slack_event_retries_are_acknowledged_and_dropped(bot: SlackHarness) -> None:
+    body = _event_body({"type": "app_home_opened", "user": "UALICE1", "tab": "home"})
+    response = bot.send(
+        body,
+        content_type="application/json",
+        extra_headers={"x-slack-retry-num": "1", "x-slack-retry-reason": "http_timeout"},
+    )
+    assert response["statusCode"] == 200
+    assert bot.runner.pending == []
+
+
+# ---- transport: signatures, encodings, malformed input -------------------------------------
+
+
+def _command_body(bot: SlackHarness) -> str:
+    return slash_command_body(
+        "checkout-api", user_id="UALICE1", channel_id=CHANNEL, response_url=bot.slack.response_url()
+    )
+
+
+def test_forged_signature_gets_401(bot: SlackHarness) -> None:
+    body = _command_body(bot)
+    now = int(time.time())
+    response = bot.send(body, signature=sign(body, "not-the-secret", now), timestamp=now)
+    assert response["statusCode"] == 401
+    assert bot.runner.pending == []
+
+
+def test_body_changed_after_signing_gets_401(bot: SlackHarness) -> None:
+    body = _command_body(bot)
+    now = int(time.time())
+    response = bot.send(
+        body.replace("checkout-api", "orders-prod"),
+        signature=sign(body, SIGNING_SECRET, now),
+        timestamp=now,
+    )
+    assert response["statusCode"] == 401
+
+
+def test_timestamp_older_than_five_minutes_gets_401(bot: SlackHarness) -> None:
+    response = bot.send(_command_body(bot), timestamp=int(time.time()) - 301)
+    assert response["statusCode"] == 401
+    assert bot.runner.pending == []
+
+
+def test_base64_encoded_body_is_accepted(bot: SlackHarness) -> None:
+    response = bot.send(_command_body(bot), base64_encoded=True)
+    assert response["statusCode"] == 200
+    assert "Analysing" in response["body"]
+
+
+def test_api_gateway_rest_event_is_accepted(bot: SlackHarness) -> None:
+    event = function_url_event(_command_body(bot), SIGNING_SECRET)
+    event["requestContext"] = {"httpMethod": "POST", "stage": "prod"}
+    event.pop("version")
+    response = slack_handler.handler(event, None)
+    assert response["statusCode"] == 200
+
+
+@pytest.mark.parametrize(
+    "event",
+    [None, "text", [], {"body": "x"}, {"requestContext": {}, "body": 5}],
+)
+def test_events_that_are_not_http_get_400(bot: SlackHarness, event: Any) -> None:
+    response = slack_handler.handler(event, None)
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"].startswith("Expected a well-formed HTTP request")
+
+
+def test_bad_base64_gets_400(bot: SlackHarness) -> None:
+    event = function_url_event("x", SIGNING_SECRET, base64_encoded=True)
+    event["body"] = "!!!not base64!!!"
+    assert slack_handler.handler(event, None)["statusCode"] == 400
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "payload=%7Bnot-json",
+        urlencode({"payload": json.dumps({"type": "block_actions"})}),
+        urlencode({"payload": json.dumps({"type": "block_actions", "actions": []})}),
+        urlencode({"command": "/tune"}),
+        json.dumps({"type": "event_callback", "event": {"type": "app_home_opened"}}),
+        "\u00ff\u00fe garbage",
+    ],
+)
+def test_malformed_signed_bodies_never_raise(bot: SlackHarness, body: str) -> None:
+    response = bot.send(body)
+    assert response["statusCode"] in (200, 400, 404)
+    bot.runner.run_pending()
+    assert bot.slack.calls_to("chat.update") == []
+
+
+def test_missing_slack_secrets_answer_500_without_a_traceback(
+    bot: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SLACK_SIGNING_SECRET")
+    slack_handler.configure(services=InMemoryServices(), lazy_runner=bot.runner)
+    response = bot.send(_command_body(bot))
+    assert response["statusCode"] == 500
+    assert json.loads(response["body"]) == {"error": "tunebot is not configured; see its logs."}
+
+
+def test_card_text_from_aws_is_escaped(harness_factory: Any) -> None:
+    fn = snapshot("evil-fn")
+    services = InMemoryServices([fn])
+    services.recommend(
+        memory_recommendation(fn, rationale="Use <!channel> & <https://evil.example|click>")
+    )
+    bot = harness_factory(services, POLICY)
+    bot.command("evil-fn")
+    text = all_text(bot.slack.calls_to("chat.postMessage")[0]["blocks"])
+    assert "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;" in text
+    assert "<!channel>" not in text
+
+
+def test_base64_payload_roundtrip_helper_is_sane() -> None:
+    event = function_url_event("a=b", "s", base64_encoded=True)
+    assert base64.b64decode(event["body"]) == b"a=b"
