@@ -239,6 +239,12 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
 
 
 def serve_in_thread(server: SandboxServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, name="sandbox-http", daemon=True)
+    # A short poll interval makes stopping (Ctrl-C, tests) quick.
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="sandbox-http",
+        daemon=True,
+    )
     thread.start()
     return thread
