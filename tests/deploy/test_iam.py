@@ -1,0 +1,287 @@
+"""template.yaml grants every IAM action the code declares, to the function that runs that code,
+and nothing broader: no unconditioned write on a wildcard, no grant the code does not use.
+
+Declarations collected: module-level ``IAM_ACTIONS`` in every ``aws`` module, ``iam_actions``
+of every ``Change`` type and of every rule. Where a module's code runs is ``REQUIRED_IN`` below.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+import aws
+from recommendations.changes import CHANGE_TYPES
+from recommendations.rules import RULE_CLASSES
+from tests.deploy.cfn import (
+    Statement,
+    all_statements,
+    function_statements,
+    functions,
+    load_template,
+    sub_text,
+)
+
+TEMPLATE = load_template()
+FUNCTIONS = functions(TEMPLATE)
+GRANTS = function_statements(TEMPLATE)
+
+ANALYSIS_FUNCTIONS = frozenset(
+    {"SlackFunction", "AlarmFunction", "CostAnomalyFunction", "DigestFunction"}
+)
+EVERY_FUNCTION = frozenset(FUNCTIONS)
+
+# Where each area's code runs, by module prefix (the longest prefix wins). A module missing
+# here must still be granted to at least one function.
+REQUIRED_IN: dict[str, frozenset[str]] = {
+    "aws.appliers": frozenset({"SlackFunction"}),
+    "aws.change_service": frozenset({"SlackFunction"}),
+    "aws.store": EVERY_FUNCTION,
+    "aws.session": EVERY_FUNCTION,
+    "aws.inventory": ANALYSIS_FUNCTIONS,
+    "aws.metrics": ANALYSIS_FUNCTIONS,
+    "aws.logs": ANALYSIS_FUNCTIONS,
+    "aws.package_scan": ANALYSIS_FUNCTIONS,
+    "aws.scan": ANALYSIS_FUNCTIONS,
+    "aws.cost_attribution": frozenset({"CostAnomalyFunction"}),
+    "aws.alarm_details": frozenset({"AlarmFunction"}),
+    "aws.invokers": frozenset({"TuningInvokeBatchFunction"}),
+}
+
+# Declared by the code but deliberately not granted to any deployed function.
+NOT_GRANTED = {
+    "dynamodb:CreateTable": "only `tunebot store init` creates tables; in AWS the template does",
+    "dynamodb:UpdateTimeToLive": "only `tunebot store init` sets TTL; in AWS the template does",
+    "sts:GetCallerIdentity": "needs no permission: IAM cannot deny it",
+}
+
+# Granted by the template for code that declares no IAM_ACTIONS (handlers, Powertools).
+TEMPLATE_ONLY = {
+    "secretsmanager:GetSecretValue": "handlers read SLACK_SECRET_ARN",
+    "kms:Decrypt": "tables, environment and topics are encrypted with the stack's key",
+    "kms:Encrypt": "tables are encrypted with the stack's key",
+    "kms:GenerateDataKey": "tables are encrypted with the stack's key",
+    "kms:DescribeKey": "DynamoDB checks the table key",
+    "dynamodb:DeleteItem": "Powertools idempotency deletes a record when the handler fails",
+    "lambda:InvokeFunction": "Bolt lazy listeners re-invoke the Slack function",
+    "states:StartExecution": "'Benchmark first' starts a tuning run",
+}
+
+# Not Get/List/Describe-like by name, yet they change no resource: they run or stop a read.
+NON_MUTATING = {
+    "logs:StartQuery": "starts a Logs Insights query (a read)",
+    "logs:StopQuery": "stops tunebot's own Logs Insights query",
+}
+
+# Writes AWS offers no resource-level permission or condition key for; AWS documents "*".
+NO_RESOURCE_SCOPE = {
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:PutResourcePolicy",
+    "logs:ListLogDeliveries",
+}
+
+READ_VERBS = ("Get", "List", "Describe", "BatchGet", "Query", "Scan", "Filter", "Search")
+
+
+def is_read_only(action: str) -> bool:
+    name = action.split(":", 1)[1]
+    return name.startswith(READ_VERBS) or action in NON_MUTATING
+
+
+def _aws_modules() -> list[ModuleType]:
+    names = [
+        info.name for info in pkgutil.walk_packages(aws.__path__, prefix="aws.") if not info.ispkg
+    ]
+    return [importlib.import_module(name) for name in sorted(names)]
+
+
+def declared_by_modules() -> dict[str, tuple[str, ...]]:
+    return {
+        module.__name__: tuple(module.IAM_ACTIONS)
+        for module in _aws_modules()
+        if hasattr(module, "IAM_ACTIONS")
+    }
+
+
+def declared_by_changes_and_rules() -> dict[str, tuple[str, ...]]:
+    declared = {f"change {kind.__name__}": kind.iam_actions for kind in CHANGE_TYPES}
+    declared |= {f"rule {rule.rule_id}": rule.iam_actions for rule in RULE_CLASSES}
+    return declared
+
+
+def required_in(source: str) -> frozenset[str] | None:
+    if source.startswith(("change ", "rule ")):
+        # A change or a rule's change is applied from a Slack click.
+        return frozenset({"SlackFunction"})
+    matches = [prefix for prefix in REQUIRED_IN if source == prefix or source.startswith(prefix)]
+    return REQUIRED_IN[max(matches, key=len)] if matches else None
+
+
+def granted_to(action: str) -> set[str]:
+    return {
+        function
+        for function, statements in GRANTS.items()
+        if any(statement.allows(action) for statement in statements)
+    }
+
+
+DECLARED = declared_by_modules() | declared_by_changes_and_rules()
+DECLARED_PAIRS = sorted(
+    (source, action) for source, actions in DECLARED.items() for action in actions
+)
+ALL_DECLARED_ACTIONS = {action for _, action in DECLARED_PAIRS}
+
+
+def test_declarations_were_found() -> None:
+    # Guards the collector itself: the appliers and the change types always declare actions.
+    assert "lambda:UpdateFunctionConfiguration" in ALL_DECLARED_ACTIONS
+    assert any(source.startswith("aws.") for source, _ in DECLARED_PAIRS)
+    assert all(re.fullmatch(r"[a-z0-9-]+:[A-Z][A-Za-z0-9]+", a) for a in ALL_DECLARED_ACTIONS)
+
+
+@pytest.mark.parametrize(("source", "action"), DECLARED_PAIRS)
+def test_declared_action_is_granted_where_the_code_runs(source: str, action: str) -> None:
+    if action in NOT_GRANTED:
+        assert not granted_to(action), f"{action} is granted but {NOT_GRANTED[action]}"
+        return
+    holders = granted_to(action)
+    needed = required_in(source)
+    if needed is None:
+        assert holders, f"{source} declares {action}; no function is granted it"
+    else:
+        missing = sorted(needed - holders)
+        assert not missing, f"{source} declares {action}; not granted to {missing}"
+
+
+def test_nothing_is_granted_that_the_code_does_not_use() -> None:
+    granted = {
+        action
+        for statements in GRANTS.values()
+        for statement in statements
+        if statement.effect == "Allow"
+        for action in statement.actions
+    }
+    unused = sorted(granted - ALL_DECLARED_ACTIONS - set(TEMPLATE_ONLY))
+    assert not unused, f"granted but declared by no code: {unused}"
+    assert all("*" not in action for action in granted), "no action wildcards"
+
+
+def test_optional_permission_changes_are_never_granted() -> None:
+    """Changing IAM (iam:PutRolePolicy for a failure queue) needs an explicit opt-in."""
+    from aws.appliers import async_destination
+
+    for action in async_destination.OPTIONAL_IAM_ACTIONS:
+        if not is_read_only(action):
+            assert not granted_to(action), f"{action} must not be granted by default"
+    assert not any(
+        action.startswith("iam:") and action != "iam:PassRole"
+        for statement in all_statements(TEMPLATE)
+        for action in statement.actions
+    )
+
+
+def _is_broad(resource: Any) -> bool:
+    """True for "*" and for every resource of a type ("...:function:*", "...:role/*")."""
+    text = sub_text(resource)
+    if not text:  # !GetAtt / !Ref: one named resource
+        return False
+    if text == "*":
+        return True
+    if not text.startswith("arn:"):  # e.g. "${StateTable.Arn}/index/*": under one resource
+        return False
+    # ${AWS::Partition} and friends contain colons; stand them in before splitting the ARN.
+    resolved = re.sub(r"\$\{[^}]*\}", "VAR", text)
+    resource_part = ":".join(resolved.split(":")[5:])
+    return re.fullmatch(r"([A-Za-z-]+[:/])?\*", resource_part) is not None
+
+
+def _write_actions(statement: Statement) -> list[str]:
+    return [action for action in statement.actions if not is_read_only(action)]
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [s for s in all_statements(TEMPLATE) if s.effect == "Allow" and _write_actions(s)],
+    ids=lambda s: f"{s.source}.{s.sid}",
+)
+def test_write_actions_are_conditioned_or_narrow(statement: Statement) -> None:
+    if statement.condition:
+        return
+    broad = [resource for resource in statement.resources if _is_broad(resource)]
+    unscoped = sorted(set(_write_actions(statement)) - NO_RESOURCE_SCOPE)
+    assert not (broad and unscoped), (
+        f"{statement.source}.{statement.sid} grants {unscoped} on {broad} without a condition"
+    )
+
+
+def _managed_tag_key() -> str:
+    variable = FUNCTIONS["SlackFunction"]["Environment"]["Variables"]["TUNEBOT_MANAGED_TAG"]
+    key, _, value = sub_text(variable).partition("=")
+    assert value == "${ManagedTagValue}"
+    return key
+
+
+def test_writes_on_all_functions_require_the_managed_tag() -> None:
+    """Every write whose resource is any function or mapping is conditioned on the same tag the
+    bot reads from TUNEBOT_MANAGED_TAG, with the value from the ManagedTagValue parameter."""
+    tag_condition = {f"aws:ResourceTag/{_managed_tag_key()}": {"Ref": "ManagedTagValue"}}
+    checked = 0
+    for statement in all_statements(TEMPLATE):
+        if statement.effect != "Allow" or not _write_actions(statement):
+            continue
+        if any(_is_broad(resource) for resource in statement.resources):
+            if set(_write_actions(statement)) <= NO_RESOURCE_SCOPE:
+                continue
+            equals = (statement.condition or {}).get("StringEquals", {})
+            assert tag_condition.items() <= equals.items(), statement
+            checked += 1
+    assert checked >= 3  # apply (functions), apply (mappings), in-place benchmarks, PassRole
+
+
+def test_slack_function_may_invoke_only_itself() -> None:
+    own_arn = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:" + sub_text(
+        FUNCTIONS["SlackFunction"]["FunctionName"]
+    )
+    invoke = [s for s in GRANTS["SlackFunction"] if s.allows("lambda:InvokeFunction")]
+    assert invoke
+    for statement in invoke:
+        assert [sub_text(resource) for resource in statement.resources] == [own_arn]
+
+
+def test_benchmark_copies_are_limited_by_name_prefix() -> None:
+    prefix_arn = (
+        "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${BenchmarkPrefix}*"
+    )
+    create = [s for s in all_statements(TEMPLATE) if s.allows("lambda:CreateFunction")]
+    assert create, "benchmarks create copies"
+    for statement in create:
+        assert statement.source == "TuningInvokeBatchFunction"
+        assert [sub_text(resource) for resource in statement.resources] == [prefix_arn]
+    env = FUNCTIONS["TuningInvokeBatchFunction"]["Environment"]["Variables"]
+    assert env["TUNEBOT_BENCHMARK_PREFIX"] == {"Ref": "BenchmarkPrefix"}
+
+
+def test_pass_role_only_to_lambda_and_only_managed_roles() -> None:
+    for statement in all_statements(TEMPLATE):
+        if statement.allows("iam:PassRole"):
+            equals = (statement.condition or {}).get("StringEquals", {})
+            assert equals.get("iam:PassedToService") == "lambda.amazonaws.com"
+            assert f"aws:ResourceTag/{_managed_tag_key()}" in equals
+
+
+def test_failure_queue_grant_matches_the_queue_names_rules_choose() -> None:
+    from recommendations.rules.async_invoke import failure_queue_name
+
+    [statement] = [s for s in GRANTS["SlackFunction"] if s.allows("sqs:CreateQueue")]
+    [resource] = [sub_text(r) for r in statement.resources]
+    name_pattern = resource.rsplit(":", 1)[1]
+    assert re.fullmatch(name_pattern.replace("*", ".*"), failure_queue_name("checkout-api"))
+    assert not re.fullmatch(name_pattern.replace("*", ".*"), "payments-dlq")
