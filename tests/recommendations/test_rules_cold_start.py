@@ -1,0 +1,93 @@
+"""COLD-001: frequent slow cold starts where a caller waits."""
+
+from __future__ import annotations
+
+import pytest
+
+from recommendations.changes import ProvisionedConcurrencyChange
+from recommendations.pricing import SECONDS_PER_MONTH
+from recommendations.recommendation import TradeOff
+from recommendations.rules.base import Outcome
+from recommendations.rules.cold_start import FrequentColdStarts, supports_snapstart
+from recommendations.snapshot import InvokeSource
+from tests.recommendations.builders import function, run, single, stats
+
+API = (InvokeSource.API_GATEWAY,)
+rule = FrequentColdStarts()
+
+
+def cold(**fields: object) -> object:
+    base: dict[str, object] = {
+        "invocations": int(SECONDS_PER_MONTH),  # one a second
+        "duration_avg_ms": 500.0,
+        "billed_duration_avg_ms": 520.0,
+        "log_sample_invocations": 1000,
+        "cold_starts": 50,
+        "init_duration_avg_ms": 800.0,
+    }
+    base.update(fields)
+    return stats(**base)
+
+
+@pytest.mark.parametrize(
+    ("runtime", "supported"),
+    [
+        ("java11", True),
+        ("java21", True),
+        ("java8.al2", False),
+        ("python3.12", True),
+        ("python3.11", False),
+        ("dotnet8", True),
+        ("nodejs22.x", False),
+        (None, False),
+    ],
+)
+def test_snapstart_runtimes(runtime: str | None, supported: bool) -> None:
+    assert supports_snapstart(runtime) is supported
+
+
+def test_snapstart_where_the_runtime_has_it() -> None:
+    rec = single(run(rule, function(invoked_by=API, stats_=cold())))
+    assert rec.change is None
+    assert rec.title == "Enable SnapStart to cut 800 ms cold starts"
+    assert rec.benchmark_first is True
+
+
+def test_provisioned_concurrency_elsewhere_priced_as_a_speed_trade_off() -> None:
+    fn = function(
+        runtime="ruby3.3", invoked_by=API, provisioned_concurrency_qualifier="live", stats_=cold()
+    )
+    rec = single(run(rule, fn))
+    # One request a second × 0.5 s = 0.5 concurrent on average: one warm environment.
+    assert rec.change == ProvisionedConcurrencyChange(
+        function_name="orders", qualifier="live", before=0, after=1
+    )
+    assert rec.monthly_savings_usd == -round(1 * SECONDS_PER_MONTH * 0.0000041667, 2) == -10.95
+    assert rec.trade_off is TradeOff.SPEED
+
+
+def test_without_an_alias_the_advice_says_to_publish_one() -> None:
+    rec = single(run(rule, function(runtime="ruby3.3", invoked_by=API, stats_=cold())))
+    assert rec.change is None
+    assert rec.rationale.endswith(
+        "Publish a version behind an alias first: provisioned concurrency needs one."
+    )
+
+
+@pytest.mark.parametrize("fields", [{"cold_starts": 5}, {"init_duration_avg_ms": 300.0}])
+def test_passes_with_rare_or_quick_cold_starts(fields: dict[str, object]) -> None:
+    assert run(rule, function(invoked_by=API, stats_=cold(**fields))).outcome is Outcome.PASS
+
+
+def test_not_applicable_when_nobody_waits() -> None:
+    fn = function(invoked_by=(InvokeSource.S3,), stats_=cold())
+    assert run(rule, fn).outcome is Outcome.NOT_APPLICABLE
+
+
+@pytest.mark.parametrize(
+    ("fields", "invoked_by"),
+    [({}, None), ({"cold_starts": None}, API), ({"log_sample_invocations": 20}, API)],
+)
+def test_unknown_without_the_data(fields: dict[str, object], invoked_by: object) -> None:
+    fn = function(invoked_by=invoked_by, stats_=cold(**fields))
+    assert run(rule, fn).outcome is Outcome.UNKNOWN
