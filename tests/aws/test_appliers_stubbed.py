@@ -1,0 +1,352 @@
+"""What moto cannot show, with botocore's Stubber and realistic responses: RevisionId guards and
+conflicts, throttling, the architecture re-deploy, provisioned concurrency, waiter failures."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from aws.appliers.base import ApplyContext, code_sha256, download_package
+from aws.appliers.errors import (
+    ChangeError,
+    ChangeNotPossibleError,
+    ChangeVerificationError,
+    StaleChangeError,
+    ThrottledError,
+)
+from aws.appliers.registry import apply_change
+from recommendations.changes import (
+    ArchitectureChange,
+    MemoryChange,
+    ProvisionedConcurrencyChange,
+)
+from recommendations.snapshot import Architecture
+from tests.aws.change_helpers import client_error, function_arn, zip_bytes
+
+NAME = "checkout-api"
+ARN = function_arn(NAME)
+PACKAGE = zip_bytes()
+LOCATION = "https://awslambda-us-east-1-tasks.s3.us-east-1.amazonaws.com/snapshots/x?sig=1"
+
+
+def _meta(request_id: str) -> dict[str, Any]:
+    return {"RequestId": request_id, "HTTPStatusCode": 200, "HTTPHeaders": {}, "RetryAttempts": 0}
+
+
+def _configuration(**overrides: Any) -> dict[str, Any]:
+    """A GetFunctionConfiguration response as AWS returns it (trimmed to what matters)."""
+    config: dict[str, Any] = {
+        "FunctionName": NAME,
+        "FunctionArn": ARN,
+        "Runtime": "python3.12",
+        "Role": "arn:aws:iam::123456789012:role/checkout-api-role",
+        "Handler": "app.handler",
+        "CodeSize": len(PACKAGE),
+        "CodeSha256": code_sha256(PACKAGE),
+        "MemorySize": 1024,
+        "Timeout": 30,
+        "LastModified": "2026-11-20T10:00:00.000+0000",
+        "Version": "$LATEST",
+        "RevisionId": "8f1e2b6c-0000-4000-8000-000000000001",
+        "State": "Active",
+        "LastUpdateStatus": "Successful",
+        "PackageType": "Zip",
+        "Architectures": ["x86_64"],
+        "ResponseMetadata": _meta("req-config"),
+    }
+    config.update(overrides)
+    return config
+
+
+def _get_function(**overrides: Any) -> dict[str, Any]:
+    config = _configuration(**overrides)
+    meta = config.pop("ResponseMetadata")
+    return {
+        "Configuration": config,
+        "Code": {"RepositoryType": "S3", "Location": LOCATION},
+        "ResponseMetadata": meta,
+    }
+
+
+@pytest.fixture
+def stubbed() -> Iterator[tuple[ApplyContext, Stubber]]:
+    client = boto3.client("lambda", region_name="us-east-1")
+    with Stubber(client) as stubber:
+        context = ApplyContext(
+            client,
+            fetch_package=lambda url: PACKAGE if url == LOCATION else b"",
+            waiter_delay_s=1,
+            waiter_max_attempts=2,
+        )
+        yield context, stubber
+        stubber.assert_no_pending_responses()
+
+
+def test_memory_update_carries_the_revision_it_read(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    stubber.add_response("get_function_configuration", _configuration(), {"FunctionName": NAME})
+    stubber.add_response(
+        "update_function_configuration",
+        _configuration(MemorySize=512, LastUpdateStatus="InProgress"),
+        {
+            "FunctionName": NAME,
+            "MemorySize": 512,
+            "RevisionId": "8f1e2b6c-0000-4000-8000-000000000001",
+        },
+    )
+    stubber.add_response("get_function", _get_function(MemorySize=512), {"FunctionName": NAME})
+    stubber.add_response(
+        "get_function_configuration",
+        _configuration(MemorySize=512, RevisionId="rev-2", ResponseMetadata=_meta("req-after")),
+        {"FunctionName": NAME},
+    )
+    outcome = apply_change(
+        MemoryChange(function_name=NAME, before=1024, after=512),
+        context,
+        expected_revision_id="8f1e2b6c-0000-4000-8000-000000000001",
+    )
+    assert outcome.revision_id == "rev-2"
+    assert outcome.request_ids == ("req-config", "req-config", "req-after")
+
+
+def test_moved_revision_is_stale_before_any_update(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    stubber.add_response("get_function_configuration", _configuration(RevisionId="rev-new"))
+    with pytest.raises(StaleChangeError, match="its revision moved"):
+        apply_change(
+            MemoryChange(function_name=NAME, before=1024, after=512),
+            context,
+            expected_revision_id="rev-old",
+        )
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [("PreconditionFailedException", 412), ("ResourceConflictException", 409)],
+)
+def test_revision_conflict_on_update_is_stale(stubbed, code: str, status: int) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    stubber.add_response("get_function_configuration", _configuration())
+    stubber.add_client_error(
+        "update_function_configuration",
+        **client_error(
+            code, "The Revision Id provided does not match the latest Revision Id.", status
+        ),
+    )
+    with pytest.raises(StaleChangeError) as raised:
+        apply_change(MemoryChange(function_name=NAME, before=1024, after=512), context)
+    assert str(raised.value) == (
+        "Could not update the memory of checkout-api: the resource was changed or is being "
+        "updated by someone else at the same time; nothing was changed, re-run the analysis "
+        "and try again."
+    )
+
+
+def test_throttling_is_a_retryable_error(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    stubber.add_client_error(
+        "get_function_configuration",
+        **client_error("TooManyRequestsException", "Rate exceeded", 429),
+    )
+    with pytest.raises(ThrottledError) as raised:
+        apply_change(MemoryChange(function_name=NAME, before=1024, after=512), context)
+    assert raised.value.retryable
+    assert str(raised.value) == (
+        "Could not read the configuration of checkout-api: AWS is throttling requests; "
+        "try again shortly."
+    )
+
+
+def test_an_update_in_progress_is_not_touched(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    stubber.add_response(
+        "get_function_configuration", _configuration(LastUpdateStatus="InProgress")
+    )
+    with pytest.raises(ChangeError, match="is being updated right now") as raised:
+        apply_change(MemoryChange(function_name=NAME, before=1024, after=512), context)
+    assert raised.value.retryable
+
+
+def test_failed_update_reports_lambdas_reason(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    stubber.add_response("get_function_configuration", _configuration())
+    stubber.add_response(
+        "update_function_configuration", _configuration(LastUpdateStatus="InProgress")
+    )
+    stubber.add_response(
+        "get_function",
+        _get_function(LastUpdateStatus="Failed", LastUpdateStatusReason="ENI limit reached"),
+    )
+    with pytest.raises(ChangeError) as raised:
+        apply_change(MemoryChange(function_name=NAME, before=1024, after=512), context)
+    assert str(raised.value) == (
+        "The update of checkout-api did not finish successfully (ENI limit reached); "
+        "check the function in the Lambda console."
+    )
+
+
+def test_read_back_mismatch_is_reported(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    stubber.add_response("get_function_configuration", _configuration())
+    stubber.add_response("update_function_configuration", _configuration())
+    stubber.add_response("get_function", _get_function())
+    stubber.add_response("get_function_configuration", _configuration(MemorySize=1024))
+    with pytest.raises(ChangeVerificationError, match="reads 1024 MB instead of 512 MB"):
+        apply_change(MemoryChange(function_name=NAME, before=1024, after=512), context)
+
+
+ARM = ArchitectureChange(function_name=NAME, before=Architecture.X86_64, after=Architecture.ARM64)
+
+
+def test_architecture_redeploys_the_same_package_with_architectures(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    stubber.add_response("get_function", _get_function(), {"FunctionName": NAME})
+    stubber.add_response(
+        "update_function_code",
+        _configuration(Architectures=["arm64"], LastUpdateStatus="InProgress"),
+        {
+            "FunctionName": NAME,
+            "ZipFile": PACKAGE,
+            "Architectures": ["arm64"],
+            "RevisionId": "8f1e2b6c-0000-4000-8000-000000000001",
+            "Publish": False,
+        },
+    )
+    stubber.add_response("get_function", _get_function(Architectures=["arm64"]))
+    stubber.add_response("get_function_configuration", _configuration(Architectures=["arm64"]))
+    outcome = apply_change(ARM, context)
+    assert outcome.change == ARM
+    assert outcome.notes == (
+        "Published versions and aliases keep their architecture; only $LATEST changed.",
+    )
+
+
+def test_architecture_refuses_container_images(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    stubber.add_response("get_function", _get_function(PackageType="Image"))
+    with pytest.raises(ChangeNotPossibleError, match="deployed as a container image"):
+        apply_change(ARM, context)
+
+
+def test_architecture_refuses_a_package_that_does_not_match(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    stubber.add_response("get_function", _get_function(CodeSha256="somethingelse="))
+    with pytest.raises(ChangeError, match="does not match its CodeSha256; nothing was changed"):
+        apply_change(ARM, context)
+
+
+def test_architecture_is_stale_when_already_switched(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    stubber.add_response("get_function", _get_function(Architectures=["arm64"]))
+    with pytest.raises(StaleChangeError, match="runs on arm64 now"):
+        apply_change(ARM, context)
+
+
+def test_provisioned_concurrency_set_from_none(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    stubber.add_client_error(
+        "get_provisioned_concurrency_config",
+        **client_error("ProvisionedConcurrencyConfigNotFoundException", "No config", 404),
+        expected_params={"FunctionName": NAME, "Qualifier": "live"},
+    )
+    stubber.add_response(
+        "put_provisioned_concurrency_config",
+        {
+            "RequestedProvisionedConcurrentExecutions": 5,
+            "Status": "IN_PROGRESS",
+            "ResponseMetadata": _meta("req-put"),
+        },
+        {"FunctionName": NAME, "Qualifier": "live", "ProvisionedConcurrentExecutions": 5},
+    )
+    stubber.add_response(
+        "get_provisioned_concurrency_config",
+        {
+            "RequestedProvisionedConcurrentExecutions": 5,
+            "AvailableProvisionedConcurrentExecutions": 0,
+            "AllocatedProvisionedConcurrentExecutions": 0,
+            "Status": "IN_PROGRESS",
+            "ResponseMetadata": _meta("req-get"),
+        },
+    )
+    change = ProvisionedConcurrencyChange(function_name=NAME, qualifier="live", before=0, after=5)
+    outcome = apply_change(change, context)
+    assert outcome.request_ids == ("req-put", "req-get")
+    assert outcome.notes == ("Lambda allocates provisioned concurrency over a few minutes.",)
+
+
+def test_provisioned_concurrency_removed_and_stale(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    current = {"RequestedProvisionedConcurrentExecutions": 5, "Status": "READY"}
+    stubber.add_response("get_provisioned_concurrency_config", current)
+    stubber.add_response(
+        "delete_provisioned_concurrency_config", {}, {"FunctionName": NAME, "Qualifier": "live"}
+    )
+    stubber.add_client_error(
+        "get_provisioned_concurrency_config",
+        **client_error("ProvisionedConcurrencyConfigNotFoundException", "No config", 404),
+    )
+    apply_change(
+        ProvisionedConcurrencyChange(function_name=NAME, qualifier="live", before=5, after=0),
+        context,
+    )
+    stubber.add_response("get_provisioned_concurrency_config", current)
+    with pytest.raises(StaleChangeError, match=r"checkout-api:live is 5 now, not 10"):
+        apply_change(
+            ProvisionedConcurrencyChange(function_name=NAME, qualifier="live", before=10, after=0),
+            context,
+        )
+
+
+def test_access_denied_is_one_sentence(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    stubber.add_client_error(
+        "get_function_configuration",
+        **client_error(
+            "AccessDeniedException",
+            "User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: "
+            "lambda:GetFunctionConfiguration",
+            403,
+        ),
+    )
+    with pytest.raises(ChangeError) as raised:
+        apply_change(MemoryChange(function_name=NAME, before=1024, after=512), context)
+    assert str(raised.value).startswith(
+        "Could not read the configuration of checkout-api: access denied (User: "
+    )
+
+
+class _PackageHandler(http.server.BaseHTTPRequestHandler):
+    body = b""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_download_package_reads_with_a_size_cap() -> None:
+    _PackageHandler.body = PACKAGE
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _PackageHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/package.zip"
+        assert download_package(url) == PACKAGE
+        _PackageHandler.body = bytes(1024 * 1024 + 1)
+        with pytest.raises(ChangeNotPossibleError, match="larger than 1 MB"):
+            download_package(url, max_bytes=1024 * 1024)
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(ChangeNotPossibleError, match="not a download URL"):
+        download_package("file:///etc/passwd")
