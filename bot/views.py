@@ -18,8 +18,9 @@ from recommendations.pricing import monthly_cost
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Frozen, FunctionSnapshot
 
-# A message may hold 50 blocks; a recommendation takes up to 3 and the card's frame 7.
-CARD_RECOMMENDATIONS = 10
+# A message may hold 50 blocks; a recommendation takes up to 5 (with its state line after a
+# click) and the card's frame 6: 8 × 5 + 6 = 46.
+CARD_RECOMMENDATIONS = 8
 LIST_PAGE_SIZE = 20
 HOME_SECTION_SIZE = 8
 SCAN_SIZE = 12
