@@ -1,0 +1,276 @@
+"""scan_region end to end on moto, with per-function failures injected at botocore's edge."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+from moto import mock_aws
+
+from aws.errors import FunctionNotFoundError
+from aws.package_scan import PackageScanner
+from aws.scan import ScanOptions, merge_snapshots, scan_all, scan_function, scan_region
+from aws.session import AwsSession
+from recommendations.snapshot import (
+    Architecture,
+    AsyncInvokeConfig,
+    EventSourceKind,
+    NativeBinary,
+    RedrivePolicy,
+)
+from tests.aws.scan_seed import (
+    create_function,
+    create_role,
+    elf_header,
+    make_zip,
+    put_lambda_metric,
+    python_zip,
+    report_line,
+    write_log_lines,
+)
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+ORDERS_ZIP = make_zip(
+    {"app.py": b"import fastjson\n", "fastjson/_speedups.so": elf_header(62) + bytes(32)}
+)
+
+
+def _fetch(url: str, cap: int) -> bytes:
+    key = url.rsplit("/", 1)[-1]
+    return ORDERS_ZIP if key.startswith("orders-") else python_zip("plain")
+
+
+def _error_response(code: str, message: str, status: int) -> tuple[AWSResponse, dict[str, Any]]:
+    parsed = {
+        "Error": {"Code": code, "Message": message},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return AWSResponse("https://lambda.us-east-1.amazonaws.com", status, {}, None), parsed
+
+
+def deny_for(session: AwsSession, service: str, operation: str, function: str, code: str) -> None:
+    """Make one operation fail for one function, as an IAM deny or throttling would."""
+
+    def handler(params: dict[str, Any], **_: Any) -> Any:
+        if f"/functions/{function}/" in params.get("url_path", "") + "/":
+            status = 403 if "Denied" in code else 429
+            return _error_response(code, f"{code} for {function}", status)
+        return None
+
+    session.client(service).meta.events.register(f"before-call.{service}.{operation}", handler)
+
+
+@pytest.fixture
+def account() -> Iterator[AwsSession]:
+    with mock_aws():
+        session = AwsSession(region="us-east-1")
+        role = create_role(session.client("iam"))
+        lam = session.client("lambda")
+        sqs = session.client("sqs")
+        cloudwatch = session.client("cloudwatch")
+        logs = session.client("logs")
+
+        create_function(
+            lam,
+            "orders",
+            role=role,
+            code=ORDERS_ZIP,
+            memory=2048,
+            timeout=20,
+            tags={"team": "shop", "aws:cloudformation:stack-name": "shop-prod"},
+        )
+        create_function(
+            lam,
+            "images",
+            role=role,
+            code=python_zip("images"),
+            architectures=("arm64",),
+            log_format="JSON",
+        )
+        create_function(lam, "secret", role=role, code=python_zip("secret"))
+        create_function(lam, "idle", role=role, code=python_zip("idle"))
+
+        dlq = sqs.create_queue(QueueName="orders-dlq")
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq["QueueUrl"], AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        queue = sqs.create_queue(
+            QueueName="orders-q",
+            Attributes={
+                "VisibilityTimeout": "120",
+                "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}),
+            },
+        )
+        queue_arn = sqs.get_queue_attributes(
+            QueueUrl=queue["QueueUrl"], AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        lam.create_event_source_mapping(
+            EventSourceArn=queue_arn, FunctionName="orders", BatchSize=10
+        )
+        lam.put_function_event_invoke_config(
+            FunctionName="orders",
+            MaximumRetryAttempts=0,
+            MaximumEventAgeInSeconds=3600,
+            DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
+        )
+
+        when = NOW - timedelta(hours=2)
+        for name in ("orders", "images", "secret"):
+            put_lambda_metric(cloudwatch, name, "Invocations", [1000, 500], when)
+            put_lambda_metric(cloudwatch, name, "Duration", [300, 100], when)
+        put_lambda_metric(cloudwatch, "orders", "Errors", [7], when)
+        put_lambda_metric(cloudwatch, "orders", "AsyncEventsReceived", [40], when)
+        put_lambda_metric(cloudwatch, "secret", "AsyncEventsReceived", [9], when)
+        write_log_lines(
+            logs,
+            "orders",
+            [
+                "START RequestId: r1 Version: $LATEST",
+                report_line("r1", 301, 400, 2048, init=450.0),
+                report_line("r2", 99, 420, 2048),
+                f"{when.isoformat()} 8f507cfc-0000-4697-b07a-ac58fc914c95 "
+                "Task timed out after 20.00 seconds",
+                report_line("8f507cfc-0000-4697-b07a-ac58fc914c95", 20000, 430, 2048),
+            ],
+            when,
+        )
+        write_log_lines(
+            logs,
+            "images",
+            [
+                json.dumps(
+                    {
+                        "time": when.isoformat(),
+                        "type": "platform.report",
+                        "record": {
+                            "requestId": "j1",
+                            "metrics": {
+                                "durationMs": 50.0,
+                                "billedDurationMs": 50,
+                                "memorySizeMB": 1024,
+                                "maxMemoryUsedMB": 1024,
+                            },
+                            "status": "error",
+                            "errorType": "Runtime.OutOfMemory",
+                        },
+                    }
+                )
+            ],
+            when,
+        )
+        yield session
+
+
+def _options(**overrides: Any) -> ScanOptions:
+    values: dict[str, Any] = {"now": NOW, "insights_poll_interval_s": 0.0}
+    values.update(overrides)
+    return ScanOptions(**values)
+
+
+def test_scan_region_collects_everything(account: AwsSession) -> None:
+    deny_for(account, "lambda", "GetFunctionEventInvokeConfig", "secret", "AccessDeniedException")
+    scanner = PackageScanner(fetch=_fetch)
+    fleet = scan_region(account, _options(), scanner=scanner)
+
+    assert fleet.account_id == "123456789012"
+    assert fleet.region == "us-east-1"
+    assert fleet.window_end == NOW
+    assert fleet.window_days == 14
+    assert sorted(fn.name for fn in fleet.functions) == ["idle", "images", "orders"]
+    assert fleet.errors == {
+        "secret": "Access denied: the credentials may not read the async invoke config of "
+        "secret in us-east-1 (AccessDeniedException for secret)."
+    }
+    functions = {fn.name: fn for fn in fleet.functions}
+
+    orders = functions["orders"]
+    assert orders.cloudformation_stack == "shop-prod"
+    assert orders.tags == {"team": "shop", "aws:cloudformation:stack-name": "shop-prod"}
+    assert (orders.memory_mb, orders.timeout_s, orders.architecture) == (
+        2048,
+        20,
+        Architecture.X86_64,
+    )
+    assert orders.async_config == AsyncInvokeConfig(
+        maximum_retry_attempts=0,
+        maximum_event_age_s=3600,
+        on_failure_destination="arn:aws:sqs:us-east-1:123456789012:orders-dlq",
+    )
+    [mapping] = orders.event_source_mappings
+    assert mapping.kind is EventSourceKind.SQS
+    assert mapping.batch_size == 10
+    assert mapping.queue_visibility_timeout_s == 120
+    assert mapping.queue_is_fifo is False
+    assert mapping.queue_redrive_policy == RedrivePolicy(
+        dead_letter_target_arn="arn:aws:sqs:us-east-1:123456789012:orders-dlq", max_receive_count=5
+    )
+    assert orders.native_binaries == (
+        NativeBinary(path="fastjson/_speedups.so", machine="x86_64", kind="shared_object"),
+    )
+    stats = orders.stats
+    assert stats is not None
+    assert (stats.invocations, stats.errors, stats.throttles) == (1500, 7, 0)
+    assert (stats.duration_avg_ms, stats.duration_max_ms) == (200.0, 300.0)
+    assert stats.async_events_received == 40
+    # From the sampled REPORT lines (moto has no Logs Insights, so the fallback ran).
+    assert stats.log_sample_invocations == 3
+    assert stats.max_memory_used_mb == 430
+    assert stats.cold_starts == 1
+    assert stats.init_duration_avg_ms == 450.0
+    assert stats.timeouts == 1
+    assert stats.out_of_memory == 0
+    assert stats.billed_duration_avg_ms == pytest.approx((301 + 99 + 20000) / 3)
+
+    images = functions["images"]
+    assert images.architecture is Architecture.ARM64
+    assert images.native_binaries is None  # already arm64: not a candidate, not downloaded
+    assert images.stats is not None and images.stats.out_of_memory == 1
+
+    idle = functions["idle"]
+    assert idle.stats is not None
+    assert (idle.stats.invocations, idle.stats.log_sample_invocations) == (0, None)
+    assert idle.native_binaries == ()
+    assert scanner.downloads == 2  # orders and idle: the two x86_64 zip functions
+
+
+def test_throttled_per_function_read_leaves_the_figure_unknown(account: AwsSession) -> None:
+    deny_for(
+        account, "lambda", "GetFunctionEventInvokeConfig", "orders", "TooManyRequestsException"
+    )
+    fleet = scan_region(account, _options(scan_packages=False))
+    orders = next(fn for fn in fleet.functions if fn.name == "orders")
+    assert orders.async_config is None
+    assert "orders" not in fleet.errors
+    assert orders.native_binaries is None
+
+
+def test_named_functions_use_the_direct_path(account: AwsSession) -> None:
+    fleet = scan_region(account, _options(function_names=("orders", "ordrs"), scan_packages=False))
+    assert [fn.name for fn in fleet.functions] == ["orders"]
+    assert fleet.errors == {
+        "ordrs": "Function 'ordrs' was not found in us-east-1 (did you mean 'orders'?)."
+    }
+    orders = fleet.functions[0]
+    assert orders.provisioned_concurrency is None or orders.provisioned_concurrency == 0
+    assert orders.event_source_mappings[0].queue_visibility_timeout_s == 120
+    assert orders.stats is not None and orders.stats.invocations == 1500
+
+
+def test_scan_function_raises_not_found(account: AwsSession) -> None:
+    with pytest.raises(FunctionNotFoundError) as caught:
+        scan_function("nope", account, _options(scan_packages=False))
+    assert str(caught.value).startswith("Function 'nope' was not found in us-east-1")
+
+
+def test_regions_give_one_snapshot_each_and_merge(account: AwsSession) -> None:
+    other = account.for_region("eu-west-1")
+    snapshots = scan_all([account, other], _options(scan_packages=False))
+    assert [(s.region, len(s.functions)) for s in snapshots] == [("us-east-1", 4), ("eu-west-1", 0)]
+    merged = merge_snapshots(snapshots)
+    assert merged.region is None
+    assert merged.account_id == "123456789012"
+    assert len(merged.functions) == 4
