@@ -22,13 +22,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aws.invokers.simulator import SimulatorInvoker  # noqa: E402
-from recommendations.snapshot import Architecture  # noqa: E402
-from recommendations.tuning.outcome import result  # noqa: E402
-from recommendations.tuning.physics import regret  # noqa: E402
-from recommendations.tuning.profile import SimulationProfile, load_profile  # noqa: E402
-from recommendations.tuning.request import SearchKind, TuningRequest  # noqa: E402
-from recommendations.tuning.search import run, start  # noqa: E402
+from aws.invokers.simulator import SimulatorInvoker
+from recommendations.snapshot import Architecture
+from recommendations.tuning.outcome import result
+from recommendations.tuning.physics import regret
+from recommendations.tuning.profile import SimulationProfile, load_profile
+from recommendations.tuning.request import SearchKind, TuningRequest
+from recommendations.tuning.search import run, start
 
 PROFILES = Path(__file__).resolve().parent / "profiles"
 ARCHITECTURES = (Architecture.X86_64, Architecture.ARM64)

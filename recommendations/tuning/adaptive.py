@@ -34,7 +34,7 @@ from recommendations.tuning.model import (
     DurationModel,
     FitPoint,
     basis,
-    fit,
+    fit_joint,
     relative_noise_variance,
 )
 from recommendations.tuning.objective import (
@@ -54,6 +54,7 @@ TOP_UP_WARM = 4
 MIN_WARM_TO_FIT = 3
 MAX_WARM_PER_CONFIG = 24
 DEFAULT_MAX_PER_ARCHITECTURE = 42
+NOISY_EXTRA_PER_ARCHITECTURE = 24
 BOOTSTRAPS = 30
 SETTLE_QUANTILE = 0.8
 SETTLE_SHORTFALL = 0.01
@@ -229,24 +230,19 @@ def _design_points(lower: int, objective: Objective) -> list[int]:
     return points
 
 
-def _fit_architecture(
+def _fitted_points(configs: list[ConfigSamples], floor: int) -> list[ConfigSamples]:
+    return [g for g in configs if len(g.warm_durations) >= MIN_WARM_TO_FIT and g.memory_mb >= floor]
+
+
+def _architecture_fit(
     architecture: Architecture,
     configs: list[ConfigSamples],
+    points: list[ConfigSamples],
+    model: DurationModel,
     floor: int,
     memory_used: float,
-    objective: Objective,
-) -> ArchitectureFit | None:
+) -> ArchitectureFit:
     lower = _lower_bound(configs, floor)
-    points = [
-        g for g in configs if len(g.warm_durations) >= MIN_WARM_TO_FIT and g.memory_mb >= floor
-    ]
-    if not points:
-        return None
-    noise = relative_noise_variance([g.warm_durations for g in points])
-    fit_points = [_fit_point(g) for g in points]
-    model = fit(fit_points, memory_used, noise)
-    if model is None:
-        return None
     probed = max(g.memory_mb for g in points)
     upper = min(MAX_MEMORY_MB, max(lower, int(probed * TRUST_GROWTH)))
     grid = memory_grid(lower, upper)
@@ -272,20 +268,31 @@ def _fit_architecture(
     )
 
 
-def robust_centre(durations: list[float]) -> float:
-    """Geometric trimmed mean: drop ``int(n × 0.2)`` from each end, average the logs.
+def _pooled_noise(points: dict[Architecture, list[ConfigSamples]]) -> float:
+    return relative_noise_variance([g.warm_durations for group in points.values() for g in group])
 
-    Noise is multiplicative, so logs are where it is symmetric; trimming keeps outliers out.
+
+def robust_centre(durations: list[float], noise_variance: float) -> float:
+    """Geometric mean of the samples near the median (within 3 pooled standard deviations).
+
+    Noise is multiplicative, so logs are where it is symmetric; slow outliers are dropped
+    whatever their number (up to half), which a fixed trim cannot promise with five samples.
     """
     logs = sorted(math.log(max(d, 1e-3)) for d in durations)
-    drop = int(len(logs) * 0.2)
-    kept = logs[drop : len(logs) - drop] if drop else logs
+    n = len(logs)
+    middle = logs[n // 2] if n % 2 else (logs[n // 2 - 1] + logs[n // 2]) / 2
+    reach = max(3 * math.sqrt(noise_variance), 0.05)
+    kept = [x for x in logs if abs(x - middle) <= reach] or [middle]
     return math.exp(sum(kept) / len(kept))
 
 
-def _fit_point(g: ConfigSamples) -> FitPoint:
+def _fit_point(g: ConfigSamples, noise_variance: float) -> FitPoint:
     values = g.warm_durations
-    return FitPoint(memory_mb=g.memory_mb, centre_ms=robust_centre(values), count=len(values))
+    return FitPoint(
+        memory_mb=g.memory_mb,
+        centre_ms=robust_centre(values, noise_variance),
+        count=len(values),
+    )
 
 
 def analyse(state: TuningState, prices: RegionPrices) -> Analysis:
@@ -294,17 +301,28 @@ def analyse(state: TuningState, prices: RegionPrices) -> Analysis:
     groups = group(state.observations)
     floor, used = floor_mb(state)
     analysis = Analysis(floor_mb=floor, memory_used_mb=used, fits={}, infeasible={})
+    points: dict[Architecture, list[ConfigSamples]] = {}
+    configs_of: dict[Architecture, list[ConfigSamples]] = {}
     for architecture in request.architectures:
         configs = _architecture_groups(groups, architecture)
         reason = infeasible_reason(configs)
         if reason:
             analysis.infeasible[architecture] = reason
             continue
-        if used is None:
-            continue
-        fitted = _fit_architecture(architecture, configs, floor, used, request.objective)
-        if fitted is not None:
-            analysis.fits[architecture] = fitted
+        fitted = _fitted_points(configs, floor)
+        if used is not None and fitted:
+            points[architecture] = fitted
+            configs_of[architecture] = configs
+    if used is not None and points:
+        noise = _pooled_noise(points)
+        models = fit_joint(
+            {a: [_fit_point(g, noise) for g in group] for a, group in points.items()}, used, noise
+        )
+        for architecture, model in models.items():
+            assert isinstance(architecture, Architecture)
+            analysis.fits[architecture] = _architecture_fit(
+                architecture, configs_of[architecture], points[architecture], model, floor, used
+            )
     if not analysis.fits:
         return analysis
     offered = [c for f in analysis.fits.values() for c in f.candidates(f.model, prices)]
@@ -331,27 +349,39 @@ def _resample(state: TuningState, analysis: Analysis, prices: RegionPrices) -> N
     objective = state.request.objective
     shortfalls: list[float] = []
     votes: dict[Architecture, int] = {}
-    noise = {
-        architecture: relative_noise_variance([g.warm_durations for g in f.points])
-        for architecture, f in analysis.fits.items()
+    noise = _pooled_noise({a: f.points for a, f in analysis.fits.items()})
+    # Parametric bootstrap: the fitted curves plus noise of the pooled size, which is better
+    # estimated than each probe's own spread from a handful of samples.
+    sd = math.sqrt(noise * CENTRE_VARIANCE_FACTOR)
+    memory_used = next(iter(analysis.fits.values())).model.memory_used_mb
+    centres = {a: [_fit_point(g, noise) for g in f.points] for a, f in analysis.fits.items()}
+    # Each probe's spread is its sampling error, or its misfit when the model misses it by
+    # more: a model of the wrong shape must not look certain.
+    spread = {
+        (a, p.memory_mb): max(
+            sd / math.sqrt(p.count), abs(math.log(p.centre_ms / f.model.duration_ms(p.memory_mb)))
+        )
+        for a, f in analysis.fits.items()
+        for p in centres[a]
     }
     for _ in range(BOOTSTRAPS):
+        resampled = {
+            architecture: [
+                FitPoint(
+                    memory_mb=p.memory_mb,
+                    centre_ms=f.model.duration_ms(p.memory_mb)
+                    * math.exp(rng.gauss(0.0, spread[(architecture, p.memory_mb)])),
+                    count=p.count,
+                )
+                for p in centres[architecture]
+            ]
+            for architecture, f in analysis.fits.items()
+        }
+        models = fit_joint(resampled, memory_used, noise)
         offered: list[Candidate] = []
         mine: Candidate | None = None
         for architecture, f in analysis.fits.items():
-            # Parametric bootstrap: the fitted curve plus noise of the pooled size, which is
-            # better estimated than each probe's own spread from a handful of samples.
-            sd = math.sqrt(noise[architecture] * CENTRE_VARIANCE_FACTOR)
-            resampled = [
-                FitPoint(
-                    memory_mb=g.memory_mb,
-                    centre_ms=f.model.duration_ms(g.memory_mb)
-                    * math.exp(rng.gauss(0.0, sd / math.sqrt(len(g.warm_durations)))),
-                    count=len(g.warm_durations),
-                )
-                for g in f.points
-            ]
-            model = fit(resampled, f.model.memory_used_mb, noise[architecture]) or f.model
+            model = models.get(architecture) or f.model
             candidates = f.candidates(model, prices)
             offered.extend(candidates)
             if architecture is choice.architecture:
@@ -372,7 +402,17 @@ def _used_at(state: TuningState, architecture: Architecture) -> int:
 
 
 def _cap_per_architecture(state: TuningState) -> int:
-    return DEFAULT_MAX_PER_ARCHITECTURE
+    """Invocations one architecture may use: more when durations are noisy.
+
+    Five samples pin a curve down to ~3% at 5% noise but only to ~20% at 35% noise, so a
+    noisy function earns up to half as many invocations again.
+    """
+    groups = [g for g in group(state.observations).values() if len(g.warm_durations) >= 3]
+    if not groups:
+        return DEFAULT_MAX_PER_ARCHITECTURE
+    sd = math.sqrt(relative_noise_variance([g.warm_durations for g in groups]))
+    extra = min(NOISY_EXTRA_PER_ARCHITECTURE, int(sd * 100))
+    return DEFAULT_MAX_PER_ARCHITECTURE + (extra if sd > 0.15 else 0)
 
 
 def _probe_or_top_up(

@@ -13,9 +13,8 @@ with the best Akaike score wins, so noise does not buy spurious curvature.
 
 from __future__ import annotations
 
-import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 from recommendations.tuning.physics import MB_PER_VCPU
@@ -80,7 +79,7 @@ def relative_noise_variance(samples_by_memory: Sequence[Sequence[float]]) -> flo
 def _solve(matrix: list[list[float]], vector: list[float]) -> list[float] | None:
     """Gaussian elimination with partial pivoting; None when (nearly) singular."""
     n = len(vector)
-    a = [[*row[:], vector[i]] for i, row in enumerate(matrix)]
+    a = [[*row, vector[i]] for i, row in enumerate(matrix)]
     scale = max((abs(x) for row in matrix for x in row), default=0.0) or 1.0
     for col in range(n):
         pivot = max(range(col, n), key=lambda r: abs(a[r][col]))
@@ -99,42 +98,182 @@ def _solve(matrix: list[list[float]], vector: list[float]) -> list[float] | None
     return solution
 
 
+def _least_squares(
+    rows: Sequence[Sequence[float]],
+    targets: Sequence[float],
+    weights: Sequence[float],
+    columns: Sequence[int],
+) -> list[float] | None:
+    normal = [
+        [sum(w * r[i] * r[j] for w, r in zip(weights, rows, strict=True)) for j in columns]
+        for i in columns
+    ]
+    rhs = [
+        sum(w * r[i] * y for w, r, y in zip(weights, rows, targets, strict=True)) for i in columns
+    ]
+    return _solve(normal, rhs)
+
+
+def nnls(
+    rows: Sequence[Sequence[float]],
+    targets: Sequence[float],
+    weights: Sequence[float],
+    allowed: Sequence[int],
+) -> list[float]:
+    """Weighted non-negative least squares (Lawson–Hanson active set) over ``allowed`` columns."""
+    width = len(rows[0])
+    x = [0.0] * width
+    active: list[int] = []
+    for _ in range(3 * width):
+        residual = [
+            y - sum(c * v for c, v in zip(x, r, strict=True))
+            for r, y in zip(rows, targets, strict=True)
+        ]
+        gradient = {
+            j: sum(w * r[j] * e for w, r, e in zip(weights, rows, residual, strict=True))
+            for j in allowed
+            if j not in active
+        }
+        scale = max(
+            (abs(t) * w * abs(t) for t, w in zip(targets, weights, strict=True)), default=1.0
+        )
+        entering = max(gradient, key=lambda j: gradient[j], default=None)
+        if entering is None or gradient[entering] <= 1e-12 * scale:
+            break
+        active.append(entering)
+        while True:
+            solution = _least_squares(rows, targets, weights, active)
+            if solution is None:
+                active.remove(entering)
+                return x
+            z = dict(zip(active, solution, strict=True))
+            if all(v > 0 for v in z.values()):
+                for j in active:
+                    x[j] = z[j]
+                break
+            alpha = (
+                min(x[j] / (x[j] - z[j]) for j in active if z[j] <= 0 and x[j] - z[j] > 0)
+                if any(z[j] <= 0 and x[j] - z[j] > 0 for j in active)
+                else 0.0
+            )
+            for j in active:
+                x[j] = x[j] + alpha * (z[j] - x[j])
+            active = [j for j in active if x[j] > 1e-12]
+            for j in range(width):
+                if j not in active:
+                    x[j] = 0.0
+            if not active:
+                break
+    return x
+
+
+def _columns_for(memories: Sequence[int]) -> tuple[int, ...]:
+    if any(m > MB_PER_VCPU * 1.05 for m in memories):
+        return _ALL_COLUMNS
+    return _SINGLE_VCPU_COLUMNS
+
+
+def chi_square(points: Sequence[FitPoint], model: DurationModel, noise_variance: float) -> float:
+    unit = noise_variance * CENTRE_VARIANCE_FACTOR
+    return sum(
+        p.count * ((p.centre_ms - model.duration_ms(p.memory_mb)) / p.centre_ms) ** 2 / unit
+        for p in points
+    )
+
+
 def fit(
     points: Sequence[FitPoint], memory_used_mb: float, noise_variance: float
 ) -> DurationModel | None:
-    """The best non-negative model for the points, or None with no usable point."""
+    """The best non-negative model for one architecture's points; None with no usable point."""
     usable = [p for p in points if p.centre_ms > 0 and p.count > 0]
     if not usable:
         return None
-    above_one_vcpu = any(p.memory_mb > MB_PER_VCPU * 1.05 for p in usable)
-    columns = _ALL_COLUMNS if above_one_vcpu else _SINGLE_VCPU_COLUMNS
     rows = [basis(p.memory_mb, memory_used_mb) for p in usable]
     weights = [p.count / (p.centre_ms * p.centre_ms) for p in usable]
-    unit = noise_variance * CENTRE_VARIANCE_FACTOR
-    best: tuple[float, tuple[float, ...]] | None = None
-    for size in range(1, min(len(columns), len(usable)) + 1):
-        for subset in itertools.combinations(columns, size):
-            normal = [
-                [sum(w * r[i] * r[j] for w, r in zip(weights, rows, strict=True)) for j in subset]
-                for i in subset
-            ]
-            rhs = [
-                sum(w * r[i] * p.centre_ms for w, r, p in zip(weights, rows, usable, strict=True))
-                for i in subset
-            ]
-            solution = _solve(normal, rhs)
-            if solution is None or any(x < 0 for x in solution):
-                continue
-            coefficients = [0.0] * BASIS_SIZE
-            for index, value in zip(subset, solution, strict=True):
-                coefficients[index] = value
-            chi2 = 0.0
-            for p, r in zip(usable, rows, strict=True):
-                predicted = sum(c * x for c, x in zip(coefficients, r, strict=True))
-                chi2 += p.count * ((p.centre_ms - predicted) / p.centre_ms) ** 2 / unit
-            criterion = chi2 + MODEL_PENALTY * size
-            if best is None or criterion < best[0] - 1e-9:
-                best = (criterion, tuple(coefficients))
-    if best is None:
-        return None
-    return DurationModel(coefficients=best[1], memory_used_mb=memory_used_mb)
+    coefficients = nnls(
+        rows, [p.centre_ms for p in usable], weights, _columns_for([p.memory_mb for p in usable])
+    )
+    return DurationModel(coefficients=tuple(coefficients), memory_used_mb=memory_used_mb)
+
+
+_K_LIMITS = (0.25, 4.0)
+# How much worse (chi-square) the shared-shape fit may be before architectures are fitted
+# apart; generous, because a few noisy probes easily look like a different shape.
+JOINT_TOLERANCE = 40.0
+_JOINT_ITERATIONS = 12
+
+
+def fit_joint(
+    points: Mapping[Hashable, Sequence[FitPoint]], memory_used_mb: float, noise_variance: float
+) -> dict[Hashable, DurationModel]:
+    """Fit several architectures at once: the same waiting time and curve shape, CPU work
+    scaled by a factor per architecture (the same code on a faster or slower CPU).
+
+    Sharing the shape halves the noise of each curve. When the data contradict it (the joint
+    fit is clearly worse than separate fits), the architectures are fitted separately.
+    """
+    usable = {
+        key: [p for p in group if p.centre_ms > 0 and p.count > 0] for key, group in points.items()
+    }
+    usable = {key: group for key, group in usable.items() if group}
+    separate = {
+        key: model
+        for key, group in usable.items()
+        if (model := fit(group, memory_used_mb, noise_variance)) is not None
+    }
+    if len(usable) < 2:
+        return separate
+    keys = list(usable)
+    columns = _columns_for([p.memory_mb for group in usable.values() for p in group])
+    flat = [(key, p) for key in keys for p in usable[key]]
+    raw_rows = [basis(p.memory_mb, memory_used_mb) for _, p in flat]
+    targets = [p.centre_ms for _, p in flat]
+    weights = [p.count / (p.centre_ms * p.centre_ms) for _, p in flat]
+    scale = {key: 1.0 for key in keys}
+    reference = keys[0]
+    for key in keys[1:]:
+        ratios = [
+            p.centre_ms / q.centre_ms
+            for p in usable[key]
+            for q in usable[reference]
+            if abs(p.memory_mb / q.memory_mb - 1) < 0.1
+        ]
+        if ratios:
+            scale[key] = min(max(sorted(ratios)[len(ratios) // 2], _K_LIMITS[0]), _K_LIMITS[1])
+    coefficients = [0.0] * BASIS_SIZE
+    for _ in range(_JOINT_ITERATIONS):
+        rows = [
+            (r[0], *(v * scale[key] for v in r[1:]))
+            for (key, _), r in zip(flat, raw_rows, strict=True)
+        ]
+        coefficients = nnls(rows, targets, weights, columns)
+        moved = 0.0
+        for key in keys[1:]:
+            numerator = denominator = 0.0
+            for (owner, _), r, y, w in zip(flat, raw_rows, targets, weights, strict=True):
+                if owner != key:
+                    continue
+                cpu = sum(c * v for c, v in zip(coefficients[1:], r[1:], strict=True))
+                numerator += w * (y - coefficients[0]) * cpu
+                denominator += w * cpu * cpu
+            if denominator > 0:
+                new = min(max(numerator / denominator, _K_LIMITS[0]), _K_LIMITS[1])
+                moved = max(moved, abs(new / scale[key] - 1))
+                scale[key] = new
+        if moved < 1e-4:
+            break
+    joint = {
+        key: DurationModel(
+            coefficients=(coefficients[0], *(c * scale[key] for c in coefficients[1:])),
+            memory_used_mb=memory_used_mb,
+        )
+        for key in keys
+    }
+    joint_chi2 = sum(chi_square(usable[k], joint[k], noise_variance) for k in keys)
+    separate_chi2 = sum(
+        chi_square(usable[k], separate[k], noise_variance) for k in keys if k in separate
+    )
+    extra_parameters = len(columns) * (len(keys) - 1) - (len(keys) - 1)
+    if joint_chi2 - separate_chi2 > JOINT_TOLERANCE + 5 * extra_parameters:
+        return separate
+    return joint

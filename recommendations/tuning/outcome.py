@@ -10,7 +10,9 @@ from recommendations.snapshot import Architecture
 from recommendations.tuning.accounting import gb_seconds, spent_usd
 from recommendations.tuning.adaptive import (
     BOOTSTRAPS,
+    NEAR,
     SETTLE_QUANTILE,
+    WARM_PER_CONFIG,
     Analysis,
     ArchitectureFit,
     analyse,
@@ -104,6 +106,21 @@ def _refine_to_integer(
     return choose(candidates, state.request.objective) or choice
 
 
+def _measured_choice(analysis: Analysis, state: TuningState, prices: RegionPrices) -> Candidate:
+    """When the search stopped before it was sure, stay close to memories actually measured."""
+    assert analysis.choice is not None
+    offered = [
+        c
+        for f in analysis.fits.values()
+        for c in f.candidates(f.model, prices)
+        if any(
+            abs(g.memory_mb / c.memory_mb - 1) <= NEAR and len(g.warm_durations) >= WARM_PER_CONFIG
+            for g in f.points
+        )
+    ]
+    return choose(offered, state.request.objective) or analysis.choice
+
+
 def _curve(
     analysis: Analysis, state: TuningState, prices: RegionPrices, used_mb: int | None
 ) -> tuple[ConfigurationEstimate, ...]:
@@ -148,8 +165,9 @@ def _adaptive_result(state: TuningState, prices: RegionPrices) -> TuningResult:
     on_current: ConfigurationEstimate | None = None
     current: ConfigurationEstimate | None = None
     if analysis.choice is not None:
-        fit = analysis.fits[analysis.choice.architecture]
-        chosen = _refine_to_integer(fit, analysis.choice, state, prices)
+        choice = analysis.choice if analysis.settled else _measured_choice(analysis, state, prices)
+        fit = analysis.fits[choice.architecture]
+        chosen = _refine_to_integer(fit, choice, state, prices)
         best = _model_estimate(chosen, state, groups, used_mb)
         current_fit = analysis.fits.get(request.current_architecture)
         if current_fit is not None:
