@@ -473,12 +473,24 @@ def _state_and_count(stored: str | None) -> tuple[str, int]:
     return state, int(count) if count.isdigit() else 1
 
 
+UNPOSTED = "unposted"
+
+
 class AlertPublisher:
     """One Slack thread per alert key: post once, then update in place and reply in thread."""
 
     def __init__(self, store: ThreadStore, poster: SlackPoster) -> None:
         self.store = store
         self.poster = poster
+
+    def _post_first(self, key: str, channel: str, card: SlackMessage) -> str:
+        """Post the thread's first message; when Slack fails, mark the thread so that the
+        retry posts at once instead of waiting for a poster that is gone."""
+        try:
+            return self.poster.post(channel, card)
+        except (SlackTransientError, SlackDeliveryError):
+            self.store.update_alert_thread(key, state=f"{UNPOSTED}#0")
+            raise
 
     def existing(self, key: str) -> tuple[ThreadRecord | None, int]:
         thread = self.store.get_alert_thread(key)
@@ -499,15 +511,17 @@ class AlertPublisher:
         if thread is None:
             claim = self.store.create_alert_thread(key, f"{state}#1", channel=channel)
             if claim.created:
-                ts = self.poster.post(channel, card)
+                ts = self._post_first(key, channel, card)
                 self.store.update_alert_thread(key, channel=channel, ts=ts)
                 return PublishResult(outcome=Published.POSTED, channel=channel, ts=ts, count=1)
             thread = claim.thread
-        _, count = _state_and_count(thread.state)
+        stored_state, count = _state_and_count(thread.state)
         if not thread.ts or not thread.channel:
-            if now - thread.created_at < ORPHANED_THREAD_AFTER:
+            unposted = stored_state == UNPOSTED
+            if not unposted and now - thread.created_at < ORPHANED_THREAD_AFTER:
                 raise AlertInProgressError(f"The first message for {key} is being posted.")
-            ts = self.poster.post(channel, card)
+            ts = self._post_first(key, channel, card)
+            count = 0 if unposted else count
             self.store.update_alert_thread(
                 key, state=f"{state}#{count + 1}", channel=channel, ts=ts
             )

@@ -163,7 +163,7 @@ def _dimensions(value: Any) -> dict[str, str]:
     return out
 
 
-def _metric_from_query(raw: dict[str, Any]) -> MetricQuery:
+def metric_from_query(raw: dict[str, Any]) -> MetricQuery:
     """One entry of ``Trigger.Metrics`` (SNS) or ``configuration.metrics`` (EventBridge)."""
     item = lower_keys(raw)
     stat_block = item.get("metricstat")
@@ -238,7 +238,7 @@ def _kind(metrics: tuple[MetricQuery, ...], rule: str | None, comparison: str | 
     return AlarmKind.METRIC
 
 
-def _children(rule: str | None, listed: Any) -> tuple[str, ...]:
+def child_alarm_names(rule: str | None, listed: Any) -> tuple[str, ...]:
     names: list[str] = []
     if rule:
         names.extend(match.strip() for match in _RULE_CHILD.findall(rule))
@@ -279,7 +279,7 @@ def _from_sns_message(envelope: Envelope) -> AlarmEvent:
         )
     for raw in trigger.get("Metrics") or []:
         if isinstance(raw, dict):
-            metrics.append(_metric_from_query(raw))
+            metrics.append(metric_from_query(raw))
     reason = str(body.get("NewStateReason") or "")
     figures = _reason_figures(reason, body.get("NewStateReasonData"))
     comparison = trigger.get("ComparisonOperator") or None
@@ -308,7 +308,7 @@ def _from_sns_message(envelope: Envelope) -> AlarmEvent:
         band_upper=figures["upper"],
         observed_value=figures["value"],
         alarm_rule=rule,
-        child_alarms=_children(rule, body.get("TriggeringChildren")),
+        child_alarms=child_alarm_names(rule, body.get("TriggeringChildren")),
     )
 
 
@@ -329,7 +329,7 @@ def _from_state_change(envelope: Envelope) -> AlarmEvent:
     previous = body.get("previousState") if isinstance(body.get("previousState"), dict) else {}
     configuration = body.get("configuration") if isinstance(body.get("configuration"), dict) else {}
     metrics = tuple(
-        _metric_from_query(raw)
+        metric_from_query(raw)
         for raw in configuration.get("metrics") or []
         if isinstance(raw, dict)
     )
@@ -367,7 +367,7 @@ def _from_state_change(envelope: Envelope) -> AlarmEvent:
         band_upper=figures["upper"],
         observed_value=figures["value"],
         alarm_rule=rule,
-        child_alarms=_children(rule, triggering),
+        child_alarms=child_alarm_names(rule, triggering),
     )
 
 

@@ -1,0 +1,265 @@
+"""What the alert handlers share: the runtime built once per container, routing, analysis,
+Powertools idempotency, and the rules for which failures are retried.
+
+Importing this module is cheap: boto3, slack_sdk, jinja2 and the rules engine load when the
+first event arrives (:func:`runtime`), and tests replace the whole runtime with :func:`configure`.
+
+Failure policy (the same for every alert handler):
+
+* a malformed or unknown payload is logged with the reason and the raw event, counted
+  (``ParseFailures``) and the handler returns normally, so a poison message is not retried;
+* a payload that is fine but not for tunebot (an EC2 alarm) is logged at info and counted
+  (``EventsSkipped``);
+* a transient failure (Slack 429/5xx, AWS throttling, the store) raises, so Lambda retries and
+  the on-failure destination keeps the event after the last retry;
+* Slack refusing for good (``channel_not_found``) is logged as an error, counted
+  (``DeliveryFailures``) and not retried.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+if TYPE_CHECKING:
+    from aws.session import AwsSession
+    from aws.store import StateStore
+    from bot.alerts import AlertPublisher, FunctionFindingView, SlackPoster
+    from bot.services import FunctionAnalysis, TunebotServices
+    from bot.settings import BotSettings
+    from recommendations.alerts import AlertDiagnosis
+
+SERVICE = "tunebot-alerts"
+METRICS_NAMESPACE = "tunebot"
+CHANNEL_TAG = "tunebot:channel"
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+IDEMPOTENCY_TTL_S = 7 * 24 * 3600
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
+
+
+def count(name: str) -> None:
+    """Add one to a Powertools metric (flushed as EMF when the handler returns)."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class AlertRuntime:
+    """Everything an alert handler talks to, created once per container."""
+
+    settings: BotSettings
+    services: TunebotServices
+    store: StateStore
+    poster: SlackPoster
+    session: AwsSession
+    default_channel: str | None
+    environ: Mapping[str, str] = field(default_factory=dict)
+    now: Callable[[], datetime] = utc_now
+    _idempotent: dict[str, Callable[..., Any]] = field(default_factory=dict)
+    _idempotency_config: Any = None
+
+    def register_context(self, context: Any) -> None:
+        """Let idempotency records expire with the invocation if it dies mid-way."""
+        if _is_lambda_context(context):
+            self._config().register_lambda_context(context)
+
+    def _config(self) -> Any:
+        if self._idempotency_config is None:
+            from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+            self._idempotency_config = IdempotencyConfig(
+                event_key_jmespath="key",
+                raise_on_no_idempotency_key=True,
+                expires_after_seconds=IDEMPOTENCY_TTL_S,
+            )
+        return self._idempotency_config
+
+    @property
+    def publisher(self) -> AlertPublisher:
+        from bot.alerts import AlertPublisher
+
+        return AlertPublisher(self.store, self.poster)
+
+    def idempotent(self, name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        """``function`` wrapped with Powertools idempotency on its ``item["key"]`` argument."""
+        if name not in self._idempotent:
+            from aws_lambda_powertools.utilities.idempotency import (
+                DynamoDBPersistenceLayer,
+                idempotent_function,
+            )
+
+            table = self.environ.get("TUNEBOT_IDEMPOTENCY_TABLE") or "tunebot-idempotency"
+            persistence = DynamoDBPersistenceLayer(
+                table_name=table, boto3_client=self.session.client("dynamodb")
+            )
+            self._idempotent[name] = idempotent_function(
+                data_keyword_argument="item", persistence_store=persistence, config=self._config()
+            )(function)
+        return self._idempotent[name]
+
+
+def _is_lambda_context(context: Any) -> bool:
+    return context is not None and callable(getattr(context, "get_remaining_time_in_millis", None))
+
+
+_lock = threading.Lock()
+_runtime: AlertRuntime | None = None
+
+
+def configure(runtime: AlertRuntime | None) -> None:
+    """Use ``runtime`` for the next events (tests, the sandbox); None rebuilds from the env."""
+    global _runtime
+    with _lock:
+        _runtime = runtime
+
+
+def _slack_token(environ: Mapping[str, str]) -> str:
+    token = environ.get("SLACK_BOT_TOKEN")
+    arn = environ.get("SLACK_SECRET_ARN")
+    if not token and arn:
+        from handlers.wiring import read_slack_secret
+
+        token = read_slack_secret(arn).get("SLACK_BOT_TOKEN")
+    if not token:
+        raise RuntimeError("Set SLACK_BOT_TOKEN, or SLACK_SECRET_ARN to a secret holding it.")
+    return token
+
+
+def build_runtime(environ: Mapping[str, str]) -> AlertRuntime:
+    from slack_sdk import WebClient
+
+    from aws.session import AwsSession
+    from aws.store import StateStore
+    from bot.alerts import SlackPoster
+    from bot.settings import BotSettings
+    from handlers.wiring import build_services
+
+    settings = BotSettings.from_env_or_safe(environ)
+    if settings.configuration_error:
+        logger.error("tunebot configuration", extra={"problem": settings.configuration_error})
+    session = AwsSession()
+    client = WebClient(
+        token=_slack_token(environ),
+        base_url=environ.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
+    )
+    return AlertRuntime(
+        settings=settings,
+        services=build_services(),
+        store=StateStore(environ.get("TUNEBOT_TABLE", ""), session.client("dynamodb")),
+        poster=SlackPoster(client),
+        session=session,
+        default_channel=environ.get("TUNEBOT_DEFAULT_CHANNEL") or None,
+        environ=dict(environ),
+    )
+
+
+def runtime() -> AlertRuntime:
+    global _runtime
+    if _runtime is None:
+        with _lock:
+            if _runtime is None:
+                _runtime = build_runtime(os.environ)
+    return _runtime
+
+
+def route(
+    function_tags: Sequence[Mapping[str, str]],
+    alarm_tags: Mapping[str, str],
+    default: str | None,
+) -> str | None:
+    """The function's ``tunebot:channel`` tag, else the alarm's, else the default channel."""
+    for tags in function_tags:
+        if tags.get(CHANNEL_TAG):
+            return tags[CHANNEL_TAG]
+    return alarm_tags.get(CHANNEL_TAG) or default
+
+
+@dataclass(frozen=True)
+class Analysed:
+    """One function's part of an alert: the card section and the tags that route it."""
+
+    finding: FunctionFindingView
+    tags: dict[str, str]
+
+
+def analyse_for_alert(
+    rt: AlertRuntime,
+    name: str,
+    region: str | None,
+    *,
+    diagnose: Callable[[FunctionAnalysis], AlertDiagnosis | None] = lambda _: None,
+    changes: Sequence[str] = (),
+    cost_line: str | None = None,
+    limit: int = 3,
+) -> Analysed:
+    """Analyse one function for a card; a missing or unreadable function gives a short note.
+
+    The recommendations are stored (``save_recommendations``) so the card's buttons work, and
+    those a user dismissed are left out.
+    """
+    from bot.alerts import finding_view, problem_view
+    from bot.errors import FunctionNotFoundError, ServiceError
+
+    if region and region != rt.session.region:
+        return Analysed(
+            problem_view(
+                name,
+                region,
+                f"tunebot runs in {rt.session.region} and cannot analyse functions in {region}; "
+                "deploy it there too.",
+            ),
+            {},
+        )
+    try:
+        analysis = rt.services.analyze_function(name)
+    except FunctionNotFoundError:
+        where = f" in {region}" if region else ""
+        return Analysed(problem_view(name, region, f"The function no longer exists{where}."), {})
+    except ServiceError as error:
+        return Analysed(problem_view(name, region, f"The function could not be read: {error}"), {})
+    now = rt.now()
+    rt.services.save_recommendations(analysis, requested_by=None)
+    ranked = list(analysis.report.recommendations)
+    dismissed = rt.services.active_dismissals([rec.id for rec in ranked], now)
+    diagnosis = diagnose(analysis)
+    if diagnosis is not None:
+        ranked = [*diagnosis.relevant, *diagnosis.others]
+    shown = [rec for rec in ranked if rec.id not in dismissed]
+    snapshot = analysis.snapshot
+    return Analysed(
+        finding_view(
+            function=snapshot.name,
+            region=snapshot.region,
+            recommendations=shown,
+            settings=rt.settings,
+            tags=snapshot.tags,
+            cloudformation_stack=snapshot.cloudformation_stack,
+            now=now,
+            diagnosis=diagnosis,
+            changes=changes,
+            cost_line=cost_line,
+            limit=limit,
+        ),
+        dict(snapshot.tags),
+    )
+
+
+def transient_errors() -> tuple[type[BaseException], ...]:
+    """Errors after which Lambda should retry the event."""
+    from aws.errors import AwsCallError, ThrottledError
+    from aws.store import StoreError
+    from bot.alerts import AlertInProgressError, SlackTransientError
+
+    return (SlackTransientError, AlertInProgressError, ThrottledError, AwsCallError, StoreError)
