@@ -319,7 +319,6 @@ def analyse(state: TuningState, prices: RegionPrices) -> Analysis:
             {a: [_fit_point(g, noise) for g in group] for a, group in points.items()}, used, noise
         )
         for architecture, model in models.items():
-            assert isinstance(architecture, Architecture)
             analysis.fits[architecture] = _architecture_fit(
                 architecture, configs_of[architecture], points[architecture], model, floor, used
             )

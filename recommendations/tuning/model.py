@@ -16,9 +16,11 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from recommendations.tuning.physics import MB_PER_VCPU
 
+_Key = TypeVar("_Key", bound=Hashable)
 BASIS_SIZE = 5
 # Columns usable when no probe lies above one vCPU: nothing tells the parallel share apart,
 # so the model assumes none (durations stop improving past 1769 MB) until a probe shows more.
@@ -204,8 +206,8 @@ _JOINT_ITERATIONS = 12
 
 
 def fit_joint(
-    points: Mapping[Hashable, Sequence[FitPoint]], memory_used_mb: float, noise_variance: float
-) -> dict[Hashable, DurationModel]:
+    points: Mapping[_Key, Sequence[FitPoint]], memory_used_mb: float, noise_variance: float
+) -> dict[_Key, DurationModel]:
     """Fit several architectures at once: the same waiting time and curve shape, CPU work
     scaled by a factor per architecture (the same code on a faster or slower CPU).
 
