@@ -61,14 +61,19 @@ CLAIM_LEASE = timedelta(minutes=16)
 # How many monthly audit partitions ``recent_audit`` walks back through at most.
 AUDIT_MONTHS_BACK = 24
 
+# What the running bot needs on its table (and its indexes). No DeleteItem: audit records are
+# append-only, and expiry is DynamoDB's TTL.
 IAM_ACTIONS: tuple[str, ...] = (
-    "dynamodb:CreateTable",
-    "dynamodb:DescribeTable",
-    "dynamodb:UpdateTimeToLive",
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:Query",
+)
+# Only ``create_tables`` (``tunebot store init``, run by an operator) needs these.
+INIT_IAM_ACTIONS: tuple[str, ...] = (
+    "dynamodb:CreateTable",
+    "dynamodb:DescribeTable",
+    "dynamodb:UpdateTimeToLive",
 )
 
 
