@@ -58,9 +58,15 @@ def _describe_validation_error(source: str, error: ValidationError) -> str:
         sentence = f"{source}: {field_path(first['loc'])} is missing"
     elif first["type"] == "extra_forbidden":
         sentence = f"{source}: {field_path(first['loc'])} is not a snapshot field"
+    elif first["type"] == "value_error":
+        # Our own validators' messages are complete sentences about the whole object.
+        message = message.removeprefix("Value error, ")
+        sentence = f"{source}: {field_path(first['loc'])}: {message}"
     else:
         message = message[0].lower() + message[1:] if message else message
-        sentence = f"{source}: {field_path(first['loc'])}: {message} (got {_shown(first['input'])})"
+        sentence = f"{source}: {field_path(first['loc'])}: {message}"
+        if not isinstance(first["input"], dict | list):
+            sentence += f" (got {_shown(first['input'])})"
     if len(problems) > 1:
         others = len(problems) - 1
         sentence += f", and {others} more problem{'s' if others > 1 else ''}"

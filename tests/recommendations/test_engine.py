@@ -1,0 +1,128 @@
+"""The engine: failing rules are contained, conflicts resolved, results ranked."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from recommendations.changes import MemoryChange
+from recommendations.engine import analyze_fleet, analyze_function, rank_key
+from recommendations.recommendation import Category, Confidence, Recommendation, Severity
+from recommendations.rules.base import Outcome, Rule, RuleContext, RuleResult
+from recommendations.rules.helpers import build
+from recommendations.snapshot import FleetSnapshot, FunctionSnapshot
+from tests.recommendations.builders import NOW, function
+
+
+class Broken(Rule):
+    rule_id = "TEST-001"
+    name = "broken"
+    category = Category.MEMORY
+    needs = ("memory_mb",)
+
+    def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
+        return self.passed(str(1 / 0))
+
+
+class ProposeMemory(Rule):
+    """Proposes a fixed memory size with a fixed severity and saving."""
+
+    category = Category.MEMORY
+    needs = ("memory_mb",)
+    after: ClassVar[int]
+    severity: ClassVar[Severity]
+    saving: ClassVar[float | None]
+
+    def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
+        return self.recommend(
+            build(
+                self,
+                fn,
+                severity=self.severity,
+                title=f"{self.after} MB",
+                rationale="test",
+                confidence=Confidence.MEDIUM,
+                change=MemoryChange(function_name=fn.name, before=fn.memory_mb, after=self.after),
+                savings=self.saving,
+            )
+        )
+
+
+class SmallerMemory(ProposeMemory):
+    rule_id, name, after, severity, saving = ("TEST-002", "smaller", 512, Severity.LOW, 9.0)
+
+
+class BiggerMemory(ProposeMemory):
+    rule_id, name, after, severity, saving = ("TEST-003", "bigger", 2048, Severity.HIGH, None)
+
+
+class Advice(Rule):
+    rule_id = "TEST-004"
+    name = "advice"
+    category = Category.RUNTIME
+    needs = ("runtime",)
+
+    def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
+        return self.recommend(
+            build(
+                self,
+                fn,
+                severity=Severity.MEDIUM,
+                title="advice",
+                rationale="test",
+                confidence=Confidence.HIGH,
+                savings=1.0,
+            )
+        )
+
+
+def test_a_failing_rule_is_unknown_and_the_others_still_run() -> None:
+    report = analyze_function(function(), now=NOW, rules=(Broken(), SmallerMemory()))
+    assert report.outcome_of("TEST-001") is Outcome.UNKNOWN
+    assert report.results[0].reason == "the rule failed: ZeroDivisionError"
+    assert [rec.rule_id for rec in report.recommendations] == ["TEST-002"]
+
+
+def test_conflicting_changes_to_one_setting_keep_one() -> None:
+    report = analyze_function(
+        function(), now=NOW, rules=(SmallerMemory(), BiggerMemory(), Advice())
+    )
+    # Both memory rules fire; the more severe one stands; advice is never dropped.
+    assert report.outcome_of("TEST-002") is Outcome.RECOMMEND
+    assert [rec.rule_id for rec in report.recommendations] == ["TEST-003", "TEST-004"]
+
+
+def test_ranking_puts_urgent_first_then_savings() -> None:
+    fn = function()
+    recs = [
+        build(
+            Advice(), fn, severity=s, title=t, rationale="r", confidence=Confidence.LOW, savings=v
+        )
+        for s, t, v in (
+            (Severity.LOW, "small", 1.0),
+            (Severity.MEDIUM, "big", 50.0),
+            (Severity.CRITICAL, "urgent", None),
+        )
+    ]
+    assert [rec.title for rec in sorted(recs, key=rank_key)] == ["urgent", "big", "small"]
+
+
+def test_fleet_analysis_uses_the_collection_time_and_keeps_errors() -> None:
+    fleet = FleetSnapshot(
+        collected_at=NOW,
+        window_start=NOW.replace(day=1),
+        window_end=NOW,
+        functions=(function("a", runtime="python3.9"), function("b", runtime="python3.13")),
+        errors={"c": "access denied"},
+    )
+    report = analyze_fleet(fleet)
+    assert [rec.function for rec in report.recommendations if rec.rule_id == "RT-001"] == ["a"]
+    assert report.errors == {"c": "access denied"}
+    assert [fn.function for fn in report.functions] == ["a", "b"]
+
+
+def test_recommendation_ids_are_stable() -> None:
+    first = analyze_function(function(), now=NOW, rules=(SmallerMemory(),)).recommendations
+    again = analyze_function(function(), now=NOW, rules=(SmallerMemory(),)).recommendations
+    assert first[0].id == again[0].id
+    assert first[0].id.startswith("rec-")
+    assert isinstance(first[0], Recommendation)

@@ -1,0 +1,75 @@
+"""Snapshot parsing: field paths in errors, and a round trip of the example fleet."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from recommendations.errors import SnapshotError
+from recommendations.snapshot_io import dump_fleet_snapshot, field_path, parse_fleet_snapshot
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "fleet.json"
+
+
+def example() -> dict[str, object]:
+    data: dict[str, object] = json.loads(EXAMPLE.read_text())
+    return data
+
+
+def error_for(data: object) -> str:
+    with pytest.raises(SnapshotError) as caught:
+        parse_fleet_snapshot(json.dumps(data), "fleet.json")
+    return str(caught.value)
+
+
+def test_field_paths() -> None:
+    assert field_path(("functions", 3, "memory_mb")) == "functions[3].memory_mb"
+    assert field_path(("functions", 0, "layers", 1, "arn")) == "functions[0].layers[1].arn"
+    assert field_path(()) == "(top level)"
+
+
+def test_schema_error_names_the_file_and_the_field() -> None:
+    data = example()
+    data["functions"][3]["memory_mb"] = 64  # type: ignore[index]
+    assert error_for(data) == (
+        "fleet.json: functions[3].memory_mb: input should be greater than or equal to 128 (got 64)."
+    )
+
+
+def test_missing_and_unknown_fields() -> None:
+    data = example()
+    del data["functions"][0]["timeout_s"]  # type: ignore[attr-defined]
+    assert error_for(data) == "fleet.json: functions[0].timeout_s is missing."
+    data = example()
+    data["functions"][1]["stats"]["memry"] = 1  # type: ignore[index]
+    assert error_for(data) == "fleet.json: functions[1].stats.memry is not a snapshot field."
+
+
+def test_several_problems_are_counted() -> None:
+    data = example()
+    data["functions"][0]["memory_mb"] = "lots"  # type: ignore[index]
+    data["functions"][2]["timeout_s"] = 0  # type: ignore[index]
+    assert error_for(data).endswith(", and 1 more problem.")
+
+
+def test_invalid_json_and_wrong_top_level() -> None:
+    with pytest.raises(
+        SnapshotError, match=r"^fleet.json is not valid JSON: .* at line 1 column 2\.$"
+    ):
+        parse_fleet_snapshot("{oops", "fleet.json")
+    assert error_for([1, 2]) == (
+        "fleet.json must hold a JSON object with a 'functions' list, not an array."
+    )
+
+
+def test_window_must_be_ordered() -> None:
+    data = example()
+    data["window_end"] = data["window_start"]
+    assert error_for(data) == "fleet.json: (top level): window_end must be after window_start."
+
+
+def test_round_trip_of_the_example() -> None:
+    fleet = parse_fleet_snapshot(EXAMPLE.read_text(), "fleet.json")
+    assert parse_fleet_snapshot(dump_fleet_snapshot(fleet)) == fleet
