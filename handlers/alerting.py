@@ -232,7 +232,7 @@ def analyse_for_alert(
     now = rt.now()
     rt.services.save_recommendations(analysis, requested_by=None)
     ranked = list(analysis.report.recommendations)
-    dismissed = rt.services.active_dismissals([rec.id for rec in ranked], now)
+    dismissed = rt.services.active_dismissals(ranked, now)
     diagnosis = diagnose(analysis)
     if diagnosis is not None:
         ranked = [*diagnosis.relevant, *diagnosis.others]

@@ -1,0 +1,239 @@
+"""Lambda entry point for AWS Cost Anomaly Detection: ``handlers.cost_anomaly.handler``.
+
+Subscribe it to the anomaly monitor's SNS topic or to an EventBridge rule on ``aws.ce``
+"Anomaly Detected". For a Lambda root cause it attributes the increase to the functions whose
+GB-seconds and requests grew most against the window before, and shows what changed and their
+recommendations. Repeats of the same ``anomalyId`` update the same card. Anomalies in other
+services get a brief card when ``TUNEBOT_COST_ALERTS=all``, else they are skipped (the default).
+See ``docs/alerts.md``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Tracer
+
+from aws.events.cost_anomaly import CostAnomaly, parse_cost_anomaly
+from aws.events.envelopes import Envelope, MalformedEventError, PayloadKind, Rejected, unwrap
+from handlers.alerting import (
+    AlertRuntime,
+    Analysed,
+    analyse_for_alert,
+    count,
+    logger,
+    metrics,
+    route,
+    runtime,
+    transient_errors,
+)
+
+tracer = Tracer(service="tunebot-alerts")
+
+COST_ALERTS_ENV = "TUNEBOT_COST_ALERTS"
+TOP_FUNCTIONS = 3
+
+
+def _money(value: float | None) -> str:
+    from bot.views import money
+
+    return money(value)
+
+
+def _window_text(anomaly: CostAnomaly) -> str:
+    window = anomaly.window()
+    if window is None:
+        return "unknown"
+    start, end = window
+    last_day = end.date().toordinal() - 1
+    if start.date().toordinal() == last_day:
+        return f"{start:%Y-%m-%d}"
+    from datetime import date
+
+    return f"{start:%Y-%m-%d} – {date.fromordinal(last_day):%Y-%m-%d}"
+
+
+def _root_cause_lines(anomaly: CostAnomaly) -> tuple[str, ...]:
+    lines = []
+    for cause in anomaly.root_causes:
+        parts = [
+            part
+            for part in (
+                cause.service,
+                cause.region,
+                cause.usage_type,
+                cause.linked_account_name or cause.linked_account,
+            )
+            if part
+        ]
+        text = " · ".join(parts) or "unknown"
+        if cause.contribution_usd is not None:
+            text += f": {_money(cause.contribution_usd)}"
+        lines.append(text)
+    return tuple(lines)
+
+
+def _attribution(rt: AlertRuntime, anomaly: CostAnomaly) -> tuple[list[Analysed], str | None]:
+    """The top contributing functions as card sections, or a note saying why there are none."""
+    from aws.cost_attribution import attribute_cost
+    from aws.errors import AwsError, ThrottledError
+
+    window = anomaly.window()
+    if window is None:
+        return [], "The anomaly has no start date, so tunebot cannot compare usage."
+    regions = [cause.region for cause in anomaly.lambda_root_causes if cause.region]
+    region = regions[0] if regions else rt.session.region
+    if region != rt.session.region:
+        return [], (
+            f"The increase is in {region}; tunebot runs in {rt.session.region} and attributes "
+            "Lambda costs in its own region only."
+        )
+    try:
+        attribution = attribute_cost(rt.session, window_start=window[0], window_end=window[1])
+    except ThrottledError:
+        raise
+    except AwsError as error:
+        return [], f"tunebot could not attribute the increase to functions: {error}"
+    if not attribution.contributors:
+        return [], (
+            f"No function's compute or request cost grew against the {window[1] - window[0]} "
+            f"before ({attribution.functions_compared} functions compared in {region})."
+        )
+    analysed = []
+    for contributor in attribution.contributors[:TOP_FUNCTIONS]:
+        cost_line = (
+            f"{_money(contributor.cost_before_usd)} → {_money(contributor.cost_during_usd)} "
+            f"(+{_money(contributor.cost_increase_usd)}; "
+            f"{contributor.gb_seconds_before:,.0f} → {contributor.gb_seconds_during:,.0f} GB-s)"
+        )
+        analysed.append(
+            analyse_for_alert(
+                rt,
+                contributor.function_name,
+                region,
+                changes=contributor.changes or ("no change in traffic, duration or deploys",),
+                cost_line=cost_line,
+                limit=2,
+            )
+        )
+    note = (
+        f"Top contributors among {attribution.functions_compared} functions in {region}, "
+        f"comparing {_window_text(anomaly)} with the same span before "
+        f"(+{_money(attribution.total_increase_usd)} estimated in all)."
+    )
+    return analysed, note
+
+
+def process_anomaly(rt: AlertRuntime, anomaly: CostAnomaly) -> dict[str, Any]:
+    from bot.alerts import CostCardView, render_cost_card, render_reply
+
+    all_services = (rt.environ.get(COST_ALERTS_ENV) or "lambda").strip().lower() == "all"
+    if not anomaly.is_lambda and not all_services:
+        reason = "not a Lambda anomaly (set TUNEBOT_COST_ALERTS=all to post those too)"
+        logger.info("anomaly skipped", extra={"reason": reason, "anomaly": anomaly.anomaly_id})
+        count("EventsSkipped")
+        return {"outcome": "skipped", "reason": reason}
+    key = f"anomaly:{anomaly.anomaly_id}"
+    publisher = rt.publisher
+    thread, seen = publisher.existing(key)
+    analysed, note = _attribution(rt, anomaly) if anomaly.is_lambda else ([], None)
+    channel = route([a.tags for a in analysed], {}, rt.default_channel)
+    if channel is None:
+        logger.error(
+            "no channel for the alert: set TUNEBOT_DEFAULT_CHANNEL",
+            extra={"anomaly": anomaly.anomaly_id},
+        )
+        count("DeliveryFailures")
+        return {"outcome": "no_channel"}
+    impact = anomaly.impact
+    service = anomaly.dimension_value or next(
+        (c.service for c in anomaly.root_causes if c.service), "an AWS service"
+    )
+    account = anomaly.account_id
+    if anomaly.account_name and account:
+        account = f"{anomaly.account_name} ({account})"
+    view = CostCardView(
+        anomaly_id=anomaly.anomaly_id,
+        details_link=anomaly.details_link,
+        service=service,
+        total_impact=_money(impact.total_impact_usd),
+        impact_percentage=(
+            f"{impact.total_impact_percentage:,.2f}%"
+            if impact.total_impact_percentage is not None
+            else None
+        ),
+        actual=_money(impact.total_actual_spend_usd),
+        expected=_money(impact.total_expected_spend_usd),
+        window_text=_window_text(anomaly),
+        account=account,
+        root_causes=_root_cause_lines(anomaly),
+        functions=tuple(a.finding for a in analysed),
+        attribution_note=note,
+        updates=seen + 1,
+        updated_at=rt.now(),
+    )
+    reply = None
+    if thread is not None:
+        reply = render_reply(
+            ":money_with_wings:",
+            f"Updated: the impact is now {view.total_impact} ({view.actual} vs {view.expected}).",
+        )
+    result = publisher.publish(
+        key, state="open", channel=channel, card=render_cost_card(view), reply=reply, now=rt.now()
+    )
+    count("AlertsPosted" if result.outcome.value == "posted" else "AlertsUpdated")
+    logger.info(
+        "alert published",
+        extra={"outcome": result.outcome.value, "channel": result.channel, "ts": result.ts},
+    )
+    return {"outcome": result.outcome.value, "channel": result.channel, "ts": result.ts}
+
+
+def _handle_envelope(rt: AlertRuntime, item: Envelope | Rejected, raw: Any) -> dict[str, Any]:
+    from bot.alerts import SlackDeliveryError
+
+    if isinstance(item, Rejected):
+        logger.warning("malformed event", extra={"reason": item.reason, "event": raw})
+        count("ParseFailures")
+        return {"outcome": "malformed", "reason": item.reason}
+    logger.set_correlation_id(item.delivery_id)
+    if item.kind is not PayloadKind.COST_ANOMALY:
+        reason = f"not a cost anomaly ({item.kind.value} payload)"
+        logger.warning("unknown payload", extra={"reason": reason, "event": raw})
+        count("ParseFailures")
+        return {"outcome": "malformed", "reason": reason}
+    try:
+        anomaly = parse_cost_anomaly(item)
+    except MalformedEventError as error:
+        logger.warning("malformed anomaly", extra={"reason": str(error), "event": raw})
+        count("ParseFailures")
+        return {"outcome": "malformed", "reason": str(error)}
+
+    def process(*, item: dict[str, str], anomaly: CostAnomaly) -> dict[str, Any]:
+        return process_anomaly(rt, anomaly)
+
+    # The delivery is the key: a redelivered message is handled once, while a later alert for
+    # the same anomaly (a new delivery with new figures) updates its card.
+    idempotent = rt.idempotent("cost_anomaly", process)
+    try:
+        key = f"{anomaly.anomaly_id}#{anomaly.delivery_id}"
+        result: dict[str, Any] = idempotent(item={"key": key}, anomaly=anomaly)
+    except SlackDeliveryError as error:
+        logger.error("Slack refused the alert", extra={"reason": str(error)})
+        count("DeliveryFailures")
+        return {"outcome": "delivery_failed", "reason": str(error)}
+    except transient_errors():
+        logger.exception("transient failure; the event will be retried")
+        count("TransientFailures")
+        raise
+    return result
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    """SNS or EventBridge event in; a summary out. Raises only to be retried."""
+    logger.append_keys(request_id=getattr(context, "aws_request_id", None))
+    rt = runtime()
+    rt.register_context(context)
+    return {"results": [_handle_envelope(rt, item, event) for item in unwrap(event)]}
