@@ -14,7 +14,7 @@ attempt's stale check sees the real state.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 from aws.appliers.base import ApplyContext, ApplyOutcome
@@ -85,10 +85,45 @@ def _values(change: Change) -> tuple[object, object]:
     return dumped["before"], dumped["after"]
 
 
+def region_of(function_arn: str | None) -> str | None:
+    """``arn:aws:lambda:<region>:<account>:function:<name>`` -> region."""
+    if function_arn and function_arn.startswith("arn:"):
+        parts = function_arn.split(":")
+        if len(parts) > 3 and parts[3]:
+            return parts[3]
+    return None
+
+
 class ChangeService:
-    def __init__(self, store: StateStore, context: ApplyContext | None = None) -> None:
+    """Apply and undo. Give it one ``context`` (all calls use its clients) or a
+    ``context_for_region`` factory so each change runs against its function's region."""
+
+    def __init__(
+        self,
+        store: StateStore,
+        context: ApplyContext | None = None,
+        *,
+        context_for_region: Callable[[str], ApplyContext] | None = None,
+    ) -> None:
         self.store = store
-        self.context = context or ApplyContext()
+        self._context = context
+        self._context_for_region = context_for_region
+        self._contexts: dict[str, ApplyContext] = {}
+
+    @property
+    def context(self) -> ApplyContext:
+        """The context used when a change's region is unknown (created lazily)."""
+        if self._context is None:
+            self._context = ApplyContext()
+        return self._context
+
+    def context_for(self, function_arn: str | None) -> ApplyContext:
+        region = region_of(function_arn)
+        if self._context is not None or self._context_for_region is None or region is None:
+            return self.context
+        if region not in self._contexts:
+            self._contexts[region] = self._context_for_region(region)
+        return self._contexts[region]
 
     # ------------------------------------------------------------------ apply
 
@@ -257,7 +292,10 @@ class ChangeService:
         }
         try:
             outcome: ApplyOutcome = apply_change(
-                change, self.context, expected_revision_id=expected_revision_id
+                change,
+                self.context_for(function_arn),
+                expected_revision_id=expected_revision_id,
+                function_arn=function_arn,
             )
         except StaleChangeError as error:
             return self._ended(

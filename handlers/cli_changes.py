@@ -119,14 +119,17 @@ def _service(store: StateStore, allow_iam_changes: bool = False) -> ChangeServic
     from aws.change_service import ChangeService
     from aws.session import AwsSession
 
-    session = AwsSession()
-    context = ApplyContext(
-        session.client("lambda"),
-        session.client("sqs"),
-        session.client("iam"),
-        allow_iam_changes=allow_iam_changes,
-    )
-    return ChangeService(store, context)
+    def context_for_region(region: str) -> ApplyContext:
+        # Each function is changed in its own region, whatever the default region is.
+        session = AwsSession(region=region)
+        return ApplyContext(
+            session.client("lambda"),
+            session.client("sqs"),
+            session.client("iam"),
+            allow_iam_changes=allow_iam_changes,
+        )
+
+    return ChangeService(store, context_for_region=context_for_region)
 
 
 def confirm(question: str, assume_yes: bool, what: str) -> bool:

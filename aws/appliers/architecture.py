@@ -29,10 +29,12 @@ def apply_architecture(
     context: ApplyContext,
     *,
     expected_revision_id: str | None = None,
+    function_id: str | None = None,
 ) -> ApplyOutcome:
     name = change.function_name
+    target = function_id or name
     client = context.lambda_client
-    function = call(client.get_function, f"read {name}", FunctionName=name)
+    function = call(client.get_function, f"read {name}", FunctionName=target)
     configuration = function["Configuration"]
     if configuration.get("PackageType", "Zip") != "Zip":
         raise ChangeNotPossibleError(
@@ -63,17 +65,17 @@ def apply_architecture(
     updated = call(
         client.update_function_code,
         f"re-deploy {name} for {change.after.value}",
-        FunctionName=name,
+        FunctionName=target,
         ZipFile=package,
         Architectures=[change.after.value],
         **revision_guard(configuration),
         Publish=False,
     )
-    context.wait_until_updated(name)
+    context.wait_until_updated(target)
     after = call(
         client.get_function_configuration,
         f"read back the configuration of {name}",
-        FunctionName=name,
+        FunctionName=target,
     )
     now_on = (after.get("Architectures") or ["x86_64"])[0]
     if now_on != change.after.value:

@@ -51,10 +51,10 @@ def settings_from_aws(config: dict[str, Any] | None) -> AsyncSettings:
     )
 
 
-def _read_config(context: ApplyContext, name: str) -> dict[str, Any] | None:
+def _read_config(context: ApplyContext, target: str, name: str) -> dict[str, Any] | None:
     try:
         response: dict[str, Any] = context.lambda_client.get_function_event_invoke_config(
-            FunctionName=name
+            FunctionName=target
         )
     except ClientError as error:
         if error_code(error) == "ResourceNotFoundException":
@@ -88,11 +88,11 @@ def _ensure_queue(context: ApplyContext, queue_name: str, function_name: str) ->
     return url, attributes["Attributes"]["QueueArn"]
 
 
-def _grant_send(context: ApplyContext, function_name: str, queue_arn: str) -> str:
+def _grant_send(context: ApplyContext, target: str, function_name: str, queue_arn: str) -> str:
     config = call(
         context.lambda_client.get_function_configuration,
         f"read the execution role of {function_name}",
-        FunctionName=function_name,
+        FunctionName=target,
     )
     role_name = config["Role"].rsplit("/", 1)[-1]
     policy = {
@@ -111,6 +111,7 @@ def _grant_send(context: ApplyContext, function_name: str, queue_arn: str) -> st
 
 def _put_config(
     context: ApplyContext,
+    target: str,
     name: str,
     settings: AsyncSettings,
     on_success: dict[str, Any] | None,
@@ -127,7 +128,7 @@ def _put_config(
     for attempt in range(_PUT_ATTEMPTS):
         try:
             response: dict[str, Any] = context.lambda_client.put_function_event_invoke_config(
-                FunctionName=name,
+                FunctionName=target,
                 MaximumRetryAttempts=settings.maximum_retry_attempts,
                 MaximumEventAgeInSeconds=settings.maximum_event_age_s,
                 DestinationConfig=destinations,
@@ -155,9 +156,11 @@ def apply_async_destination(
     context: ApplyContext,
     *,
     expected_revision_id: str | None = None,  # invoke configs have no revision
+    function_id: str | None = None,
 ) -> ApplyOutcome:
     name = change.function_name
-    existing = _read_config(context, name)
+    target = function_id or name
+    existing = _read_config(context, target, name)
     current = settings_from_aws(existing)
     if current != change.before:
         raise StaleChangeError(
@@ -178,7 +181,7 @@ def apply_async_destination(
     granted = False
     if destination and destination.startswith("arn:aws:sqs:"):
         if context.allow_iam_changes:
-            role = _grant_send(context, name, destination)
+            role = _grant_send(context, target, name, destination)
             granted = True
             notes.append(f"Granted sqs:SendMessage on the queue to the role {role}.")
         else:
@@ -187,8 +190,8 @@ def apply_async_destination(
                 "tunebot did not change IAM (IAM changes are not allowed by its configuration)."
             )
     on_success = (existing or {}).get("DestinationConfig", {}).get("OnSuccess") or None
-    put = _put_config(context, name, after, on_success, retry_permission=granted)
-    read_back = _read_config(context, name)
+    put = _put_config(context, target, name, after, on_success, retry_permission=granted)
+    read_back = _read_config(context, target, name)
     if settings_from_aws(read_back) != after:
         raise ChangeVerificationError(
             f"AWS accepted the async settings of {name}, but reading them back shows "

@@ -32,11 +32,13 @@ def apply_reserved_concurrency(
     context: ApplyContext,
     *,
     expected_revision_id: str | None = None,
+    function_id: str | None = None,
 ) -> ApplyOutcome:
     name = change.function_name
+    target = function_id or name
     client = context.lambda_client
     doing = f"read the reserved concurrency of {name}"
-    current = call(client.get_function_concurrency, doing, FunctionName=name)
+    current = call(client.get_function_concurrency, doing, FunctionName=target)
     value = current.get("ReservedConcurrentExecutions")
     if value != change.before:
         raise StaleChangeError(
@@ -48,16 +50,16 @@ def apply_reserved_concurrency(
         updated = call(
             client.delete_function_concurrency,
             f"remove the reserved concurrency of {name}",
-            FunctionName=name,
+            FunctionName=target,
         )
     else:
         updated = call(
             client.put_function_concurrency,
             f"set the reserved concurrency of {name}",
-            FunctionName=name,
+            FunctionName=target,
             ReservedConcurrentExecutions=change.after,
         )
-    after = call(client.get_function_concurrency, doing, FunctionName=name)
+    after = call(client.get_function_concurrency, doing, FunctionName=target)
     if after.get("ReservedConcurrentExecutions") != change.after:
         raise ChangeVerificationError(
             f"AWS accepted the update, but the reserved concurrency of {name} reads "
@@ -67,11 +69,11 @@ def apply_reserved_concurrency(
 
 
 def _requested_provisioned(
-    context: ApplyContext, name: str, qualifier: str
+    context: ApplyContext, target: str, name: str, qualifier: str
 ) -> tuple[int, dict[str, object] | None]:
     try:
         response = context.lambda_client.get_provisioned_concurrency_config(
-            FunctionName=name, Qualifier=qualifier
+            FunctionName=target, Qualifier=qualifier
         )
     except ClientError as error:
         if error_code(error) == "ProvisionedConcurrencyConfigNotFoundException":
@@ -87,10 +89,12 @@ def apply_provisioned_concurrency(
     context: ApplyContext,
     *,
     expected_revision_id: str | None = None,
+    function_id: str | None = None,
 ) -> ApplyOutcome:
     name, qualifier = change.function_name, change.qualifier
+    target = function_id or name
     client = context.lambda_client
-    value, current = _requested_provisioned(context, name, qualifier)
+    value, current = _requested_provisioned(context, target, name, qualifier)
     if value != change.before:
         raise StaleChangeError(
             f"The provisioned concurrency of {name}:{qualifier} is {value} now, not "
@@ -101,18 +105,18 @@ def apply_provisioned_concurrency(
         updated = call(
             client.delete_provisioned_concurrency_config,
             f"remove the provisioned concurrency of {name}:{qualifier}",
-            FunctionName=name,
+            FunctionName=target,
             Qualifier=qualifier,
         )
     else:
         updated = call(
             client.put_provisioned_concurrency_config,
             f"set the provisioned concurrency of {name}:{qualifier}",
-            FunctionName=name,
+            FunctionName=target,
             Qualifier=qualifier,
             ProvisionedConcurrentExecutions=change.after,
         )
-    now, after = _requested_provisioned(context, name, qualifier)
+    now, after = _requested_provisioned(context, target, name, qualifier)
     if now != change.after:
         raise ChangeVerificationError(
             f"AWS accepted the update, but the provisioned concurrency of {name}:{qualifier} "

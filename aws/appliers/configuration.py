@@ -53,14 +53,16 @@ def apply_configuration(
     context: ApplyContext,
     *,
     expected_revision_id: str | None = None,
+    function_id: str | None = None,
 ) -> ApplyOutcome:
     name = change.function_name
+    target = function_id or name
     field, label, unit = _FIELDS[change.kind]
     client = context.lambda_client
     current = call(
         client.get_function_configuration,
         f"read the configuration of {name}",
-        FunctionName=name,
+        FunctionName=target,
     )
     check_not_updating(name, current)
     check_revision(name, current, expected_revision_id)
@@ -73,15 +75,15 @@ def apply_configuration(
     updated = call(
         client.update_function_configuration,
         f"update the {label} of {name}",
-        FunctionName=name,
+        FunctionName=target,
         **revision_guard(current),
         **{field: change.after},
     )
-    context.wait_until_updated(name)
+    context.wait_until_updated(target)
     after = call(
         client.get_function_configuration,
         f"read back the configuration of {name}",
-        FunctionName=name,
+        FunctionName=target,
     )
     if after.get(field) != change.after:
         raise ChangeVerificationError(

@@ -88,12 +88,19 @@ def apply_event_source_mapping(
     context: ApplyContext,
     *,
     expected_revision_id: str | None = None,  # mappings have no revision; kept for one signature
+    function_id: str | None = None,
 ) -> ApplyOutcome:
     client = context.lambda_client
     source = change.source_arn.rsplit(":", 1)[-1]
     doing = f"read the {source} trigger of {change.function_name}"
     mapping = call(client.get_event_source_mapping, doing, UUID=change.mapping_uuid)
-    if function_name_of(mapping.get("FunctionArn", "")) != change.function_name:
+    mapped_to = mapping.get("FunctionArn", "")
+    expected = function_id if function_id and function_id.startswith("arn:") else None
+    # A mapping may target an alias or version: arn:…:function:name:alias.
+    other_function = expected and not (
+        mapped_to == expected or mapped_to.startswith(expected + ":")
+    )
+    if other_function or function_name_of(mapped_to) != change.function_name:
         raise ResourceMissingError(
             f"The {source} trigger {change.mapping_uuid} no longer invokes "
             f"{change.function_name}; nothing was changed."

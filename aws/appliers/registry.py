@@ -46,17 +46,23 @@ IAM_ACTIONS: tuple[str, ...] = tuple(
 
 
 def apply_change(
-    change: Change, context: ApplyContext, *, expected_revision_id: str | None = None
+    change: Change,
+    context: ApplyContext,
+    *,
+    expected_revision_id: str | None = None,
+    function_arn: str | None = None,
 ) -> ApplyOutcome:
     """Apply one change after checking the resource still matches ``change.before``.
 
     ``expected_revision_id`` (the function's RevisionId when the recommendation was computed)
     additionally guards memory, timeout and architecture changes: any modification of the
-    function since then makes the change stale. Raises ``ChangeError`` subclasses; when one is
+    function since then makes the change stale. ``function_arn``, when known, is what the
+    calls address instead of the bare name, so a client for the wrong region or account fails
+    instead of finding a namesake. Raises ``ChangeError`` subclasses; when one is
     raised before the update call, nothing was changed.
     """
     applier = _APPLIERS[change.kind]
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"function_id": function_arn}
     if change.kind in REVISION_GUARDED_KINDS:
         kwargs["expected_revision_id"] = expected_revision_id
     return applier(change, context, **kwargs)

@@ -14,13 +14,16 @@ from aws.appliers.base import ApplyContext
 from aws.change_service import ChangeService, ResultKind
 from aws.store import AuditAction, AuditResult, ChangeStatus, StateStore
 from recommendations.changes import MemoryChange, TimeoutChange
+from recommendations.recommendation import Recommendation
 from tests.aws.change_helpers import (
     REGION,
     Clock,
     create_function,
+    create_role,
     moto_store,
     recommendation,
     snapshot,
+    zip_bytes,
 )
 
 
@@ -241,3 +244,58 @@ def test_memory_change_helper_matches_recommendation() -> None:
     assert recommendation().change == MemoryChange(
         function_name="checkout-api", before=1024, after=512
     )
+
+
+def _in_region(region: str) -> Recommendation:
+    arn = f"arn:aws:lambda:{region}:123456789012:function:checkout-api"
+    return Recommendation.model_validate(
+        {**recommendation().model_dump(), "function_arn": arn, "region": region}
+    )
+
+
+def test_each_change_runs_in_its_functions_region() -> None:
+    with mock_aws(), moto_store(Clock(tick=timedelta(seconds=1))) as store:
+        eu = boto3.client("lambda", region_name="eu-west-1")
+        eu.create_function(
+            FunctionName="checkout-api",
+            Runtime="python3.12",
+            Role=create_role(),
+            Handler="app.handler",
+            Code={"ZipFile": zip_bytes()},
+            MemorySize=1024,
+        )
+        create_function()  # a namesake in us-east-1 that must stay untouched
+        regions: list[str] = []
+
+        def context_for_region(region: str) -> ApplyContext:
+            regions.append(region)
+            return ApplyContext(boto3.client("lambda", region_name=region))
+
+        service = ChangeService(store, context_for_region=context_for_region)
+        rec = _in_region("eu-west-1")
+        store.put_recommendation(rec)
+        assert service.apply_recommendation(rec.id, "cli:alice").kind is ResultKind.APPLIED
+        assert regions == ["eu-west-1"]
+        assert eu.get_function_configuration(FunctionName="checkout-api")["MemorySize"] == 512
+        assert _memory() == 1024
+
+
+def test_calls_address_the_function_by_its_arn(env) -> None:  # type: ignore[no-untyped-def]
+    # With the full ARN, a client for the wrong region or account gets "not found" from AWS
+    # instead of changing a function that merely has the same name. (moto resolves ARNs by
+    # name only, so this checks what is sent.)
+    service, store = env
+    addressed: list[str] = []
+
+    def record(params: dict, **kwargs: object) -> None:  # type: ignore[type-arg]
+        addressed.append(params["FunctionName"])
+
+    for operation in ("GetFunctionConfiguration", "UpdateFunctionConfiguration", "GetFunction"):
+        service.context.lambda_client.meta.events.register(
+            f"provide-client-params.lambda.{operation}", record
+        )
+    rec = recommendation()
+    store.put_recommendation(rec)
+    assert service.apply_recommendation(rec.id, "cli:alice").kind is ResultKind.APPLIED
+    assert len(addressed) >= 3
+    assert set(addressed) == {rec.function_arn}
