@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "handlers.cli_scan",
     "handlers.cli_changes",
     "handlers.cli_demo",
+    "handlers.cli_tune",
 )
 
 

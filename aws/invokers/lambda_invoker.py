@@ -1,0 +1,442 @@
+"""Benchmark a real Lambda function, leaving nothing behind.
+
+Default: the function itself is never touched. A temporary copy per architecture (same code,
+role, environment, layers and VPC; no triggers, since event sources attach to the original
+only) is created, its memory changed between probes, and deleted at the end — on success,
+on failure, on Ctrl-C and on SIGTERM.
+
+``in_place``: like AWS Lambda Power Tuning, each memory size becomes a published version with
+an alias, invoked through the alias; afterwards the aliases and the versions this run created
+are deleted and ``$LATEST`` gets its memory back. Only the current architecture can be
+benchmarked this way (changing it would redeploy the live code).
+
+Results come from the REPORT record in the invocation's log tail (``LogType=Tail``), parsed
+by ``aws.logs.report_parser`` (text and JSON log formats).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import secrets
+import signal
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import FrameType, TracebackType
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from aws.errors import AwsCallError, AwsError
+from aws.invokers.base import observation_from_report
+from aws.invokers.payload import Payloads
+from aws.logs.report_parser import parse_report_log
+from aws.session import AwsSession, translate_errors
+from recommendations.snapshot import Architecture
+from recommendations.tuning.observation import Observation, Probe
+
+logger = logging.getLogger(__name__)
+
+IAM_ACTIONS: tuple[str, ...] = (
+    "lambda:GetFunction",
+    "lambda:GetFunctionConfiguration",
+    "lambda:CreateFunction",
+    "lambda:TagResource",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:InvokeFunction",
+    "lambda:DeleteFunction",
+    "lambda:PublishVersion",
+    "lambda:CreateAlias",
+    "lambda:DeleteAlias",
+    "iam:PassRole",
+)
+
+PREFIX_ENV = "TUNEBOT_BENCHMARK_PREFIX"
+DEFAULT_PREFIX = "tunebot-bench-"
+BENCHMARK_TAG = "tunebot:benchmark-of"
+MAX_FUNCTION_NAME = 64
+# CreateFunction takes at most 50 MB of zipped code inline.
+MAX_INLINE_ZIP_BYTES = 50 * 1024 * 1024
+THROTTLE_CODES = frozenset({"TooManyRequestsException", "ThrottlingException"})
+MAX_THROTTLE_RETRIES = 6
+
+
+class BenchmarkInterrupted(KeyboardInterrupt):
+    """SIGTERM (or SIGHUP) arrived; raised so clean-up runs like it does for Ctrl-C."""
+
+
+@dataclass(frozen=True)
+class BenchmarkedFunction:
+    name: str
+    arn: str
+    account_id: str
+    region: str
+    memory_mb: int
+    architecture: Architecture
+
+
+def _download(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=120) as response:  # a presigned S3 URL
+        data: bytes = response.read()
+    return data
+
+
+@contextmanager
+def interrupts_raise() -> Iterator[None]:
+    """Turn SIGTERM/SIGHUP into an exception for the block, so ``finally`` clauses run."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum: int, frame: FrameType | None) -> None:
+        raise BenchmarkInterrupted(f"signal {signum}")
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            previous[number] = signal.signal(number, _raise)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+class LambdaBenchmark:
+    """An :class:`~aws.invokers.base.Invoker` for a real function; use it as a context manager."""
+
+    def __init__(
+        self,
+        function_name: str,
+        *,
+        region: str | None = None,
+        in_place: bool = False,
+        payloads: Payloads | None = None,
+        client: Any | None = None,
+        prefix: str | None = None,
+        code_fetcher: Callable[[str], bytes] = _download,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        min_interval_s: float = 0.1,
+        wait_timeout_s: float = 300.0,
+    ) -> None:
+        self.function_name = function_name
+        self.in_place = in_place
+        self.payloads = payloads or Payloads.single()
+        self.prefix = prefix if prefix is not None else os.environ.get(PREFIX_ENV, DEFAULT_PREFIX)
+        self._session = AwsSession(region=region) if client is None else None
+        self._client = client
+        self._region = region
+        self._fetch = code_fetcher
+        self._sleep = sleep
+        self._clock = clock
+        self._min_interval = min_interval_s
+        self._wait_timeout = wait_timeout_s
+        self._last_invoke: float | None = None
+        self._configuration: dict[str, Any] = {}
+        self._code: dict[str, Any] = {}
+        self._function: BenchmarkedFunction | None = None
+        # Copy mode: architecture -> copy name, and the memory each copy is set to.
+        self._copies: dict[Architecture, str] = {}
+        self._copy_memory: dict[str, int] = {}
+        # In-place mode.
+        self._aliases: dict[int, str] = {}
+        self._created_versions: list[str] = []
+        self._latest_memory: int | None = None
+        self._signals: Any = None
+
+    # ----------------------------------------------------------------- lifecycle
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            assert self._session is not None
+            self._client = self._session.client("lambda")
+        return self._client
+
+    @property
+    def function(self) -> BenchmarkedFunction:
+        if self._function is None:
+            self._function = self._read_function()
+        return self._function
+
+    def __enter__(self) -> LambdaBenchmark:
+        self._signals = interrupts_raise()
+        self._signals.__enter__()
+        try:
+            _ = self.function
+        except BaseException:
+            self._signals.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        try:
+            self.cleanup(raise_errors=error is None)
+        finally:
+            if self._signals is not None:
+                self._signals.__exit__(None, None, None)
+                self._signals = None
+
+    def _read_function(self) -> BenchmarkedFunction:
+        with translate_errors(
+            "read the function", function=self.function_name, region=self._region
+        ):
+            response = self.client.get_function(FunctionName=self.function_name)
+        configuration = response["Configuration"]
+        self._configuration = configuration
+        self._code = response.get("Code", {})
+        arn = configuration["FunctionArn"]
+        parts = arn.split(":")
+        architectures = configuration.get("Architectures") or ["x86_64"]
+        return BenchmarkedFunction(
+            name=configuration["FunctionName"],
+            arn=arn,
+            account_id=parts[4] if len(parts) > 4 else "",
+            region=parts[3] if len(parts) > 3 else (self._region or ""),
+            memory_mb=int(configuration["MemorySize"]),
+            architecture=Architecture(architectures[0]),
+        )
+
+    def cleanup(self, raise_errors: bool = True) -> None:
+        """Delete every copy, alias and version this run made; restore in-place memory."""
+        leftovers: list[str] = []
+        for architecture, name in list(self._copies.items()):
+            try:
+                self.client.delete_function(FunctionName=name)
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                    leftovers.append(f"function {name}")
+                    logger.error("could not delete benchmark copy %s: %s", name, error)
+                    continue
+            del self._copies[architecture]
+        for memory, alias in list(self._aliases.items()):
+            try:
+                self.client.delete_alias(FunctionName=self.function.name, Name=alias)
+                del self._aliases[memory]
+            except ClientError as error:
+                leftovers.append(f"alias {alias}")
+                logger.error("could not delete alias %s: %s", alias, error)
+        for version in list(self._created_versions):
+            try:
+                self.client.delete_function(FunctionName=self.function.name, Qualifier=version)
+                self._created_versions.remove(version)
+            except ClientError as error:
+                leftovers.append(f"version {version}")
+                logger.error("could not delete version %s: %s", version, error)
+        if self._latest_memory is not None and self._latest_memory != self.function.memory_mb:
+            try:
+                self.client.update_function_configuration(
+                    FunctionName=self.function.name, MemorySize=self.function.memory_mb
+                )
+                self._latest_memory = self.function.memory_mb
+            except ClientError as error:
+                leftovers.append(
+                    f"memory of {self.function.name} (set it back to {self.function.memory_mb} MB)"
+                )
+                logger.error("could not restore memory: %s", error)
+        if leftovers:
+            message = "Benchmark clean-up failed; remove by hand: " + ", ".join(leftovers) + "."
+            if raise_errors:
+                raise AwsCallError(message)
+            logger.error(message)
+
+    # ----------------------------------------------------------------- invoking
+
+    def invoke(self, probes: Sequence[Probe]) -> list[Observation]:
+        observations: list[Observation] = []
+        for probe in probes:
+            target, qualifier = self._prepare(probe.memory_mb, probe.architecture)
+            for _ in range(probe.count):
+                observation = self._invoke_once(target, qualifier, probe.architecture)
+                observations.append(observation)
+                if observation.error is not None:
+                    break
+        return observations
+
+    def _prepare(self, memory_mb: int, architecture: Architecture) -> tuple[str, str | None]:
+        if self.in_place:
+            if architecture is not self.function.architecture:
+                raise AwsError(
+                    "An in-place benchmark can only use the function's current architecture "
+                    f"({self.function.architecture.value})."
+                )
+            return self.function.name, self._alias_for(memory_mb)
+        name = self._copy_for(architecture, memory_mb)
+        if self._copy_memory.get(name) != memory_mb:
+            with translate_errors("change the benchmark copy's memory", function=name):
+                self.client.update_function_configuration(FunctionName=name, MemorySize=memory_mb)
+            self._copy_memory[name] = memory_mb
+            self._wait_until_ready(name)
+        return name, None
+
+    def _copy_name(self, architecture: Architecture) -> str:
+        suffix = f"-{'arm' if architecture is Architecture.ARM64 else 'x86'}-{secrets.token_hex(3)}"
+        room = MAX_FUNCTION_NAME - len(self.prefix) - len(suffix)
+        return f"{self.prefix}{self.function.name[:room]}{suffix}"
+
+    def _copy_for(self, architecture: Architecture, memory_mb: int) -> str:
+        if architecture in self._copies:
+            return self._copies[architecture]
+        configuration = self._configuration
+        name = self._copy_name(architecture)
+        params: dict[str, Any] = {
+            "FunctionName": name,
+            "Role": configuration["Role"],
+            "Timeout": configuration.get("Timeout", 3),
+            "MemorySize": memory_mb,
+            "Architectures": [architecture.value],
+            "Publish": False,
+            "Description": f"tunebot benchmark copy of {self.function.name}; deleted after the run",
+            "Tags": {BENCHMARK_TAG: self.function.name},
+        }
+        if configuration.get("PackageType") == "Image":
+            params["PackageType"] = "Image"
+            params["Code"] = {"ImageUri": self._code.get("ImageUri")}
+            image_config = configuration.get("ImageConfigResponse", {}).get("ImageConfig")
+            if image_config:
+                params["ImageConfig"] = image_config
+        else:
+            params["Runtime"] = configuration["Runtime"]
+            params["Handler"] = configuration["Handler"]
+            params["Code"] = {"ZipFile": self._package()}
+        variables = configuration.get("Environment", {}).get("Variables")
+        if variables:
+            params["Environment"] = {"Variables": variables}
+        layers = [layer["Arn"] for layer in configuration.get("Layers", [])]
+        if layers:
+            params["Layers"] = layers
+        vpc = configuration.get("VpcConfig") or {}
+        if vpc.get("SubnetIds"):
+            params["VpcConfig"] = {
+                "SubnetIds": vpc["SubnetIds"],
+                "SecurityGroupIds": vpc.get("SecurityGroupIds", []),
+            }
+        if configuration.get("EphemeralStorage"):
+            params["EphemeralStorage"] = configuration["EphemeralStorage"]
+        if configuration.get("KMSKeyArn"):
+            params["KMSKeyArn"] = configuration["KMSKeyArn"]
+        log_format = (configuration.get("LoggingConfig") or {}).get("LogFormat")
+        if log_format:
+            params["LoggingConfig"] = {"LogFormat": log_format}
+        with translate_errors("create the benchmark copy", function=name):
+            self.client.create_function(**params)
+        # Recorded before waiting: from here on, clean-up must delete it.
+        self._copies[architecture] = name
+        self._copy_memory[name] = memory_mb
+        self._wait_until_ready(name)
+        return name
+
+    def _package(self) -> bytes:
+        location = self._code.get("Location")
+        if not location:
+            raise AwsCallError(f"Lambda did not return a code location for {self.function.name}.")
+        try:
+            data = self._fetch(location)
+        except OSError as error:
+            raise AwsCallError(
+                f"Could not download the code of {self.function.name}: {error}."
+            ) from error
+        if len(data) > MAX_INLINE_ZIP_BYTES:
+            raise AwsCallError(
+                f"The code of {self.function.name} is over 50 MB zipped, too large to copy "
+                "inline; benchmark it with --in-place."
+            )
+        return data
+
+    def _alias_for(self, memory_mb: int) -> str:
+        if memory_mb in self._aliases:
+            return self._aliases[memory_mb]
+        name = self.function.name
+        if self._latest_memory != memory_mb:
+            with translate_errors("change the function's memory", function=name):
+                self.client.update_function_configuration(FunctionName=name, MemorySize=memory_mb)
+            self._latest_memory = memory_mb
+            self._wait_until_ready(name)
+        with translate_errors("publish a benchmark version", function=name):
+            version = self.client.publish_version(
+                FunctionName=name, Description=f"tunebot benchmark {memory_mb} MB"
+            )["Version"]
+        if (
+            int(
+                self.client.get_function_configuration(FunctionName=name, Qualifier=version)[
+                    "MemorySize"
+                ]
+            )
+            != memory_mb
+        ):
+            raise AwsCallError(f"Version {version} of {name} does not have {memory_mb} MB.")
+        self._created_versions.append(version)
+        alias = f"{self.prefix}{memory_mb}mb".replace("_", "-")[:128]
+        with translate_errors("create a benchmark alias", function=name):
+            self.client.create_alias(FunctionName=name, Name=alias, FunctionVersion=version)
+        self._aliases[memory_mb] = alias
+        return alias
+
+    def _wait_until_ready(self, name: str) -> None:
+        deadline = self._clock() + self._wait_timeout
+        while True:
+            with translate_errors("check the function's state", function=name):
+                configuration = self.client.get_function_configuration(FunctionName=name)
+            state = configuration.get("State", "Active")
+            update = configuration.get("LastUpdateStatus", "Successful")
+            if state == "Failed" or update == "Failed":
+                reason = configuration.get("StateReason") or configuration.get(
+                    "LastUpdateStatusReason", "no reason given"
+                )
+                raise AwsCallError(f"{name} could not be prepared: {reason}")
+            if state == "Active" and update in ("Successful", None):
+                return
+            if self._clock() >= deadline:
+                raise AwsCallError(f"{name} was still not ready after {self._wait_timeout:.0f} s.")
+            self._sleep(1.0)
+
+    def _pace(self) -> None:
+        now = self._clock()
+        if self._last_invoke is not None:
+            wait = self._min_interval - (now - self._last_invoke)
+            if wait > 0:
+                self._sleep(wait)
+        self._last_invoke = self._clock()
+
+    def _invoke_once(
+        self, name: str, qualifier: str | None, architecture: Architecture
+    ) -> Observation:
+        params: dict[str, Any] = {
+            "FunctionName": name,
+            "Payload": self.payloads.next(),
+            "LogType": "Tail",
+        }
+        if qualifier is not None:
+            params["Qualifier"] = qualifier
+        for attempt in range(MAX_THROTTLE_RETRIES + 1):
+            self._pace()
+            try:
+                response = self.client.invoke(**params)
+                break
+            except ClientError as error:
+                code = error.response.get("Error", {}).get("Code")
+                if code in THROTTLE_CODES and attempt < MAX_THROTTLE_RETRIES:
+                    self._sleep(min(30.0, 0.5 * 2**attempt))
+                    continue
+                with translate_errors("invoke the function", function=name):
+                    raise
+        tail = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", "replace")
+        records = parse_report_log(tail)
+        if not records:
+            raise AwsCallError(
+                f"Invoking {name} returned no REPORT line in its log tail, so its duration "
+                "is unknown."
+            )
+        return observation_from_report(records[-1], architecture, response.get("FunctionError"))
