@@ -618,3 +618,40 @@ def explain_cost_change(
             f"{memory_mb} MB)"
         )
     return tuple(reasons)
+
+
+def describe_effect(
+    before: UsageWindow,
+    after: UsageWindow,
+    *,
+    memory_before_mb: int | None = None,
+    memory_after_mb: int | None = None,
+    minimum_invocations: float = 10,
+) -> str:
+    """A change's measured effect, comparing equal windows before and since it was applied.
+
+    With the memory sizes (a memory change), compute per invocation is compared in GB-s, which
+    is what Lambda bills; otherwise the average duration.
+    """
+    if (after.invocations or 0) < minimum_invocations:
+        return "too early to measure (too few invocations since)"
+    if (before.invocations or 0) < minimum_invocations:
+        return "no baseline (too few invocations before)"
+    parts: list[str] = []
+    duration_before, duration_after = before.average_duration_ms, after.average_duration_ms
+    if duration_before is not None and duration_after is not None:
+        parts.append(f"average duration {duration_before:,.0f} → {duration_after:,.0f} ms")
+    if (
+        memory_before_mb is not None
+        and memory_after_mb is not None
+        and duration_before
+        and duration_after is not None
+    ):
+        gbs_before = duration_before / 1000 * memory_before_mb / 1024
+        gbs_after = duration_after / 1000 * memory_after_mb / 1024
+        change = (gbs_after - gbs_before) / gbs_before
+        parts.append(f"compute per invocation {change:+.0%}")
+    traffic = _ratio(after.invocations, before.invocations)
+    if traffic is not None:
+        parts.append(f"traffic {traffic:.2g}×")
+    return ", ".join(parts) or "no duration data"

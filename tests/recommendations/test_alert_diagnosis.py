@@ -234,3 +234,21 @@ def test_explain_cost_change_names_traffic_duration_and_deploy() -> None:
     )
     assert steady == ()
     assert UsageWindow(duration_sum_ms=2_048_000).gb_seconds(512) == 1024.0
+
+
+def test_describe_effect_of_a_memory_change() -> None:
+    from recommendations.alerts import describe_effect
+
+    text = describe_effect(
+        UsageWindow(invocations=1000, duration_sum_ms=400_000),
+        UsageWindow(invocations=1200, duration_sum_ms=300_000),
+        memory_before_mb=512,
+        memory_after_mb=1024,
+    )
+    assert text == ("average duration 400 → 250 ms, compute per invocation +25%, traffic 1.2×")
+    assert describe_effect(UsageWindow(invocations=100), UsageWindow(invocations=3)) == (
+        "too early to measure (too few invocations since)"
+    )
+    assert describe_effect(UsageWindow(invocations=0), UsageWindow(invocations=30)) == (
+        "no baseline (too few invocations before)"
+    )
