@@ -145,7 +145,7 @@ class Listeners:
             return
         self.services.save_recommendations(analysis, requested_by=user)
         recs = analysis.report.recommendations
-        dismissed = self.services.active_dismissals([rec.id for rec in recs], self.now())
+        dismissed = self.services.active_dismissals(recs, self.now())
         stored = [
             StoredRecommendation(
                 recommendation=rec,
@@ -327,7 +327,7 @@ class Listeners:
             page = int(page_text) if page_text.isdigit() else 0
             stored = list(self.services.recommendations_for(arn))
             dismissed = self.services.active_dismissals(
-                [s.recommendation.id for s in stored], self.now()
+                [s.recommendation for s in stored], self.now()
             )
             stored = [s for s in stored if s.recommendation.id not in dismissed]
             if not stored:

@@ -11,6 +11,7 @@ jinja2 is imported on first render, not when the Lambda starts.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +29,15 @@ MAX_VIEW_BLOCKS = 100
 def escape_mrkdwn(text: object) -> str:
     """Slack's three control characters; everything else is shown as typed."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_ESCAPED_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]{2,})&gt;")
+
+
+def escape_keeping_mentions(text: object) -> str:
+    """Like :func:`escape_mrkdwn`, but user mentions (``<@U123>``) stay mentions: messages from
+    the AWS side name who did something, and a mention cannot notify a channel."""
+    return _ESCAPED_MENTION.sub(r"<@\1>", escape_mrkdwn(text))
 
 
 def clip(text: object, limit: int) -> str:
@@ -51,6 +61,7 @@ def environment() -> Environment:
     )
     env.filters["esc"] = escape_mrkdwn
     env.filters["clip"] = clip
+    env.filters["esc_mentions"] = escape_keeping_mentions
     # Plain JSON quoting (the builtin tojson HTML-escapes, which Slack would show as is).
     env.filters["tojson"] = lambda value: json.dumps(value, ensure_ascii=False)
     return env

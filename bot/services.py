@@ -130,7 +130,11 @@ class TunebotServices(Protocol):
 
     def dismiss(self, recommendation_id: str, *, user_id: str, until: datetime) -> None: ...
 
-    def active_dismissals(self, recommendation_ids: Sequence[str], now: datetime) -> set[str]: ...
+    def active_dismissals(
+        self, recommendations: Sequence[Recommendation], now: datetime
+    ) -> set[str]:
+        """Ids of the recommendations whose rule is dismissed for their function until after now."""
+        ...
 
     def benchmark(self, recommendation_id: str, *, user_id: str) -> BenchmarkOutcome:
         """Benchmark the recommendation's function; a resulting recommendation is stored too."""

@@ -7,10 +7,12 @@ so a function name can never inject mrkdwn links or break Slack's limits.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
 
+from bot.rendering import escape_mrkdwn
 from bot.services import ChangeRecord, PendingApproval, StoredRecommendation
 from bot.settings import ApplyMode, BotSettings
 from bot.snippets import TemplateSnippet, snippet_for
@@ -39,6 +41,18 @@ def slack_date(when: datetime) -> str:
     epoch = int(when.timestamp())
     fallback = when.strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{epoch}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+_SLACK_USER = re.compile(r"^(?:slack:)?([UW][A-Z0-9]{2,})$")
+
+
+def mention(actor: str) -> str:
+    """A Slack mention for a Slack user (``U…`` or ``slack:U…``); other actors (``cli:alice``)
+    as escaped text."""
+    match = _SLACK_USER.match(actor)
+    if match:
+        return f"<@{match.group(1)}>"
+    return escape_mrkdwn(actor)
 
 
 class RecState(StrEnum):
@@ -99,20 +113,22 @@ def recommendation_view(
         label = f"Approve ({len(approvers)}/{required})"
     state_text = ""
     if state is RecState.PENDING:
-        names = ", ".join(f"<@{user}>" for user in approvers)
+        names = ", ".join(mention(user) for user in approvers)
         state_text = f":hourglass: Approved by {names} ({len(approvers)} of {required})"
     elif state is RecState.APPLIED and record is not None:
-        names = ", ".join(f"<@{user}>" for user in record.approvers) or f"<@{record.applied_by}>"
+        names = ", ".join(mention(user) for user in record.approvers)
+        approved = f" (approved by {names})" if names else ""
         state_text = (
-            f":white_check_mark: Applied by <@{record.applied_by}> {slack_date(record.applied_at)}"
-            f" (approved by {names})"
+            f":white_check_mark: Applied by {mention(record.applied_by)} "
+            f"{slack_date(record.applied_at)}{approved}"
         )
     elif state is RecState.UNDONE and record is not None:
         when = slack_date(record.undone_at) if record.undone_at else ""
-        state_text = f":leftwards_arrow_with_hook: Undone by <@{record.undone_by}> {when}".rstrip()
+        who = mention(record.undone_by or "someone")
+        state_text = f":leftwards_arrow_with_hook: Undone by {who} {when}".rstrip()
     elif state is RecState.DISMISSED:
         until = f" until {slack_date(dismissed_until)}" if dismissed_until else ""
-        state_text = f":zzz: Dismissed by <@{dismissed_by}>{until}"
+        state_text = f":zzz: Dismissed by {mention(dismissed_by or 'someone')}{until}"
     low, high = rec.monthly_savings_low_usd, rec.monthly_savings_high_usd
     return RecommendationView(
         id=rec.id,
@@ -328,7 +344,7 @@ def home_view(
                 change_id=record.change_id,
                 description=record.description,
                 status=record.status.value,
-                who=record.undone_by if record.undone_by else record.applied_by,
+                who=mention(record.undone_by or record.applied_by),
                 when=slack_date(record.undone_at or record.applied_at),
             )
             for record in changes[:HOME_SECTION_SIZE]

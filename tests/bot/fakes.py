@@ -203,8 +203,10 @@ class InMemoryServices:
     def dismiss(self, recommendation_id: str, *, user_id: str, until: datetime) -> None:
         self.dismissals[recommendation_id] = until
 
-    def active_dismissals(self, recommendation_ids: Sequence[str], now: datetime) -> set[str]:
-        return {i for i in recommendation_ids if i in self.dismissals and self.dismissals[i] > now}
+    def active_dismissals(
+        self, recommendations: Sequence[Recommendation], now: datetime
+    ) -> set[str]:
+        return {r.id for r in recommendations if self.dismissals.get(r.id, now) > now}
 
     def benchmark(self, recommendation_id: str, *, user_id: str) -> BenchmarkOutcome:
         stored = self.stored[recommendation_id]

@@ -66,12 +66,13 @@ class SlackHarness:
         return response
 
     def last_card(self) -> list[dict[str, Any]]:
-        """The current blocks of the last card: its last chat.update, else its post."""
-        updates = self.slack.calls_to("chat.update")
-        if updates:
-            return list(updates[-1]["blocks"])
-        posts = self.slack.calls_to("chat.postMessage")
-        return list(posts[-1]["blocks"]) if posts else []
+        """The blocks of the card posted or updated last (thread replies aside)."""
+        for call in reversed(self.slack.calls):
+            if call.method == "chat.update" or (
+                call.method == "chat.postMessage" and not call.args.get("thread_ts")
+            ):
+                return list(call.args["blocks"])
+        return []
 
     def ephemeral_texts(self) -> list[str]:
         return [call["text"] for call in self.slack.calls_to("chat.postEphemeral")]
