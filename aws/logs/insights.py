@@ -30,7 +30,9 @@ IAM_ACTIONS: tuple[str, ...] = ("logs:StartQuery", "logs:GetQueryResults", "logs
 MAX_LOG_GROUPS_PER_QUERY = 50
 DEFAULT_MAX_CONCURRENT = 10
 DEFAULT_MAX_WAIT_S = 120.0
-DEFAULT_POLL_INTERVAL_S = 2.0
+DEFAULT_POLL_INTERVAL_S = 4.0
+POLL_GROWTH = 1.5
+MAX_POLL_INTERVAL_S = 15.0
 _DONE = frozenset({"Complete", "Failed", "Cancelled", "Timeout", "Unknown"})
 
 # Text lines: Insights parses REPORT fields itself (memory in units of 10^6 bytes).
@@ -229,8 +231,12 @@ class InsightsRunner:
                 return
             running.extend(started)
         deadline = self._clock() + self._max_wait_s
+        interval = self._poll_interval_s
         while running:
-            self._sleep(self._poll_interval_s)
+            # Growing waits: a query over 50 log groups takes seconds to tens of seconds, and
+            # every poll of every query is an API call against the scan's budget.
+            self._sleep(interval)
+            interval = min(interval * POLL_GROWTH, MAX_POLL_INTERVAL_S)
             still_running: list[_RunningQuery] = []
             for query in running:
                 outcome = self._poll(query, result)

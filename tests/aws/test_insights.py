@@ -157,7 +157,7 @@ def test_polls_until_complete() -> None:
     assert not result.unavailable
     assert set(result.stats) == set(groups)
     assert result.stats["/aws/lambda/orders"].sample_size == 1520
-    assert slept == [2.0, 2.0]
+    assert slept == [2.0, 3.0]
 
 
 def test_batches_of_fifty_groups() -> None:
@@ -270,7 +270,7 @@ def test_bounded_wait_stops_the_query() -> None:
     runner, slept = _runner(session, max_wait_s=5.0)
     with Stubber(session.client("logs")) as stub:
         stub.add_response("start_query", {"queryId": "q-1"}, _start_params(["/aws/lambda/a"]))
-        for _ in range(3):
+        for _ in range(2):
             stub.add_response(
                 "get_query_results", {"results": [], "status": "Running"}, {"queryId": "q-1"}
             )
@@ -279,7 +279,7 @@ def test_bounded_wait_stops_the_query() -> None:
         stub.assert_no_pending_responses()
     assert result.failed == {"/aws/lambda/a"}
     assert result.stats == {}
-    assert slept == [2.0, 2.0, 2.0]
+    assert slept == [2.0, 3.0]
     assert result.warnings == [
         "1 Logs Insights queries did not finish within 5 s; their log figures are unknown."
     ]
