@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Tracer
-
 from aws.events.alarm import AlarmEvent, AlarmKind, AlarmState, parse_alarm
 from aws.events.envelopes import Envelope, MalformedEventError, PayloadKind, Rejected, unwrap
 from aws.events.targets import FunctionTarget, lambda_targets, watches_lambda
@@ -25,10 +23,9 @@ from handlers.alerting import (
     metrics,
     route,
     runtime,
+    traced,
     transient_errors,
 )
-
-tracer = Tracer(service="tunebot-alerts")
 
 
 def _facts(alarm: AlarmEvent, metric_names: tuple[str, ...]) -> Any:
@@ -210,7 +207,7 @@ def _handle_envelope(rt: AlertRuntime, item: Envelope | Rejected, raw: Any) -> d
 
 
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """SNS, EventBridge or alarm-action event in; a summary out. Raises only to be retried."""
     logger.append_keys(request_id=getattr(context, "aws_request_id", None))

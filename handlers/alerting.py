@@ -18,6 +18,7 @@ Failure policy (the same for every alert handler):
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -49,6 +50,23 @@ metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 def count(name: str) -> None:
     """Add one to a Powertools metric (flushed as EMF when the handler returns)."""
     metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+
+
+def traced(handler: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """Powertools Tracer's ``capture_lambda_handler``, with the X-Ray SDK (half a second to
+    import) loaded on the first event instead of when the module is imported."""
+    wrapped: Callable[[Any, Any], Any] | None = None
+
+    @functools.wraps(handler)
+    def run(event: Any, context: Any) -> Any:
+        nonlocal wrapped
+        if wrapped is None:
+            from aws_lambda_powertools import Tracer
+
+            wrapped = Tracer(service=SERVICE).capture_lambda_handler(handler)
+        return wrapped(event, context)
+
+    return run
 
 
 def utc_now() -> datetime:

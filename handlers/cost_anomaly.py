@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Tracer
-
 from aws.events.cost_anomaly import CostAnomaly, parse_cost_anomaly
 from aws.events.envelopes import Envelope, MalformedEventError, PayloadKind, Rejected, unwrap
 from handlers.alerting import (
@@ -25,10 +23,9 @@ from handlers.alerting import (
     metrics,
     route,
     runtime,
+    traced,
     transient_errors,
 )
-
-tracer = Tracer(service="tunebot-alerts")
 
 COST_ALERTS_ENV = "TUNEBOT_COST_ALERTS"
 TOP_FUNCTIONS = 3
@@ -230,7 +227,7 @@ def _handle_envelope(rt: AlertRuntime, item: Envelope | Rejected, raw: Any) -> d
 
 
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """SNS or EventBridge event in; a summary out. Raises only to be retried."""
     logger.append_keys(request_id=getattr(context, "aws_request_id", None))

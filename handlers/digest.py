@@ -12,11 +12,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools import Tracer
-
-from handlers.alerting import AlertRuntime, count, logger, metrics, runtime, transient_errors
-
-tracer = Tracer(service="tunebot-alerts")
+from handlers.alerting import (
+    AlertRuntime,
+    count,
+    logger,
+    metrics,
+    runtime,
+    traced,
+    transient_errors,
+)
 
 DIGEST_CHANNEL_ENV = "TUNEBOT_DIGEST_CHANNEL"
 WEEK = timedelta(days=7)
@@ -133,7 +137,7 @@ def post_digest(rt: AlertRuntime) -> dict[str, Any]:
 
 
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """A scheduled event in (its id makes retries post once); the digest posted."""
     from bot.alerts import SlackDeliveryError
