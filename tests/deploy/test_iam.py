@@ -55,8 +55,6 @@ REQUIRED_IN: dict[str, frozenset[str]] = {
 
 # Declared by the code but deliberately not granted to any deployed function.
 NOT_GRANTED = {
-    "dynamodb:CreateTable": "only `tunebot store init` creates tables; in AWS the template does",
-    "dynamodb:UpdateTimeToLive": "only `tunebot store init` sets TTL; in AWS the template does",
     "sts:GetCallerIdentity": "needs no permission: IAM cannot deny it",
 }
 
@@ -70,6 +68,10 @@ TEMPLATE_ONLY = {
     "dynamodb:DeleteItem": "Powertools idempotency deletes a record when the handler fails",
     "lambda:InvokeFunction": "Bolt lazy listeners re-invoke the Slack function",
     "states:StartExecution": "'Benchmark first' starts a tuning run",
+    # The invoker copies VpcConfig; Lambda then checks that its *caller* may describe them.
+    "ec2:DescribeSecurityGroups": "CreateFunction of a copy in the original's VPC",
+    "ec2:DescribeSubnets": "CreateFunction of a copy in the original's VPC",
+    "ec2:DescribeVpcs": "CreateFunction of a copy in the original's VPC",
 }
 
 # Not Get/List/Describe-like by name, yet they change no resource: they run or stop a read.
@@ -174,13 +176,24 @@ def test_nothing_is_granted_that_the_code_does_not_use() -> None:
     assert all("*" not in action for action in granted), "no action wildcards"
 
 
-def test_optional_permission_changes_are_never_granted() -> None:
-    """Changing IAM (iam:PutRolePolicy for a failure queue) needs an explicit opt-in."""
-    from aws.appliers import async_destination
+def test_actions_declared_for_other_contexts_are_not_granted() -> None:
+    """``<SOMETHING>_IAM_ACTIONS`` tuples name actions for an operator or an opt-in (table
+    creation by ``tunebot store init``, IAM changes for a failure queue): the deployed
+    functions must not hold them unless their own code declares them too."""
+    others = {
+        (module.__name__, name, action)
+        for module in _aws_modules()
+        for name, actions in vars(module).items()
+        if name.endswith("_IAM_ACTIONS") and isinstance(actions, tuple)
+        for action in actions
+    }
+    assert any(action == "iam:PutRolePolicy" for _, _, action in others)
+    for module_name, name, action in sorted(others):
+        if action not in ALL_DECLARED_ACTIONS:
+            assert not granted_to(action), f"{module_name}.{name}: {action} must not be granted"
 
-    for action in async_destination.OPTIONAL_IAM_ACTIONS:
-        if not is_read_only(action):
-            assert not granted_to(action), f"{action} must not be granted by default"
+
+def test_no_iam_changes_are_granted() -> None:
     assert not any(
         action.startswith("iam:") and action != "iam:PassRole"
         for statement in all_statements(TEMPLATE)
