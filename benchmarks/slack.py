@@ -1,0 +1,137 @@
+"""How fast the Slack entry point starts and acknowledges.
+
+1. Cold import of ``handlers.slack`` in fresh interpreters, against the cold import of
+   ``slack_bolt`` and ``boto3`` alone (the floor any Bolt-on-Lambda bot pays). Target: the
+   ratio of medians is at most 1.3.
+2. Acknowledgement latency of ``/tune <function>`` through ``handlers.slack.handler``
+   in-process (signed Function URL event in, HTTP response out; the lazy work is queued, not
+   run, as on Lambda where it is a separate invocation). Target: p99 at most 50 ms.
+
+Run: ``.venv/bin/python benchmarks/slack.py [--runs 15] [--requests 500]``. Prints figures;
+the exit status is 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+IMPORT_TARGET_RATIO = 1.3
+ACK_TARGET_P99_MS = 50.0
+SIGNING_SECRET = "benchmark-signing-secret"
+
+
+def _import_seconds(statement: str) -> float:
+    """Seconds the import statement takes in a fresh interpreter (startup excluded)."""
+    code = (
+        "import time\n"
+        "started = time.perf_counter()\n"
+        f"{statement}\n"
+        "print(time.perf_counter() - started)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "0"}
+    output = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    return float(output.stdout.strip().splitlines()[-1])
+
+
+def cold_import(runs: int) -> tuple[float, float]:
+    baseline: list[float] = []
+    ours: list[float] = []
+    # Warm the file cache and .pyc files first, then alternate so drift hits both equally.
+    _import_seconds("import slack_bolt, boto3")
+    _import_seconds("import handlers.slack")
+    for _ in range(runs):
+        baseline.append(_import_seconds("import slack_bolt, boto3"))
+        ours.append(_import_seconds("import handlers.slack"))
+    return statistics.median(baseline), statistics.median(ours)
+
+
+def ack_latency(requests: int) -> tuple[float, list[float]]:
+    """(first request ms, warm request latencies in ms)."""
+    from handlers import slack as slack_handler
+    from tests.bot.fakes import InMemoryServices, memory_recommendation, snapshot
+    from tests.slack_fake import function_url_event, running_fake_slack, slash_command_body
+
+    with running_fake_slack() as fake:
+        os.environ.update(
+            {
+                "SLACK_BOT_TOKEN": "xoxb-benchmark",
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_API_URL": fake.api_url,
+                "TUNEBOT_POLICY": json.dumps({"appliers": ["UALICE1"]}),
+            }
+        )
+        fn = snapshot()
+        services = InMemoryServices([fn])
+        services.recommend(memory_recommendation(fn))
+        runner = slack_handler.InProcessLazyRunner(deferred=True)
+        slack_handler.configure(services=services, lazy_runner=runner)
+        body = slash_command_body(
+            "checkout-api", user_id="UALICE1", channel_id="C1", response_url=fake.response_url()
+        )
+
+        def one() -> float:
+            event = function_url_event(body, SIGNING_SECRET)
+            started = time.perf_counter()
+            response = slack_handler.handler(event, None)
+            elapsed = (time.perf_counter() - started) * 1000.0
+            if response["statusCode"] != 200 or "Analysing" not in response["body"]:
+                raise SystemExit(f"unexpected acknowledgement: {response}")
+            runner.pending.clear()  # on Lambda the lazy part is another invocation
+            return elapsed
+
+        first = one()
+        latencies = [one() for _ in range(requests)]
+        slack_handler.configure()
+    return first, latencies
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="fresh interpreters per import")
+    parser.add_argument("--requests", type=int, default=500, help="warm /tune acknowledgements")
+    args = parser.parse_args()
+
+    baseline, ours = cold_import(args.runs)
+    ratio = ours / baseline
+    print(f"cold import, median of {args.runs} fresh interpreters")
+    print(f"  slack_bolt + boto3 (baseline): {baseline * 1000:8.1f} ms")
+    print(f"  handlers.slack               : {ours * 1000:8.1f} ms")
+    print(f"  ratio                        : {ratio:8.2f}  (target <= {IMPORT_TARGET_RATIO})")
+
+    first, latencies = ack_latency(args.requests)
+    p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
+    print(f"/tune acknowledgement through handlers.slack.handler, {args.requests} requests")
+    print(f"  first request (builds the app): {first:8.1f} ms")
+    print(f"  p50                           : {p50:8.2f} ms")
+    print(f"  p99                           : {p99:8.2f} ms  (target <= {ACK_TARGET_P99_MS:.0f})")
+    print(f"  max                           : {max(latencies):8.2f} ms")
+
+    missed = []
+    if ratio > IMPORT_TARGET_RATIO:
+        missed.append("import ratio")
+    if p99 > ACK_TARGET_P99_MS:
+        missed.append("ack p99")
+    print("targets met" if not missed else f"targets missed: {', '.join(missed)}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
