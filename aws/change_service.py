@@ -226,6 +226,7 @@ class ChangeService:
             if record.recommendation_id:
                 # The recommendation may be applied again later (its stale check still holds).
                 self.store.release_claim(apply_claim_key(record.recommendation_id))
+                self.store.mark_recommendation_undone(record.recommendation_id)
             return result.model_copy(
                 update={
                     "kind": ResultKind.UNDONE,

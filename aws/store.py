@@ -385,18 +385,31 @@ class StateStore:
         message_ts: str | None = None,
         ttl: timedelta = RECOMMENDATION_TTL,
     ) -> StoredRecommendation:
-        """Store (or refresh) a recommendation; the same id always means the same change."""
+        """Store (or refresh) a recommendation; the same id always means the same change.
+
+        Refreshing an unexpired one keeps its approvals, its card and whether it was applied
+        (values given here win over the stored ones); an expired one starts afresh.
+        """
         now = self.now()
-        stored = StoredRecommendation(
-            recommendation=recommendation,
-            function=function,
-            requested_by=requested_by,
-            channel=channel,
-            message_ts=message_ts,
-            stored_at=now,
-            expires_at=now + ttl,
-        )
+        previous = self._get(f"REC#{recommendation.id}", "REC")
+        carried: dict[str, Any] = {}
+        if previous is not None and int(previous[TTL_ATTRIBUTE]) > _epoch(now):
+            carried = {
+                name: previous[name]
+                for name in (
+                    "function",
+                    "requested_by",
+                    "channel",
+                    "message_ts",
+                    "approvers",
+                    "applied_change",
+                    "GSI2PK",
+                    "GSI2SK",
+                )
+                if name in previous
+            }
         item: dict[str, Any] = {
+            **carried,
             "PK": f"REC#{recommendation.id}",
             "SK": "REC",
             "kind": "recommendation",
@@ -404,7 +417,7 @@ class StateStore:
             "GSI1SK": f"REC#{_iso(now)}",
             "recommendation": recommendation.model_dump(mode="json"),
             "stored_at": _iso(now),
-            TTL_ATTRIBUTE: _epoch(stored.expires_at),
+            TTL_ATTRIBUTE: _epoch(now + ttl),
         }
         if function is not None:
             item["function"] = function.model_dump(mode="json")
@@ -416,7 +429,7 @@ class StateStore:
             if value is not None:
                 item[name] = value
         self._call("put_item", Item=serialize_item(item))
-        return stored
+        return self._recommendation_from_item(item)
 
     def get_recommendation(self, recommendation_id: str) -> StoredRecommendation | None:
         """The stored recommendation, or None when unknown or expired."""
@@ -489,16 +502,26 @@ class StateStore:
         if stored is None:
             raise StoreError(f"Recommendation {recommendation_id} is not stored (or has expired).")
         now = self.now()
-        created = self._put_new(
-            {
-                "PK": f"REC#{recommendation_id}",
-                "SK": f"APPROVAL#{user}",
-                "kind": "approval",
-                "user": user,
-                "approved_at": _iso(now),
-                TTL_ATTRIBUTE: _epoch(stored.expires_at),
-            }
-        )
+        try:
+            # An approval left from an expired earlier life of the same id is replaced.
+            self._call(
+                "put_item",
+                Item=serialize_item(
+                    {
+                        "PK": f"REC#{recommendation_id}",
+                        "SK": f"APPROVAL#{user}",
+                        "kind": "approval",
+                        "user": user,
+                        "approved_at": _iso(now),
+                        TTL_ATTRIBUTE: _epoch(stored.expires_at),
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(PK) OR expires_at <= :now",
+                ExpressionAttributeValues={":now": serialize_value(_epoch(now))},
+            )
+            created = True
+        except ClientError:
+            created = False
         approvers = tuple(approval.user for approval in self.approvals(recommendation_id))
         # Denormalised on the recommendation so listings need one read; the sparse GSI2 lists
         # recommendations waiting for approvals until one is applied.
@@ -519,7 +542,8 @@ class StateStore:
         return created, approvers
 
     def approvals(self, recommendation_id: str) -> list[Approval]:
-        """Distinct approvers of a recommendation, earliest first."""
+        """Distinct approvers of a recommendation, earliest first (expired ones left out)."""
+        now = _epoch(self.now())
         approvals = [
             Approval(
                 recommendation_id=recommendation_id,
@@ -531,6 +555,7 @@ class StateStore:
                 {":pk": f"REC#{recommendation_id}", ":prefix": "APPROVAL#"},
                 newest_first=False,
             )
+            if int(item[TTL_ATTRIBUTE]) > now
         ]
         return sorted(approvals, key=lambda approval: approval.approved_at)
 
@@ -558,6 +583,18 @@ class StateStore:
             )
         except ClientError:
             logger.info("recommendation %s expired before it was marked applied", recommendation_id)
+
+    def mark_recommendation_undone(self, recommendation_id: str) -> None:
+        """After an undo the recommendation is appliable (and approvable) again."""
+        try:
+            self._call(
+                "update_item",
+                Key=serialize_item({"PK": f"REC#{recommendation_id}", "SK": "REC"}),
+                UpdateExpression="REMOVE applied_change",
+                ConditionExpression="attribute_exists(PK)",
+            )
+        except ClientError:
+            logger.info("recommendation %s expired before its change was undone", recommendation_id)
 
     # ------------------------------------------------------------------ claims (at most once)
 

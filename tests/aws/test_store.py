@@ -274,3 +274,30 @@ def test_alert_thread_is_created_once_then_updated(store: StateStore, clock: Clo
     assert fresh.created and fresh.thread.channel is None
     with pytest.raises(StoreError, match="no alert thread for other"):
         store.update_alert_thread("other", state="OK")
+
+
+def test_refreshing_a_recommendation_keeps_approvals_and_card(
+    store: StateStore, clock: Clock
+) -> None:
+    rec = recommendation()
+    store.put_recommendation(rec, snapshot(), channel="C1", message_ts="1.0")
+    store.add_approval(rec.id, "U1")
+    clock.now += timedelta(hours=1)
+    refreshed = store.put_recommendation(rec, requested_by="slack:U2")
+    assert (refreshed.channel, refreshed.message_ts, refreshed.approvers) == ("C1", "1.0", ("U1",))
+    assert refreshed.function == snapshot()
+    assert refreshed.expires_at == clock.now + timedelta(days=14)
+    assert [p.recommendation.id for p in store.pending_approvals()] == [rec.id]
+
+
+def test_an_expired_recommendation_stored_again_starts_afresh(
+    store: StateStore, clock: Clock
+) -> None:
+    rec = recommendation()
+    store.put_recommendation(rec, channel="C1", message_ts="1.0")
+    store.add_approval(rec.id, "U1")
+    clock.now += timedelta(days=15)
+    fresh = store.put_recommendation(rec)
+    assert (fresh.channel, fresh.approvers) == (None, ())
+    assert store.approvals(rec.id) == []
+    assert store.add_approval(rec.id, "U1") == (True, ("U1",))
