@@ -174,7 +174,7 @@ def build_runtime(environ: Mapping[str, str]) -> AlertRuntime:
     )
     return AlertRuntime(
         settings=settings,
-        services=build_services(),
+        services=build_services(environ, session=session),
         store=StateStore(environ.get("TUNEBOT_TABLE", ""), session.client("dynamodb")),
         poster=SlackPoster(client),
         session=session,
@@ -246,6 +246,7 @@ def analyse_for_alert(
         where = f" in {region}" if region else ""
         return Analysed(problem_view(name, region, f"The function no longer exists{where}."), {})
     except ServiceError as error:
+        raise_if_transient(error)
         return Analysed(problem_view(name, region, f"The function could not be read: {error}"), {})
     now = rt.now()
     rt.services.save_recommendations(analysis, requested_by=None)
@@ -272,6 +273,13 @@ def analyse_for_alert(
         ),
         dict(snapshot.tags),
     )
+
+
+def raise_if_transient(error: BaseException) -> None:
+    """The bot's ServiceError wraps the AWS error; throttling must still reach Lambda's retry."""
+    cause = error.__cause__
+    if cause is not None and isinstance(cause, transient_errors()):
+        raise cause
 
 
 def transient_errors() -> tuple[type[BaseException], ...]:

@@ -75,11 +75,19 @@ def _effect(rt: AlertRuntime, record: Any, now: datetime) -> str:
 
 def build_digest(rt: AlertRuntime) -> Any:
     from bot.alerts import ChangeEffectView, DigestView
+    from bot.errors import ServiceError
     from bot.views import money, recommendation_view
+    from handlers.alerting import raise_if_transient
+    from recommendations.engine import FleetReport
     from recommendations.recommendation import Severity
 
     now = rt.now()
-    fleet = rt.services.scan_fleet()
+    try:
+        fleet = rt.services.scan_fleet()
+    except ServiceError as error:
+        raise_if_transient(error)
+        # A digest that says the scan failed beats a silent week.
+        fleet = FleetReport(functions=(), recommendations=(), errors={"fleet scan": str(error)})
     dismissed = rt.services.active_dismissals(list(fleet.recommendations), now)
     open_recs = [rec for rec in fleet.recommendations if rec.id not in dismissed]
     saving = sorted(
