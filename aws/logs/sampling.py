@@ -64,4 +64,4 @@ def sample_log_group(
         token = response.get("nextToken")
         if not token or len(lines) >= max_events:
             break
-    return stats_from_records(parse_report_log("\n".join(lines)))
+    return stats_from_records(parse_report_log("\n".join(lines[:max_events])))
