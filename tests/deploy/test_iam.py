@@ -7,18 +7,24 @@ of every ``Change`` type and of every rule. Where a module's code runs is ``REQU
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 import re
+from functools import cache
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import botocore.session
 import pytest
+from botocore import xform_name
 
 import aws
 from recommendations.changes import CHANGE_TYPES
 from recommendations.rules import RULE_CLASSES
 from tests.deploy.cfn import (
+    REPO_ROOT,
     Statement,
     all_statements,
     function_statements,
@@ -298,3 +304,135 @@ def test_failure_queue_grant_matches_the_queue_names_rules_choose() -> None:
     name_pattern = resource.rsplit(":", 1)[1]
     assert re.fullmatch(name_pattern.replace("*", ".*"), failure_queue_name("checkout-api"))
     assert not re.fullmatch(name_pattern.replace("*", ".*"), "payments-dlq")
+
+
+# botocore service name -> IAM prefix, for the services tunebot talks to.
+IAM_PREFIX = {
+    "lambda": "lambda",
+    "cloudwatch": "cloudwatch",
+    "logs": "logs",
+    "sqs": "sqs",
+    "dynamodb": "dynamodb",
+    "resourcegroupstaggingapi": "tag",
+    "sts": "sts",
+    "iam": "iam",
+    "secretsmanager": "secretsmanager",
+    "ce": "ce",
+    "stepfunctions": "states",
+    "ec2": "ec2",
+}
+# API operations whose IAM action has another name.
+IAM_ACTION_FOR = {
+    "lambda:GetLayerVersionByArn": "lambda:GetLayerVersion",
+    "lambda:Invoke": "lambda:InvokeFunction",
+}
+
+
+@cache
+def _operations() -> dict[str, frozenset[str]]:
+    """boto3 method name -> the IAM actions it may need (one per service that has it)."""
+    session = botocore.session.get_session()
+    found: dict[str, set[str]] = {}
+    for service, prefix in IAM_PREFIX.items():
+        for operation in session.get_service_model(service).operation_names:
+            action = f"{prefix}:{operation}"
+            found.setdefault(xform_name(operation), set()).add(IAM_ACTION_FOR.get(action, action))
+    return {name: frozenset(actions) for name, actions in found.items()}
+
+
+def aws_calls(path: Path) -> dict[str, frozenset[str]]:
+    """API methods a module's code refers to (calls, method references, paginator names)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("get_paginator", "can_paginate")
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            names.add(str(node.args[0].value))
+    operations = _operations()
+    # One-word names (``scan``, ``query``, ``invoke``) are too often our own functions.
+    return {name: operations[name] for name in names if name in operations and "_" in name}
+
+
+def _module_declarations(module: ModuleType) -> set[str]:
+    return {
+        action
+        for name, actions in vars(module).items()
+        if name.endswith("IAM_ACTIONS") and isinstance(actions, tuple)
+        for action in actions
+    }
+
+
+@pytest.mark.parametrize("module", _aws_modules(), ids=lambda module: module.__name__)
+def test_every_aws_call_in_a_module_is_in_its_declarations(module: ModuleType) -> None:
+    """The declarations are what the IAM checks trust, so check them against the code."""
+    assert module.__file__
+    calls = aws_calls(Path(module.__file__))
+    declared = _module_declarations(module)
+    undeclared = sorted(name for name, actions in calls.items() if not actions & declared)
+    assert not undeclared, f"{module.__name__} calls {undeclared} without declaring them"
+
+
+def test_aws_calls_in_lambda_handlers_are_granted() -> None:
+    """Handlers (not the CLI) run in Lambda; what they call directly must be granted."""
+    ungranted = set()
+    for path in sorted((REPO_ROOT / "handlers").glob("*.py")):
+        if path.name.startswith("cli"):
+            continue
+        for name, actions in aws_calls(path).items():
+            if not any(granted_to(action) for action in actions):
+                ungranted.add(f"{path.name}: {name}")
+    assert not sorted(ungranted)
+
+
+def test_call_scanner_finds_calls_and_ignores_docstrings(tmp_path: Path) -> None:
+    source = tmp_path / "example.py"
+    source.write_text(
+        '"""Example: ``client.get_function(FunctionName="x")``."""\n'
+        "def run(client, sqs):\n"
+        "    client.update_function_configuration(MemorySize=256)\n"
+        "    pages = client.get_paginator('list_functions')\n"
+        "    return call(sqs.create_queue, QueueName='q'), client.get_layer_version_by_arn\n"
+    )
+    calls = aws_calls(source)
+    assert set(calls) == {
+        "update_function_configuration",
+        "list_functions",
+        "create_queue",
+        "get_layer_version_by_arn",
+    }
+    assert calls["get_layer_version_by_arn"] == {"lambda:GetLayerVersion"}
+    assert calls["create_queue"] == {"sqs:CreateQueue"}
+
+
+@pytest.mark.parametrize(
+    ("resource", "broad"),
+    [
+        ("*", True),
+        ({"Fn::Sub": "arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:*"}, True),
+        ({"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"}, True),
+        ({"Fn::Sub": "arn:${AWS::Partition}:sqs:*:${AWS::AccountId}:*"}, True),
+        ({"Fn::Sub": "arn:aws:lambda:r:1:function:${BenchmarkPrefix}*"}, False),
+        ({"Fn::Sub": "arn:aws:sqs:*:1:tunebot-*-failures"}, False),
+        ({"Fn::Sub": "${StateTable.Arn}/index/*"}, False),
+        ({"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}, False),
+        ({"Ref": "SlackSecretArn"}, False),
+    ],
+)
+def test_broad_resource_detection(resource: Any, broad: bool) -> None:
+    assert _is_broad(resource) is broad
+
+
+def test_unconditioned_wildcard_write_is_caught() -> None:
+    bad = Statement("X", "Bad", "Allow", ("lambda:UpdateFunctionConfiguration",), ("*",), None)
+    with pytest.raises(AssertionError, match="without a condition"):
+        test_write_actions_are_conditioned_or_narrow(bad)
+    conditioned = Statement(
+        "X", "Ok", "Allow", ("lambda:UpdateFunctionConfiguration",), ("*",), {"StringEquals": {}}
+    )
+    test_write_actions_are_conditioned_or_narrow(conditioned)
