@@ -26,8 +26,9 @@ class EmbeddedAws:
         return self._endpoint
 
     def start(self) -> str:
-        # moto's werkzeug server logs every request; the demo's terminal is for the user.
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # moto's werkzeug server logs every request and the traceback of every API it lacks;
+        # the demo's terminal is for the user, and tunebot logs what failed in its own words.
+        logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._endpoint = f"http://{host}:{port}"
@@ -51,4 +52,7 @@ class EmbeddedAws:
             "AWS_SECRET_ACCESS_KEY": DEMO_CREDENTIALS["aws_secret_access_key"],
             "AWS_DEFAULT_REGION": DEMO_REGION,
             "AWS_REGION": DEMO_REGION,
+            # moto never throttles, and its 500s are APIs it lacks (not transient faults), so
+            # retrying them only makes the demo wait.
+            "AWS_MAX_ATTEMPTS": "1",
         }

@@ -233,6 +233,7 @@ class FleetSeeder:
                 BatchSize=function.stream.batch_size,
                 StartingPosition="LATEST",
                 MaximumRetryAttempts=function.stream.maximum_retry_attempts,
+                BisectBatchOnFunctionError=False,
             )
 
     # -- observations -------------------------------------------------------------------

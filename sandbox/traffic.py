@@ -23,6 +23,9 @@ WINDOW = timedelta(days=14)
 # CloudWatch Logs refuses events older than 14 days; stay an hour inside that.
 LOG_MARGIN = timedelta(hours=1)
 SAMPLES_PER_BUCKET = 4
+# Log samplers read the most recent day first; give it enough lines to judge from.
+RECENT = timedelta(days=1)
+RECENT_SAMPLES_PER_BUCKET = 12
 
 
 @dataclass(frozen=True)
@@ -148,11 +151,14 @@ def generate(function: DemoFunction, end: datetime, seed: int) -> list[Bucket]:
         if function.invocations_per_day < 12:
             # A daily job runs once a day, at 03:00.
             count = 1 if moment.hour <= 3 < moment.hour + 2 else 0
+        per_bucket_samples = min(
+            RECENT_SAMPLES_PER_BUCKET if moment >= end - RECENT else SAMPLES_PER_BUCKET, count
+        )
         samples = tuple(
             simulate_invocation(
-                function, moment + BUCKET * (i + rng.random()) / SAMPLES_PER_BUCKET, rng
+                function, moment + BUCKET * (i + rng.random()) / per_bucket_samples, rng
             )
-            for i in range(min(SAMPLES_PER_BUCKET, count))
+            for i in range(per_bucket_samples)
         )
         buckets.append(Bucket(start=moment, invocations=count, samples=samples))
         moment += BUCKET
