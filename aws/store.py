@@ -36,7 +36,6 @@ from enum import StrEnum
 from typing import Any
 
 import boto3
-from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.appliers.errors import ResourceMissingError, error_code, translate_error
@@ -275,7 +274,7 @@ class StateStore:
     def __init__(
         self,
         table_name: str,
-        client: BaseClient | None = None,
+        client: Any | None = None,
         *,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
@@ -289,11 +288,11 @@ class StateStore:
         self._clock = clock
 
     @classmethod
-    def from_environment(cls, client: BaseClient | None = None) -> StateStore:
+    def from_environment(cls, client: Any | None = None) -> StateStore:
         return cls(os.environ.get(TABLE_ENV, ""), client)
 
     @property
-    def client(self) -> BaseClient:
+    def client(self) -> Any:
         if self._client is None:
             self._client = boto3.client("dynamodb")
         return self._client
@@ -986,7 +985,7 @@ class StateStore:
 def create_tables(
     table_name: str,
     idempotency_table_name: str = DEFAULT_IDEMPOTENCY_TABLE,
-    client: BaseClient | None = None,
+    client: Any | None = None,
 ) -> dict[str, TableStatus]:
     """Create the tunebot table and the Powertools idempotency table if missing.
 
@@ -1041,9 +1040,7 @@ def create_tables(
     return results
 
 
-def _create_table(
-    client: BaseClient, name: str, spec: dict[str, Any], ttl_attribute: str
-) -> TableStatus:
+def _create_table(client: Any, name: str, spec: dict[str, Any], ttl_attribute: str) -> TableStatus:
     doing = f"create the DynamoDB table {name}"
     try:
         client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **spec)

@@ -59,5 +59,4 @@ def deserialize_item(item: Mapping[str, Any]) -> dict[str, Any]:
 
 def serialize_value(value: Any) -> dict[str, Any]:
     """One attribute value in low-level form, for expression attribute values."""
-    result: dict[str, Any] = _serializer.serialize(to_dynamo_value(value))
-    return result
+    return dict(_serializer.serialize(to_dynamo_value(value)))

@@ -94,7 +94,7 @@ def _grant_send(context: ApplyContext, target: str, function_name: str, queue_ar
         f"read the execution role of {function_name}",
         FunctionName=target,
     )
-    role_name = config["Role"].rsplit("/", 1)[-1]
+    role_name = str(config["Role"]).rsplit("/", 1)[-1]
     policy = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn}],

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
-from botocore.client import BaseClient
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from aws.appliers.errors import ChangeError, ChangeNotPossibleError, translate_error
@@ -56,13 +55,17 @@ def code_sha256(package: bytes) -> str:
 
 
 class ApplyContext:
-    """Clients and settings for appliers. Clients are created on first use when not given."""
+    """Clients and settings for appliers. Clients are created on first use when not given.
+
+    Clients are typed ``Any``: boto3 generates their methods at runtime and the typed stubs
+    are not a dependency.
+    """
 
     def __init__(
         self,
-        lambda_client: BaseClient | None = None,
-        sqs_client: BaseClient | None = None,
-        iam_client: BaseClient | None = None,
+        lambda_client: Any | None = None,
+        sqs_client: Any | None = None,
+        iam_client: Any | None = None,
         *,
         allow_iam_changes: bool = False,
         fetch_package: Callable[[str], bytes] = download_package,
@@ -80,19 +83,19 @@ class ApplyContext:
         self.waiter_max_attempts = waiter_max_attempts
 
     @property
-    def lambda_client(self) -> BaseClient:
+    def lambda_client(self) -> Any:
         if self._lambda is None:
             self._lambda = boto3.client("lambda")
         return self._lambda
 
     @property
-    def sqs_client(self) -> BaseClient:
+    def sqs_client(self) -> Any:
         if self._sqs is None:
             self._sqs = boto3.client("sqs")
         return self._sqs
 
     @property
-    def iam_client(self) -> BaseClient:
+    def iam_client(self) -> Any:
         if self._iam is None:
             self._iam = boto3.client("iam")
         return self._iam
@@ -110,9 +113,9 @@ class ApplyContext:
             )
         except WaiterError as error:
             reason = ""
-            last = error.last_response or {}
-            config = last.get("Configuration", {}) if isinstance(last, dict) else {}
-            if config.get("LastUpdateStatusReason"):
+            last: Any = error.last_response or {}
+            config: Any = last.get("Configuration", {}) if isinstance(last, dict) else {}
+            if isinstance(config, dict) and config.get("LastUpdateStatusReason"):
                 reason = f" ({config['LastUpdateStatusReason']})"
             raise ChangeError(
                 f"The update of {function_name} did not finish successfully{reason}; "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from botocore.exceptions import ClientError
 
 from aws.appliers.base import ApplyContext, ApplyOutcome, call, request_ids
@@ -70,7 +72,7 @@ def apply_reserved_concurrency(
 
 def _requested_provisioned(
     context: ApplyContext, target: str, name: str, qualifier: str
-) -> tuple[int, dict[str, object] | None]:
+) -> tuple[int, dict[str, Any] | None]:
     try:
         response = context.lambda_client.get_provisioned_concurrency_config(
             FunctionName=target, Qualifier=qualifier
@@ -128,6 +130,6 @@ def apply_provisioned_concurrency(
     responses = [r for r in (current, updated, after) if r]
     return ApplyOutcome(
         change=change,
-        request_ids=request_ids(*responses),  # type: ignore[arg-type]
+        request_ids=request_ids(*responses),
         notes=notes,
     )
