@@ -4,6 +4,7 @@ conflicts, throttling, the architecture re-deploy, provisioned concurrency, wait
 from __future__ import annotations
 
 import http.server
+import json
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -20,9 +21,14 @@ from aws.appliers.errors import (
     StaleChangeError,
     ThrottledError,
 )
+from aws.appliers.event_source_mapping import aws_parameters
+from aws.appliers.event_source_mapping import settings_from_aws as mapping_settings
 from aws.appliers.registry import apply_change
 from recommendations.changes import (
     ArchitectureChange,
+    AsyncFailureDestinationChange,
+    AsyncSettings,
+    EventSourceMappingSettings,
     MemoryChange,
     ProvisionedConcurrencyChange,
 )
@@ -350,3 +356,168 @@ def test_download_package_reads_with_a_size_cap() -> None:
         server.server_close()
     with pytest.raises(ChangeNotPossibleError, match="not a download URL"):
         download_package("file:///etc/passwd")
+
+
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:checkout-api-failed"
+NO_PERMISSION = (
+    "The function execution role does not have permissions to call SendMessage on " + QUEUE_ARN
+)
+
+
+def _invoke_config(destination: str | None, retries: int = 2) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "FunctionArn": ARN + ":$LATEST",
+        "MaximumRetryAttempts": retries,
+        "MaximumEventAgeInSeconds": 21600,
+        "DestinationConfig": {"OnSuccess": {}, "OnFailure": {}},
+    }
+    if destination:
+        config["DestinationConfig"]["OnFailure"] = {"Destination": destination}
+    return config
+
+
+DESTINATION = AsyncFailureDestinationChange(
+    function_name=NAME,
+    before=AsyncSettings(),
+    after=AsyncSettings(on_failure_destination=QUEUE_ARN, maximum_retry_attempts=1),
+)
+
+
+def test_destination_without_permission_says_what_to_grant(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    stubber.add_client_error(
+        "get_function_event_invoke_config",
+        **client_error("ResourceNotFoundException", "The function has no config", 404),
+    )
+    stubber.add_client_error(
+        "put_function_event_invoke_config",
+        **client_error("InvalidParameterValueException", NO_PERMISSION),
+    )
+    with pytest.raises(ChangeError) as raised:
+        apply_change(DESTINATION, context)
+    assert str(raised.value) == (
+        "Could not set the async settings of checkout-api: the function's execution role may "
+        f"not send to {QUEUE_ARN}; grant it sqs:SendMessage on that queue and apply again."
+    )
+
+
+def test_destination_with_iam_allowed_grants_and_waits_for_propagation() -> None:
+    lambda_client = boto3.client("lambda", region_name="us-east-1")
+    iam = boto3.client("iam", region_name="us-east-1")
+    slept: list[float] = []
+    context = ApplyContext(
+        lambda_client, iam_client=iam, allow_iam_changes=True, sleep=slept.append
+    )
+    with Stubber(lambda_client) as lambdas, Stubber(iam) as iams:
+        lambdas.add_client_error(
+            "get_function_event_invoke_config",
+            **client_error("ResourceNotFoundException", "The function has no config", 404),
+        )
+        lambdas.add_response("get_function_configuration", _configuration())
+        iams.add_response(
+            "put_role_policy",
+            {},
+            {
+                "RoleName": "checkout-api-role",
+                "PolicyName": "tunebot-failure-destination-checkout-api-failed",
+                "PolicyDocument": json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": QUEUE_ARN}
+                        ],
+                    }
+                ),
+            },
+        )
+        lambdas.add_client_error(
+            "put_function_event_invoke_config",
+            **client_error("InvalidParameterValueException", NO_PERMISSION),
+        )
+        lambdas.add_response(
+            "put_function_event_invoke_config",
+            _invoke_config(QUEUE_ARN, retries=1),
+            {
+                "FunctionName": NAME,
+                "MaximumRetryAttempts": 1,
+                "MaximumEventAgeInSeconds": 21600,
+                "DestinationConfig": {"OnFailure": {"Destination": QUEUE_ARN}},
+            },
+        )
+        lambdas.add_response("get_function_event_invoke_config", _invoke_config(QUEUE_ARN, 1))
+        outcome = apply_change(DESTINATION, context)
+        lambdas.assert_no_pending_responses()
+        iams.assert_no_pending_responses()
+    assert slept == [5.0]
+    assert outcome.notes == ("Granted sqs:SendMessage on the queue to the role checkout-api-role.",)
+
+
+def test_destination_keeps_an_existing_on_success_destination(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    existing = _invoke_config(None)
+    existing["DestinationConfig"]["OnSuccess"] = {"Destination": "arn:aws:sns:us-east-1:1:ok"}
+    stubber.add_response("get_function_event_invoke_config", existing)
+    stubber.add_response(
+        "put_function_event_invoke_config",
+        _invoke_config(QUEUE_ARN, retries=1),
+        {
+            "FunctionName": NAME,
+            "MaximumRetryAttempts": 1,
+            "MaximumEventAgeInSeconds": 21600,
+            "DestinationConfig": {
+                "OnFailure": {"Destination": QUEUE_ARN},
+                "OnSuccess": {"Destination": "arn:aws:sns:us-east-1:1:ok"},
+            },
+        },
+    )
+    stubber.add_response("get_function_event_invoke_config", _invoke_config(QUEUE_ARN, 1))
+    apply_change(DESTINATION, context)
+
+
+def test_mapping_fields_map_to_aws_names() -> None:
+    settings = EventSourceMappingSettings(
+        batch_size=500,
+        maximum_batching_window_s=None,
+        report_batch_item_failures=False,
+        maximum_retry_attempts=None,
+        bisect_batch_on_function_error=True,
+        on_failure_destination=None,
+    )
+    fields = (
+        "batch_size",
+        "maximum_batching_window_s",
+        "report_batch_item_failures",
+        "maximum_retry_attempts",
+        "bisect_batch_on_function_error",
+        "on_failure_destination",
+    )
+    assert aws_parameters(settings, fields) == {
+        "BatchSize": 500,
+        "MaximumBatchingWindowInSeconds": 0,
+        "FunctionResponseTypes": [],
+        "MaximumRetryAttempts": -1,
+        "BisectBatchOnFunctionError": True,
+        "DestinationConfig": {"OnFailure": {}},
+    }
+    with_destination = settings.model_copy(update={"on_failure_destination": QUEUE_ARN})
+    assert aws_parameters(with_destination, ("on_failure_destination",)) == {
+        "DestinationConfig": {"OnFailure": {"Destination": QUEUE_ARN}}
+    }
+
+
+def test_stream_mapping_reads_minus_one_as_unlimited_retries() -> None:
+    settings = mapping_settings(
+        {
+            "BatchSize": 100,
+            "MaximumRetryAttempts": -1,
+            "BisectBatchOnFunctionError": False,
+            "DestinationConfig": {"OnFailure": {}},
+            "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        }
+    )
+    assert settings == EventSourceMappingSettings(
+        batch_size=100,
+        maximum_retry_attempts=None,
+        bisect_batch_on_function_error=False,
+        report_batch_item_failures=True,
+    )
