@@ -12,6 +12,7 @@ after adaptive retries) leaves its figures unknown and is logged.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
@@ -80,6 +81,7 @@ class _Collected:
     configs: list[dict[str, Any]]
     enrichment: Enrichment = field(default_factory=Enrichment)
     errors: dict[str, str] = field(default_factory=dict)
+    not_found: set[str] = field(default_factory=set)
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:
@@ -99,6 +101,7 @@ def _collect_configs(session: AwsSession, options: ScanOptions) -> _Collected:
         collected.configs = [c for c in configs if c["FunctionName"] in set(wanted)]
         for name in wanted:
             if name not in present:
+                collected.not_found.add(name)
                 collected.errors[name] = (
                     f"Function '{name}' was not found in {session.region}{suggest(name, present)}."
                 )
@@ -119,6 +122,7 @@ def _read_named_functions(session: AwsSession, names: Sequence[str]) -> _Collect
                 except AwsError:
                     all_names = []
             collected.errors[name] = f"{str(error).rstrip('.')}{suggest(name, all_names)}."
+            collected.not_found.add(name)
             continue
         except AccessDeniedError as error:
             collected.errors[name] = str(error)
@@ -271,7 +275,13 @@ def scan_region(
     scanner: PackageScanner | None = None,
 ) -> FleetSnapshot:
     """One account and region. Raises AwsError only when functions cannot be listed at all."""
-    opts = options or ScanOptions()
+    return _scan(session, options or ScanOptions(), scanner)[0]
+
+
+def _scan(
+    session: AwsSession, opts: ScanOptions, scanner: PackageScanner | None
+) -> tuple[FleetSnapshot, set[str]]:
+    """The fleet, and the requested names that do not exist."""
     start, end = opts.window()
     direct = bool(opts.function_names) and len(set(opts.function_names)) <= DIRECT_READ_LIMIT
     collected = _collect_configs(session, opts)
@@ -307,7 +317,7 @@ def scan_region(
     account_id = functions[0].account_id if functions else session.account_id
     for warning in dict.fromkeys(collected.enrichment.warnings):
         logger.debug("scan warning: %s", warning)
-    return FleetSnapshot(
+    fleet = FleetSnapshot(
         collected_at=end,
         window_start=start,
         window_end=end,
@@ -316,6 +326,7 @@ def scan_region(
         functions=tuple(functions),
         errors=collected.errors,
     )
+    return fleet, collected.not_found
 
 
 def scan_function(
@@ -323,12 +334,12 @@ def scan_function(
 ) -> FunctionSnapshot:
     """One function with its statistics (``/tune fn``). Raises FunctionNotFoundError & co."""
     opts = options or ScanOptions()
-    single = ScanOptions(**{**opts.__dict__, "function_names": (name,)})
-    fleet = scan_region(session, single)
+    single = dataclasses.replace(opts, function_names=(name,))
+    fleet, not_found = _scan(session, single, None)
     if fleet.functions:
         return fleet.functions[0]
     message = fleet.errors.get(name, f"Function '{name}' could not be read.")
-    if "not found" in message:
+    if name in not_found:
         raise FunctionNotFoundError(message)
     raise AccessDeniedError(message)
 
