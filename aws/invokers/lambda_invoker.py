@@ -257,7 +257,7 @@ class LambdaBenchmark:
     def invoke(self, probes: Sequence[Probe]) -> list[Observation]:
         observations: list[Observation] = []
         for probe in probes:
-            target, qualifier = self._prepare(probe.memory_mb, probe.architecture)
+            target, qualifier = self.prepare(probe.memory_mb, probe.architecture)
             for _ in range(probe.count):
                 observation = self._invoke_once(target, qualifier, probe.architecture)
                 observations.append(observation)
@@ -265,7 +265,8 @@ class LambdaBenchmark:
                     break
         return observations
 
-    def _prepare(self, memory_mb: int, architecture: Architecture) -> tuple[str, str | None]:
+    def prepare(self, memory_mb: int, architecture: Architecture) -> tuple[str, str | None]:
+        """Make the configuration ready to invoke: the function (or alias) name and qualifier."""
         if self.in_place:
             if architecture is not self.function.architecture:
                 raise AwsError(
