@@ -108,4 +108,5 @@ def parse_policy(text: str | None) -> Policy:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "the policy"
-        raise ConfigurationError(f"TUNEBOT_POLICY: {where}: {first['msg']}.") from error
+        problem = str(first["msg"]).removeprefix("Value error, ")
+        raise ConfigurationError(f"TUNEBOT_POLICY: {where}: {problem}.") from error

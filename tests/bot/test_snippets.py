@@ -1,0 +1,143 @@
+"""The SAM / CloudFormation snippet for each kind of change: exact text, and valid YAML."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.snippets import logical_id, snippet_for
+from recommendations.changes import (
+    ArchitectureChange,
+    AsyncFailureDestinationChange,
+    AsyncSettings,
+    Change,
+    EventSourceMappingChange,
+    EventSourceMappingSettings,
+    MemoryChange,
+    ProvisionedConcurrencyChange,
+    ReservedConcurrencyChange,
+    TimeoutChange,
+)
+from recommendations.snapshot import Architecture
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short-form tags as plain values."""
+
+
+def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    return {suffix: loader.construct_scalar(node)}  # type: ignore[arg-type]
+
+
+_CfnLoader.add_multi_constructor("!", _tag)
+
+
+def load(text: str) -> Any:
+    return yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def test_logical_id_from_function_names() -> None:
+    assert logical_id("checkout-api") == "CheckoutApi"
+    assert logical_id("orders_prod_v2") == "OrdersProdV2"
+    assert logical_id("9lives") == "Function9lives"
+
+
+def test_memory() -> None:
+    snippet = snippet_for(MemoryChange(function_name="checkout-api", before=1024, after=512))
+    assert snippet.sam == (
+        "CheckoutApi:\n  Type: AWS::Serverless::Function\n  Properties:\n    MemorySize: 512"
+    )
+    assert load(snippet.cloudformation) == {
+        "CheckoutApi": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": 512}}
+    }
+
+
+def test_event_source_mapping_lists_only_changed_settings() -> None:
+    change = EventSourceMappingChange(
+        function_name="worker",
+        mapping_uuid="u-1",
+        source_arn="arn:aws:sqs:us-east-1:123456789012:jobs",
+        before=EventSourceMappingSettings(batch_size=1, maximum_retry_attempts=3),
+        after=EventSourceMappingSettings(
+            batch_size=100,
+            maximum_batching_window_s=5,
+            report_batch_item_failures=True,
+            maximum_retry_attempts=3,
+        ),
+    )
+    snippet = snippet_for(change)
+    assert load(snippet.cloudformation) == {
+        "WorkerJobsMapping": {
+            "Type": "AWS::Lambda::EventSourceMapping",
+            "Properties": {
+                "FunctionName": {"Ref": "Worker"},
+                "EventSourceArn": "arn:aws:sqs:us-east-1:123456789012:jobs",
+                "BatchSize": 100,
+                "MaximumBatchingWindowInSeconds": 5,
+                "FunctionResponseTypes": ["ReportBatchItemFailures"],
+            },
+        }
+    }
+    sam = load(snippet.sam)
+    assert sam["Worker"]["Properties"]["Events"]["Jobs"]["Properties"]["BatchSize"] == 100
+
+
+def test_async_destination_with_a_new_queue() -> None:
+    change = AsyncFailureDestinationChange(
+        function_name="mailer",
+        before=AsyncSettings(),
+        after=AsyncSettings(
+            on_failure_destination="arn:aws:sqs:us-east-1:1:mailer-failures",
+            maximum_retry_attempts=1,
+            maximum_event_age_s=3600,
+        ),
+        create_queue_name="mailer-failures",
+    )
+    cfn = load(snippet_for(change).cloudformation)
+    assert cfn["MailerFailures"] == {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {"QueueName": "mailer-failures", "SqsManagedSseEnabled": True},
+    }
+    assert cfn["MailerEventInvokeConfig"]["Properties"] == {
+        "FunctionName": {"Ref": "Mailer"},
+        "Qualifier": "$LATEST",
+        "MaximumRetryAttempts": 1,
+        "MaximumEventAgeInSeconds": 3600,
+        "DestinationConfig": {"OnFailure": {"Destination": {"GetAtt": "MailerFailures.Arn"}}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "sam_properties"),
+    [
+        (TimeoutChange(function_name="f", before=900, after=30), {"Timeout": 30}),
+        (
+            ArchitectureChange(
+                function_name="f", before=Architecture.X86_64, after=Architecture.ARM64
+            ),
+            {"Architectures": ["arm64"]},
+        ),
+        (
+            ReservedConcurrencyChange(function_name="f", before=None, after=50),
+            {"ReservedConcurrentExecutions": 50},
+        ),
+        (
+            ProvisionedConcurrencyChange(function_name="f", qualifier="live", before=10, after=2),
+            {
+                "AutoPublishAlias": "live",
+                "ProvisionedConcurrencyConfig": {"ProvisionedConcurrentExecutions": 2},
+            },
+        ),
+    ],
+)
+def test_function_properties(change: Change, sam_properties: dict[str, Any]) -> None:
+    snippet = snippet_for(change)
+    assert load(snippet.sam)["F"]["Properties"] == sam_properties
+    assert load(snippet.cloudformation)  # parses
+
+
+def test_removing_reserved_concurrency_says_so() -> None:
+    snippet = snippet_for(ReservedConcurrencyChange(function_name="f", before=5, after=None))
+    assert "# remove ReservedConcurrentExecutions (unreserved)" in snippet.sam

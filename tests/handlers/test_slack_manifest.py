@@ -1,0 +1,52 @@
+"""``slack/manifest.yml`` creates an app that matches what the bot listens to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def manifest() -> Any:
+    return yaml.safe_load((ROOT / "slack" / "manifest.yml").read_text())
+
+
+def test_manifest_declares_the_command_events_interactivity_and_scopes() -> None:
+    app = manifest()
+    commands = app["features"]["slash_commands"]
+    assert [command["command"] for command in commands] == ["/tune"]
+    assert app["features"]["app_home"]["home_tab_enabled"] is True
+    settings = app["settings"]
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["socket_mode_enabled"] is False
+    assert sorted(app["oauth_config"]["scopes"]["bot"]) == sorted(
+        ["commands", "chat:write", "chat:write.public", "usergroups:read", "users:read"]
+    )
+    urls = {
+        commands[0]["url"],
+        settings["event_subscriptions"]["request_url"],
+        settings["interactivity"]["request_url"],
+    }
+    assert urls == {"https://YOUR-FUNCTION-URL/"}
+
+
+def test_docs_name_every_scope_and_setting() -> None:
+    docs = (ROOT / "docs" / "slack.md").read_text()
+    for scope in manifest()["oauth_config"]["scopes"]["bot"]:
+        assert f"`{scope}`" in docs
+    for variable in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_SECRET_ARN",
+        "SLACK_API_URL",
+        "TUNEBOT_TABLE",
+        "TUNEBOT_POLICY",
+        "TUNEBOT_APPLY_MODE",
+        "TUNEBOT_MANAGED_TAG",
+        "TUNEBOT_DEFAULT_CHANNEL",
+    ):
+        assert f"`{variable}`" in docs
