@@ -284,8 +284,20 @@ def raise_if_transient(error: BaseException) -> None:
 
 def transient_errors() -> tuple[type[BaseException], ...]:
     """Errors after which Lambda should retry the event."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+    )
+
     from aws.errors import AwsCallError, ThrottledError
     from aws.store import StoreError
     from bot.alerts import AlertInProgressError, SlackTransientError
 
-    return (SlackTransientError, AlertInProgressError, ThrottledError, AwsCallError, StoreError)
+    return (
+        SlackTransientError,
+        AlertInProgressError,
+        # The same event is being handled by a concurrent invocation right now.
+        IdempotencyAlreadyInProgressError,
+        ThrottledError,
+        AwsCallError,
+        StoreError,
+    )
