@@ -106,20 +106,23 @@ class ChangeService:
         context_for_region: Callable[[str], ApplyContext] | None = None,
     ) -> None:
         self.store = store
-        self._context = context
+        self._fixed_context = context
+        self._default_context: ApplyContext | None = None
         self._context_for_region = context_for_region
         self._contexts: dict[str, ApplyContext] = {}
 
     @property
     def context(self) -> ApplyContext:
-        """The context used when a change's region is unknown (created lazily)."""
-        if self._context is None:
-            self._context = ApplyContext()
-        return self._context
+        """The given context, or the default-region one used when a region is unknown."""
+        if self._fixed_context is not None:
+            return self._fixed_context
+        if self._default_context is None:
+            self._default_context = ApplyContext()
+        return self._default_context
 
     def context_for(self, function_arn: str | None) -> ApplyContext:
         region = region_of(function_arn)
-        if self._context is not None or self._context_for_region is None or region is None:
+        if self._fixed_context is not None or self._context_for_region is None or region is None:
             return self.context
         if region not in self._contexts:
             self._contexts[region] = self._context_for_region(region)
