@@ -177,14 +177,14 @@ def _normalised(event: Any) -> dict[str, Any] | None:
     """The event with the keys Bolt's adapter indexes directly; None when it is not HTTP."""
     if not isinstance(event, dict) or not isinstance(event.get("requestContext"), dict):
         return None
-    event = dict(event)
-    event["headers"] = dict(event.get("headers") or {})
-    body = event.get("body")
+    http: dict[str, Any] = {str(key): value for key, value in event.items()}
+    http["headers"] = dict(http.get("headers") or {})
+    body = http.get("body")
     if body is None:
         body = ""
     if not isinstance(body, str):
         return None
-    encoded = bool(event.get("isBase64Encoded"))
+    encoded = bool(http.get("isBase64Encoded"))
     text = body
     if encoded:
         try:
@@ -193,9 +193,9 @@ def _normalised(event: Any) -> dict[str, Any] | None:
             return None
     if not _well_formed(text):
         return None
-    event["body"] = body
-    event["isBase64Encoded"] = encoded
-    return event
+    http["body"] = body
+    http["isBase64Encoded"] = encoded
+    return http
 
 
 def _well_formed(body: str) -> bool:
@@ -228,4 +228,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     except RuntimeError as error:
         logger.error("%s", error)
         return _reply(500, "tunebot is not configured; see its logs.")
-    return request_handler.handle(normalised, context or _LocalContext())
+    response: dict[str, Any] = request_handler.handle(  # type: ignore[no-untyped-call]
+        normalised, context or _LocalContext()
+    )
+    return response
