@@ -1,0 +1,193 @@
+"""``tunebot tune`` end to end: simulated functions, the JSON contract, errors, the chart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+import aws.invokers.lambda_invoker as lambda_invoker
+from aws.invokers.lambda_invoker import BenchmarkedFunction
+from aws.invokers.simulator import SimulatorInvoker
+from handlers.cli import main
+from recommendations.snapshot import Architecture
+from recommendations.tuning.profile import SimulationProfile
+
+IO_BOUND = {
+    "cpu_ms": 20,
+    "io_ms": 250,
+    "memory_used_mb": 70,
+    "init_ms": 400,
+    "noise_cv": 0.0,
+    "memory_mb": 1024,
+    "invocations_per_month": 1000000,
+}
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> Path:
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(IO_BOUND))
+    return path
+
+
+def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> dict[str, Any]:
+    assert main(argv) == 0
+    return dict(json.loads(capsys.readouterr().out))
+
+
+def test_adaptive_json_contract(profile: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = _json(
+        capsys,
+        [
+            "tune",
+            "api",
+            "--simulate",
+            str(profile),
+            "--architectures",
+            "x86_64,arm64",
+            "--format",
+            "json",
+        ],
+    )
+    assert document["best"]["memory_mb"] == 128
+    assert document["best"]["architecture"] == "arm64"
+    assert isinstance(document["invocations"], int) and 0 < document["invocations"] <= 80
+    assert document["tuning_cost_usd"] > 0
+    assert {r["architecture"] for r in document["results"]} == {"x86_64", "arm64"}
+    assert document["current"]["memory_mb"] == 1024
+    assert document["monthly_savings_usd"] > 0
+    rules = sorted(r["rule_id"] for r in document["recommendations"])
+    assert rules == ["TUNE-ARCH", "TUNE-MEM"]
+
+
+def test_grid_behaves_like_power_tuning(profile: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = _json(
+        capsys,
+        [
+            "tune",
+            "api",
+            "--simulate",
+            str(profile),
+            "--search",
+            "grid",
+            "--memory-values",
+            "128,512,1024",
+            "--num",
+            "5",
+            "--format",
+            "json",
+        ],
+    )
+    assert document["invocations"] == 15
+    assert document["best"]["memory_mb"] == 128
+    # Noise-free: the trimmed mean drops the cold start; 250 + 20 × 1769/128 ms, billed whole.
+    assert document["best"]["duration_ms"] == 527
+    assert [r["memory_mb"] for r in document["results"]] == [128, 512, 1024]
+
+
+def test_table_output(profile: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tune", "api", "--simulate", str(profile), "--max-invocations", "12"]) == 0
+    out = capsys.readouterr().out
+    assert "adaptive search, lowest cost" in out
+    assert "Best: " in out and "Spent: 12 invocations" in out
+    assert "the budget cap was reached" in out
+
+
+def test_chart_is_a_png(profile: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("matplotlib", reason="matplotlib is in the dev extra")
+    chart = tmp_path / "chart.png"
+    assert main(["tune", "api", "--simulate", str(profile), "--chart", str(chart)]) == 0
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--simulate", "missing.json"], "Cannot read profile missing.json"),
+        (["--simulate", "PROFILE", "--in-place"], "--in-place benchmarks a real function"),
+        (
+            ["--simulate", "PROFILE", "--memory-values", "128"],
+            "--memory-values is for --search grid",
+        ),
+        (["--simulate", "PROFILE", "--payload", "x.json"], "--payload has no effect"),
+    ],
+)
+def test_user_errors_are_one_sentence(
+    profile: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    argv = [str(profile) if part == "PROFILE" else part for part in argv]
+    assert main(["tune", "api", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_invalid_profile_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({**IO_BOUND, "noise_cv": -1}))
+    assert main(["tune", "api", "--simulate", str(path)]) == 2
+    assert "noise_cv" in capsys.readouterr().err
+
+
+def test_bad_option_values_exit_through_argparse(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["tune", "api", "--balanced-weight", "2"])
+    assert raised.value.code == 2
+    assert "must be between 0 and 1" in capsys.readouterr().err
+
+
+@mock_aws
+def test_unknown_function_is_reported_plainly(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tune", "nope", "--region", "us-east-1"]) == 1
+    err = capsys.readouterr().err
+    assert "nope" in err and "Traceback" not in err
+
+
+class _FakeBenchmark:
+    """Stands in for a real function: the simulator behind LambdaBenchmark's interface."""
+
+    closed = False
+
+    def __init__(self, name: str, **_: Any) -> None:
+        self.function = BenchmarkedFunction(
+            name=name,
+            arn=f"arn:aws:lambda:eu-west-1:111122223333:function:{name}",
+            account_id="111122223333",
+            region="eu-west-1",
+            memory_mb=1024,
+            architecture=Architecture.X86_64,
+        )
+        self._simulator = SimulatorInvoker(SimulationProfile.model_validate(IO_BOUND))
+
+    def __enter__(self) -> _FakeBenchmark:
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        _FakeBenchmark.closed = True
+
+    def invoke(self, probes: Any) -> Any:
+        return self._simulator.invoke(probes)
+
+
+def test_real_path_uses_the_function_configuration(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(lambda_invoker, "LambdaBenchmark", _FakeBenchmark)
+    document = _json(
+        capsys, ["tune", "orders", "--format", "json", "--invocations-per-month", "500000"]
+    )
+    assert _FakeBenchmark.closed
+    assert document["best"]["architecture"] == "x86_64"
+    assert document["current"]["memory_mb"] == 1024
+    (memory,) = document["recommendations"]
+    assert memory["function_arn"] == "arn:aws:lambda:eu-west-1:111122223333:function:orders"
+    assert memory["change"] == {
+        "function_name": "orders",
+        "kind": "memory",
+        "before": 1024,
+        "after": 128,
+    }
