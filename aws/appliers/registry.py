@@ -57,8 +57,8 @@ def apply_change(
     ``expected_revision_id`` (the function's RevisionId when the recommendation was computed)
     additionally guards memory, timeout and architecture changes: any modification of the
     function since then makes the change stale. ``function_arn``, when known, is what the
-    calls address instead of the bare name, so a client for the wrong region or account fails
-    instead of finding a namesake. Raises ``ChangeError`` subclasses; when one is
+    calls address instead of the bare name, so a client for the wrong region or account gets an
+    error instead of finding a namesake. Raises ``ChangeError`` subclasses; when one is
     raised before the update call, nothing was changed.
     """
     applier = _APPLIERS[change.kind]
