@@ -55,7 +55,7 @@ $(IAC_STAMP): deploy/requirements-iac.txt
 
 # cfn-lint; the SAM transform, offline; checkov on the template and on its transform.
 iac-check: iac-install
-	$(IAC_VENV)/bin/cfn-lint template.yaml
+	$(IAC_VENV)/bin/cfn-lint --include-checks I -- template.yaml
 	$(IAC_VENV)/bin/python deploy/sam_transform.py template.yaml build/iac/template.json
 	$(IAC_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
 		--file template.yaml --file build/iac/template.json
