@@ -24,6 +24,7 @@ from aws.events.common import (
     account_of_arn,
     arn_part,
     lower_keys,
+    mapping,
     parse_time,
     region_code,
     region_of_arn,
@@ -262,7 +263,7 @@ def _from_sns_message(envelope: Envelope) -> AlarmEvent:
     name = body.get("AlarmName")
     if not isinstance(name, str) or not name.strip():
         raise MalformedEventError("the alarm message has no AlarmName")
-    trigger = body.get("Trigger") if isinstance(body.get("Trigger"), dict) else {}
+    trigger = mapping(body.get("Trigger"))
     metrics: list[MetricQuery] = []
     if trigger.get("MetricName"):
         period = to_float(trigger.get("Period"))
@@ -326,8 +327,8 @@ def _from_state_change(envelope: Envelope) -> AlarmEvent:
     state = body.get("state")
     if not isinstance(state, dict):
         raise MalformedEventError("the alarm event has no state")
-    previous = body.get("previousState") if isinstance(body.get("previousState"), dict) else {}
-    configuration = body.get("configuration") if isinstance(body.get("configuration"), dict) else {}
+    previous = mapping(body.get("previousState"))
+    configuration = mapping(body.get("configuration"))
     metrics = tuple(
         metric_from_query(raw)
         for raw in configuration.get("metrics") or []

@@ -12,7 +12,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from aws.events.common import account_of_arn, arn_part, lower_keys, parse_time, region_code
+from aws.events.common import (
+    account_of_arn,
+    arn_part,
+    lower_keys,
+    mapping,
+    parse_time,
+    region_code,
+)
 from aws.events.common import to_float as _float
 from aws.events.envelopes import Delivery, Envelope, MalformedEventError
 
@@ -117,7 +124,7 @@ def parse_cost_anomaly(envelope: Envelope) -> CostAnomaly:
     if not isinstance(impact_raw, dict):
         raise MalformedEventError("the cost anomaly has no impact")
     impact = lower_keys(impact_raw)
-    score = body.get("anomalyScore") if isinstance(body.get("anomalyScore"), dict) else {}
+    score = mapping(body.get("anomalyScore"))
     causes = body.get("rootCauses")
     if causes is not None and not isinstance(causes, list):
         raise MalformedEventError("rootCauses is not a list")

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aws.errors import AwsError
-from aws.events.common import Loose, parse_time
+from aws.events.common import Loose, mapping, parse_time
 
 
 class MalformedEventError(AwsError):
@@ -173,7 +173,7 @@ def _unwrap_alarm_action(event: dict[str, Any]) -> list[Envelope | Rejected]:
     body.setdefault("_alarm_arn", parsed.alarm_arn)
     body.setdefault("_account", event.get("accountId"))
     body.setdefault("_region", event.get("region"))
-    state = body.get("state") if isinstance(body.get("state"), dict) else {}
+    state = mapping(body.get("state"))
     # CloudWatch retries an alarm action with the same transition; that is the delivery.
     transition = f"{parsed.alarm_arn}#{state.get('value')}#{state.get('timestamp')}"
     return [
