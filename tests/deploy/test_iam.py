@@ -73,7 +73,6 @@ TEMPLATE_ONLY = {
     "kms:DescribeKey": "DynamoDB checks the table key",
     "dynamodb:DeleteItem": "Powertools idempotency deletes a record when the handler fails",
     "lambda:InvokeFunction": "Bolt lazy listeners re-invoke the Slack function",
-    "states:StartExecution": "'Benchmark first' starts a tuning run",
     # The invoker copies VpcConfig; Lambda then checks that its *caller* may describe them.
     "ec2:DescribeSecurityGroups": "CreateFunction of a copy in the original's VPC",
     "ec2:DescribeSubnets": "CreateFunction of a copy in the original's VPC",
