@@ -442,8 +442,10 @@ def _tell(
     user = ((body or {}).get("user") or {}).get("id")
     if client is not None and channel and user:
         client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
-    else:
+    elif respond is not None:
         respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
+    else:  # a click in the App Home or a modal: no channel, no response_url
+        logger.info("could not tell %s: %s", user, text)
 
 
 class _explained:

@@ -142,9 +142,13 @@ def _build() -> SlackRequestHandler:
         from handlers.wiring import build_services
 
         services = build_services()
+    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
     client = WebClient(
         token=token, base_url=os.environ.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
     )
+    # chat.postMessage allows about one message a second per channel; wait out a 429 briefly.
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     extra = {"now": _overrides["now"]} if "now" in _overrides else {}
     app = build_app(
         settings=settings, services=services, client=client, signing_secret=signing_secret, **extra

@@ -36,6 +36,8 @@ class FakeSlack:
     usergroups: dict[str, list[str]] = field(default_factory=dict)
     # method -> Slack error code, returned once (the next call succeeds again)
     fail_next: dict[str, str] = field(default_factory=dict)
+    # methods answered once with HTTP 429 and ``Retry-After: 0``, as Slack rate-limits
+    rate_limit_next: set[str] = field(default_factory=set)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -122,6 +124,19 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                 method = "response/" + path[len("/response/") :]
             else:
                 self.send_error(404)
+                return
+            with fake._lock:
+                limited = method in fake.rate_limit_next
+                fake.rate_limit_next.discard(method)
+            if limited:
+                fake.calls.append(SlackCall(method + " (429)", dict(args)))
+                data = b'{"ok": false, "error": "ratelimited"}'
+                self.send_response(429)
+                self.send_header("Retry-After", "0")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
                 return
             reply = fake.answer(method, _decode_fields(dict(args)))
             data = json.dumps(reply).encode()

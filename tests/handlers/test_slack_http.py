@@ -120,6 +120,33 @@ def test_tune_scan_posts_the_top_savings(bot: SlackHarness) -> None:
     assert "*$30.00/mo* could be saved across 3 functions." in all_text(blocks)
 
 
+def test_a_rate_limited_post_is_retried(bot: SlackHarness) -> None:
+    bot.slack.rate_limit_next.add("chat.postMessage")
+    bot.command("checkout-api")
+    assert [m for m in bot.slack.methods() if m.startswith("chat.postMessage")] == [
+        "chat.postMessage (429)",
+        "chat.postMessage",
+    ]
+
+
+def test_details_from_the_home_tab_for_an_expired_recommendation_does_not_fail(
+    bot: SlackHarness,
+) -> None:
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0001"},
+        "user": {"id": "UALICE1"},
+        "api_app_id": "A123456",
+        "container": {"type": "view", "view_id": "V1"},
+        "trigger_id": "1.2.3",
+        "view": {"id": "V1", "type": "home"},
+        "actions": [{"action_id": "tune_details", "value": "rec-0", "type": "button"}],
+    }
+    response = bot.send(urlencode({"payload": json.dumps(payload)}))
+    assert response["statusCode"] == 200
+    assert bot.slack.calls_to("views.open") == []
+
+
 def test_card_falls_back_to_ephemeral_where_the_bot_cannot_post(bot: SlackHarness) -> None:
     bot.slack.fail_next["chat.postMessage"] = "not_in_channel"
     bot.command("checkout-api")
