@@ -343,3 +343,12 @@ def test_docs_mention_every_output_and_parameter() -> None:
     deploy_doc = (REPO_ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
     for name in [*PARAMETERS, *TEMPLATE["Outputs"]]:
         assert name in deploy_doc, f"docs/deploy.md does not mention {name}"
+
+
+@pytest.mark.parametrize("doc", ["deploy.md", "architecture.md", "security.md", "operations.md"])
+def test_links_between_docs_resolve(doc: str) -> None:
+    text = (REPO_ROOT / "docs" / doc).read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#:]+\.md)(?:#[^)]*)?\)", text)
+    assert targets
+    missing = sorted({t for t in targets if not (REPO_ROOT / "docs" / t).is_file()})
+    assert not missing, f"docs/{doc} links to missing pages: {missing}"
