@@ -368,19 +368,68 @@ def scan_all(
     return [scan_region(session, options, scanner=shared) for session in sessions]
 
 
-def merge_snapshots(snapshots: Sequence[FleetSnapshot]) -> FleetSnapshot:
+@dataclass
+class ScanOutcome:
+    """Snapshots of the targets that could be scanned, and one sentence per one that could not
+    (keyed ``account-or-role/region``, or the role alone when it could not be assumed)."""
+
+    snapshots: list[FleetSnapshot]
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+def scan_targets(
+    targets: Sequence[AccountTarget],
+    regions: Sequence[str],
+    options: ScanOptions | None = None,
+    *,
+    base: AwsSession | None = None,
+    scanner: PackageScanner | None = None,
+) -> ScanOutcome:
+    """Every (account, region). One that cannot be scanned (a role that cannot be assumed, a
+    region where listing is denied) does not stop the others; when none can be scanned the
+    first error is raised, so a single-target scan fails with its own sentence."""
+    root = base or AwsSession()
+    shared = scanner or PackageScanner()
+    outcome = ScanOutcome(snapshots=[])
+    first_error: AwsError | None = None
+    for target in targets:
+        label = target.role_arn or "own account"
+        try:
+            account = root.assume_role(target.role_arn) if target.role_arn else root
+        except AwsError as error:
+            first_error = first_error or error
+            outcome.failures[label] = str(error)
+            continue
+        for region in regions or target.regions or (root.region,):
+            try:
+                outcome.snapshots.append(
+                    scan_region(account.for_region(region), options, scanner=shared)
+                )
+            except AwsError as error:
+                first_error = first_error or error
+                outcome.failures[f"{label}/{region}"] = str(error)
+    if not outcome.snapshots and first_error is not None:
+        raise first_error
+    return outcome
+
+
+def merge_snapshots(
+    snapshots: Sequence[FleetSnapshot], failures: Mapping[str, str] | None = None
+) -> FleetSnapshot:
     """One fleet for reporting. Account and region stay set only when all agree; error keys
-    gain an ``account/region/`` prefix when several were scanned."""
-    if len(snapshots) == 1:
-        return snapshots[0]
+    gain an ``account/region/`` prefix when several were scanned, and targets that could not
+    be scanned at all are errors too."""
     if not snapshots:
         raise ValueError("nothing to merge")
+    if len(snapshots) == 1 and not failures:
+        return snapshots[0]
     accounts = {snapshot.account_id for snapshot in snapshots}
     regions = {snapshot.region for snapshot in snapshots}
     errors: dict[str, str] = {}
     for snapshot in snapshots:
         for name, sentence in snapshot.errors.items():
             errors[f"{snapshot.account_id}/{snapshot.region}/{name}"] = sentence
+    errors.update(failures or {})
     return FleetSnapshot(
         collected_at=max(snapshot.collected_at for snapshot in snapshots),
         window_start=min(snapshot.window_start for snapshot in snapshots),

@@ -93,7 +93,7 @@ def _store_recommendations(report: Any, fleet: Any) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from aws.package_scan import PackageScanner
-    from aws.scan import ScanOptions, merge_snapshots, scan_all, sessions_for
+    from aws.scan import ScanOptions, merge_snapshots, scan_targets
     from aws.session import AwsSession, account_targets
     from handlers.cli import CliError
     from recommendations.engine import analyze_fleet
@@ -109,8 +109,14 @@ def run(args: argparse.Namespace) -> int:
         function_names=tuple(args.function),
         scan_packages=not args.no_package_scan,
     )
-    sessions = sessions_for(account_targets(os.environ), args.region, AwsSession())
-    fleet = merge_snapshots(scan_all(sessions, options, scanner=PackageScanner()))
+    outcome = scan_targets(
+        account_targets(os.environ),
+        args.region,
+        options,
+        base=AwsSession(),
+        scanner=PackageScanner(),
+    )
+    fleet = merge_snapshots(outcome.snapshots, outcome.failures)
 
     if args.function:
         found = {fn.name for fn in fleet.functions}

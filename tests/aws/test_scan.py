@@ -11,10 +11,17 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
-from aws.errors import FunctionNotFoundError
+from aws.errors import AccessDeniedError, FunctionNotFoundError
 from aws.package_scan import PackageScanner
-from aws.scan import ScanOptions, merge_snapshots, scan_all, scan_function, scan_region
-from aws.session import AwsSession
+from aws.scan import (
+    ScanOptions,
+    merge_snapshots,
+    scan_all,
+    scan_function,
+    scan_region,
+    scan_targets,
+)
+from aws.session import AccountTarget, AwsSession
 from recommendations.snapshot import (
     Architecture,
     AsyncInvokeConfig,
@@ -274,3 +281,43 @@ def test_regions_give_one_snapshot_each_and_merge(account: AwsSession) -> None:
     assert merged.region is None
     assert merged.account_id == "123456789012"
     assert len(merged.functions) == 4
+
+
+def _deny_assume_role(session: AwsSession) -> None:
+    def handler(**_: Any) -> Any:
+        return _error_response("AccessDenied", "not authorized to perform: sts:AssumeRole", 403)
+
+    session.client("sts").meta.events.register("before-call.sts.AssumeRole", handler)
+
+
+def test_scan_targets_continue_past_a_role_that_cannot_be_assumed(account: AwsSession) -> None:
+    _deny_assume_role(account)
+    role = "arn:aws:iam::111122223333:role/tunebot-scan"
+    outcome = scan_targets(
+        [AccountTarget(role_arn=role), AccountTarget(regions=("us-east-1", "eu-west-1"))],
+        [],
+        _options(scan_packages=False),
+        base=account,
+    )
+    assert [(s.region, len(s.functions)) for s in outcome.snapshots] == [
+        ("us-east-1", 4),
+        ("eu-west-1", 0),
+    ]
+    assert outcome.failures == {
+        role: f"Access denied: the credentials may not assume the role {role} "
+        "(not authorized to perform: sts:AssumeRole)."
+    }
+    merged = merge_snapshots(outcome.snapshots, outcome.failures)
+    assert merged.errors == outcome.failures
+    assert merged.region is None
+
+
+def test_scan_targets_raise_when_nothing_could_be_scanned(account: AwsSession) -> None:
+    _deny_assume_role(account)
+    with pytest.raises(AccessDeniedError):
+        scan_targets(
+            [AccountTarget(role_arn="arn:aws:iam::111122223333:role/tunebot-scan")],
+            ["us-east-1"],
+            _options(scan_packages=False),
+            base=account,
+        )
