@@ -125,6 +125,7 @@ class LambdaBenchmark:
         clock: Callable[[], float] = time.monotonic,
         min_interval_s: float = 0.1,
         wait_timeout_s: float = 300.0,
+        should_stop: Callable[[], bool] | None = None,
     ) -> None:
         self.function_name = function_name
         self.in_place = in_place
@@ -139,6 +140,8 @@ class LambdaBenchmark:
         self._min_interval = min_interval_s
         self._wait_timeout = wait_timeout_s
         self._last_invoke: float | None = None
+        # Checked before every invocation: a Lambda step stops early to return in time.
+        self._should_stop = should_stop
         self._configuration: dict[str, Any] = {}
         self._code: dict[str, Any] = {}
         self._function: BenchmarkedFunction | None = None
@@ -259,6 +262,8 @@ class LambdaBenchmark:
         for probe in probes:
             target, qualifier = self.prepare(probe.memory_mb, probe.architecture)
             for _ in range(probe.count):
+                if self._should_stop is not None and self._should_stop():
+                    return observations
                 observation = self._invoke_once(target, qualifier, probe.architecture)
                 observations.append(observation)
                 if observation.error is not None:
