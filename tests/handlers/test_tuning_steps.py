@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -32,7 +32,7 @@ class _SimulatedLambda:
     simulator = SimulatorInvoker(PROFILE, seed=3)
     opened = 0
     closed = 0
-    seen: list[dict[str, Any]] = []
+    seen: ClassVar[list[dict[str, Any]]] = []
 
     def __init__(self, name: str, **kwargs: Any) -> None:
         _SimulatedLambda.seen.append({"name": name, **kwargs})
