@@ -21,7 +21,13 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.logs.stats import LogStats
-from aws.session import AwsSession, is_access_denied, is_not_found, translate_error
+from aws.session import (
+    AwsSession,
+    error_code,
+    is_access_denied,
+    is_not_found,
+    translate_error,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +39,7 @@ DEFAULT_MAX_WAIT_S = 120.0
 DEFAULT_POLL_INTERVAL_S = 4.0
 POLL_GROWTH = 1.5
 MAX_POLL_INTERVAL_S = 15.0
+BUSY = "busy"
 _DONE = frozenset({"Complete", "Failed", "Cancelled", "Timeout", "Unknown"})
 
 # Text lines: Insights parses REPORT fields itself (memory in units of 10^6 bytes).
@@ -179,8 +186,9 @@ class InsightsRunner:
 
     def _start(
         self, groups: list[str], start: datetime, end: datetime, result: InsightsResult
-    ) -> list[_RunningQuery] | None:
-        """Start one query; a missing log group splits the batch. None: Insights unusable."""
+    ) -> list[_RunningQuery] | str | None:
+        """Start one query; a missing log group splits the batch. None: Insights unusable;
+        ``BUSY``: too many queries running in the account, try again later."""
         try:
             response = self._client.start_query(
                 logGroupNames=groups,
@@ -189,6 +197,8 @@ class InsightsRunner:
                 queryString=REPORT_STATS_QUERY,
             )
         except ClientError as error:
+            if error_code(error) == "LimitExceededException":
+                return BUSY
             if is_not_found(error):
                 if len(groups) == 1:
                     logger.info("log group %s does not exist", groups[0])
@@ -199,6 +209,9 @@ class InsightsRunner:
                     started = self._start(half, start, end, result)
                     if started is None:
                         return None
+                    if isinstance(started, str):  # busy while splitting: give up on this half
+                        result.failed.update(half)
+                        continue
                     halves.extend(started)
                 return halves
             sentence = str(translate_error(error, action="run a Logs Insights query"))
@@ -223,16 +236,26 @@ class InsightsRunner:
         *,
         probe: bool,
     ) -> None:
+        pending = list(batches)
         running: list[_RunningQuery] = []
-        for batch in batches:
-            started = self._start(batch, start, end, result)
-            if started is None:
-                result.unavailable = True
-                return
-            running.extend(started)
         deadline = self._clock() + self._max_wait_s
         interval = self._poll_interval_s
-        while running:
+        while pending or running:
+            waiting: list[list[str]] = []
+            for batch in pending:
+                started = self._start(batch, start, end, result)
+                if started is None:
+                    result.unavailable = True
+                    return
+                if isinstance(started, str):
+                    # The account's concurrent-query limit (shared with dashboards and other
+                    # users) is reached: start this batch when a slot frees up.
+                    waiting.append(batch)
+                    continue
+                running.extend(started)
+            pending = waiting
+            if not pending and not running:
+                return
             # Growing waits: a query over 50 log groups takes seconds to tens of seconds, and
             # every poll of every query is an API call against the scan's budget.
             self._sleep(interval)
@@ -246,12 +269,14 @@ class InsightsRunner:
                 if outcome == "running":
                     still_running.append(query)
             running = still_running
-            if running and self._clock() >= deadline:
+            if (running or pending) and self._clock() >= deadline:
                 for query in running:
                     self._stop(query)
                     result.failed.update(query.groups)
+                for batch in pending:
+                    result.failed.update(batch)
                 result.warnings.append(
-                    f"{len(running)} Logs Insights queries did not finish within "
+                    f"{len(running) + len(pending)} Logs Insights queries did not finish within "
                     f"{self._max_wait_s:.0f} s; their log figures are unknown."
                 )
                 return

@@ -296,3 +296,26 @@ def test_failed_query_leaves_groups_unknown_and_continues() -> None:
         result = runner.run(["/aws/lambda/a"], START, END)
     assert result.failed == {"/aws/lambda/a"}
     assert not result.unavailable
+
+
+def test_concurrent_query_limit_waits_for_a_slot() -> None:
+    session = AwsSession(region="us-east-1")
+    runner, slept = _runner(session)
+    with Stubber(session.client("logs")) as stub:
+        stub.add_client_error(
+            "start_query",
+            service_error_code="LimitExceededException",
+            service_message="Account maximum query concurrency limit of [30] reached.",
+            expected_params=_start_params(["/aws/lambda/a"]),
+        )
+        stub.add_response("start_query", {"queryId": "q-1"}, _start_params(["/aws/lambda/a"]))
+        stub.add_response(
+            "get_query_results",
+            _complete([_row("/aws/lambda/a", sampleSize="9")]),
+            {"queryId": "q-1"},
+        )
+        result = runner.run(["/aws/lambda/a"], START, END)
+        stub.assert_no_pending_responses()
+    assert result.stats["/aws/lambda/a"].sample_size == 9
+    assert slept == [2.0, 3.0]
+    assert result.failed == set()
