@@ -163,7 +163,9 @@ class AwsServices:
         invoker_factory: InvokerFactory | None = None,
         scan_packages: bool = True,
         clock: Callable[[], datetime] = _utc_now,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
+        self.environ = dict(os.environ if environ is None else environ)
         self.session = session
         self.store = store
         self.changes = changes
@@ -203,11 +205,15 @@ class AwsServices:
         return FunctionAnalysis(snapshot=snapshot, report=report)
 
     def scan_fleet(self) -> FleetReport:
-        from aws.scan import ScanOptions, scan_region
+        """Every account and region of ``TUNEBOT_ACCOUNTS`` (default: this account and region)."""
+        from aws.scan import ScanOptions, merge_snapshots, scan_all, sessions_for
+        from aws.session import account_targets
 
         try:
+            sessions = sessions_for(account_targets(self.environ), (), base=self.session)
             # Package downloads for a whole account are left to `tunebot scan`.
-            fleet = scan_region(self.session, ScanOptions(now=self.clock(), scan_packages=False))
+            options = ScanOptions(now=self.clock(), scan_packages=False)
+            fleet = merge_snapshots(scan_all(sessions, options))
         except AwsError as error:
             raise ServiceError(str(error)) from error
         report = analyze_fleet(fleet, rules=self.rules, now=self.clock())
@@ -446,4 +452,5 @@ def build_services(
         invoker_factory=invoker_factory,
         scan_packages=scan_packages,
         clock=clock,
+        environ=env,
     )

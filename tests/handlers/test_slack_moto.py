@@ -254,3 +254,31 @@ def test_home_tab_lists_pending_and_recent_changes(bot: SlackHarness) -> None:
     assert "*orders-prod*: Lower memory to 1024 MB\\nApprovals: 1 of 2" in text
     assert "Set memory of checkout-api from 1024 MB to 512 MB\\napplied by <@UALICE1>" in text
     assert "*checkout-api*: Lower memory to 256 MB" in text  # scanned after the change
+
+
+def test_tune_scan_over_the_account(bot: SlackHarness) -> None:
+    bot.command("scan")
+    blocks = bot.slack.calls_to("chat.postMessage")[-1]["blocks"]
+    text = all_text(blocks)
+    assert "*$10.00/mo* could be saved across 2 functions." in text
+    assert "*orders-prod*: Lower memory to 1024 MB" in text
+    assert "*checkout-api*: Lower memory to 512 MB" in text
+
+
+def test_a_bad_accounts_setting_is_explained(
+    bot: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TUNEBOT_ACCOUNTS", "[not json")
+    bot.runner.pending.clear()
+    import handlers.slack as slack_handler
+
+    slack_handler.configure(
+        services=build_services(
+            session=AwsSession(region=REGION), rules=[HalveMemory()], scan_packages=False
+        ),
+        lazy_runner=bot.runner,
+    )
+    bot.command("scan")
+    reply = bot.slack.calls_to("response/cmd")[-1]
+    assert reply["text"].startswith("TUNEBOT_ACCOUNTS is not valid JSON")
+    assert reply["response_type"] == "ephemeral"
