@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 
 from pydantic import Field
 
-from recommendations.recommendation import Recommendation, Severity
+from recommendations.recommendation import Confidence, Recommendation, Risk, Severity
 from recommendations.rules import default_rules
 from recommendations.rules.base import Outcome, Rule, RuleContext, RuleResult
 from recommendations.snapshot import FleetSnapshot, Frozen, FunctionSnapshot
@@ -46,15 +48,31 @@ class FleetReport(Frozen):
         return sum(max(0.0, rec.monthly_savings_usd or 0.0) for rec in self.recommendations)
 
 
+# Enum ranks as plain dicts: ranking runs for every recommendation of a fleet.
+_SEVERITY_RANK = {severity: severity.rank for severity in Severity}
+_CONFIDENCE_RANK = {confidence: confidence.rank for confidence in Confidence}
+_RISK_RANK = {risk: risk.rank for risk in Risk}
+_URGENT = _SEVERITY_RANK[Severity.HIGH]
+
+
 def rank_key(rec: Recommendation) -> tuple[int, float, int, int]:
     """Urgent problems (high/critical) first, then by monthly saving, then lower risk."""
-    urgent = 1 if rec.severity.rank >= Severity.HIGH.rank else 0
-    return (-urgent, -(rec.monthly_savings_usd or 0.0), rec.risk.rank, -rec.confidence.rank)
+    urgent = 1 if _SEVERITY_RANK[rec.severity] >= _URGENT else 0
+    return (
+        -urgent,
+        -(rec.monthly_savings_usd or 0.0),
+        _RISK_RANK[rec.risk],
+        -_CONFIDENCE_RANK[rec.confidence],
+    )
 
 
 def _preference(rec: Recommendation) -> tuple[int, int, float]:
     """Among recommendations that change the same setting, which one stands."""
-    return (rec.severity.rank, rec.confidence.rank, rec.monthly_savings_usd or 0.0)
+    return (
+        _SEVERITY_RANK[rec.severity],
+        _CONFIDENCE_RANK[rec.confidence],
+        rec.monthly_savings_usd or 0.0,
+    )
 
 
 def resolve_conflicts(recommendations: Iterable[Recommendation]) -> list[Recommendation]:
@@ -93,7 +111,9 @@ def analyze_function(
     context = RuleContext(now=now)
     results = tuple(evaluate_rule(rule, fn, context) for rule in (rules or default_rules()))
     found = [rec for result in results for rec in result.recommendations]
-    return FunctionReport(
+    # Built from already-validated parts: re-validating every recommendation again for each
+    # report would dominate the analysis time.
+    return FunctionReport.model_construct(
         function=fn.name,
         function_arn=fn.arn,
         region=fn.region,
@@ -103,11 +123,34 @@ def analyze_function(
     )
 
 
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a fleet is analysed.
+
+    Analysis allocates many small, acyclic objects that all stay alive until the report is
+    returned; the collector would rescan them again and again, which makes a 10,000-function
+    fleet several times slower per function than a small one. Reference counting still frees
+    everything as usual, and the collector's previous state is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def analyze_fleet(
     fleet: FleetSnapshot, *, rules: Sequence[Rule] | None = None, now: datetime | None = None
 ) -> FleetReport:
     active_rules = rules or default_rules()
     when = now or fleet.collected_at
-    reports = tuple(analyze_function(fn, now=when, rules=active_rules) for fn in fleet.functions)
-    ranked = sorted((rec for report in reports for rec in report.recommendations), key=rank_key)
-    return FleetReport(functions=reports, recommendations=tuple(ranked), errors=dict(fleet.errors))
+    with _cycle_collector_paused():
+        reports = tuple(
+            analyze_function(fn, now=when, rules=active_rules) for fn in fleet.functions
+        )
+        ranked = sorted((rec for report in reports for rec in report.recommendations), key=rank_key)
+        return FleetReport.model_construct(
+            functions=reports, recommendations=tuple(ranked), errors=dict(fleet.errors)
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from functools import cache
 
 from pydantic import Field
 
@@ -75,7 +76,13 @@ def prices_for(region: str | None) -> RegionPrices:
     """Prices for a region; us-east-1 figures marked ``estimated`` for regions not in the table."""
     if region and region in PRICE_TABLE:
         return PRICE_TABLE[region]
-    return _STANDARD.model_copy(update={"region": region or REFERENCE_REGION, "estimated": True})
+    return _estimated_prices(region or REFERENCE_REGION)
+
+
+@cache
+def _estimated_prices(region: str) -> RegionPrices:
+    # Cached: the engine prices every function several times, and the values are frozen.
+    return _STANDARD.model_copy(update={"region": region, "estimated": True})
 
 
 def init_is_billed(

@@ -67,7 +67,14 @@ class Rule(ABC):
     def not_applicable(self, reason: str) -> RuleResult:
         return RuleResult(rule_id=self.rule_id, outcome=Outcome.NOT_APPLICABLE, reason=reason)
 
+    # ``model_construct``: the recommendations were validated when built, and validating the
+    # result would run their validators again (see benchmarks/engine.py).
     def recommend(self, *recommendations: Recommendation) -> RuleResult:
-        return RuleResult(
-            rule_id=self.rule_id, outcome=Outcome.RECOMMEND, recommendations=recommendations
+        if not all(isinstance(rec, Recommendation) for rec in recommendations):
+            raise TypeError("recommend() takes Recommendation objects")
+        return RuleResult.model_construct(
+            rule_id=self.rule_id,
+            outcome=Outcome.RECOMMEND,
+            recommendations=tuple(recommendations),
+            reason="",
         )
