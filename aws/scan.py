@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import ValidationError
 
 from aws import inventory, metrics, package_scan
 from aws import session as session_module
@@ -309,10 +310,19 @@ def _scan(
             )
             if name in collected.errors:
                 continue
-        snapshot = inventory.snapshot_from_config(
-            config, region=session.region, enrichment=collected.enrichment
-        )
-        stats = _stats(opts.window_days, figures.for_function(name), logs.get(name))
+        try:
+            snapshot = inventory.snapshot_from_config(
+                config, region=session.region, enrichment=collected.enrichment
+            )
+            stats = _stats(opts.window_days, figures.for_function(name), logs.get(name))
+        except (ValidationError, ValueError, KeyError, TypeError) as error:
+            # A configuration this version of tunebot cannot model (a new architecture or
+            # package type, say) costs that function, not the scan.
+            logger.warning("cannot model %s: %r", name, error)
+            collected.errors[name] = (
+                f"tunebot could not interpret the configuration of {name}: {type(error).__name__}."
+            )
+            continue
         functions.append(snapshot.model_copy(update={"stats": stats, "native_binaries": native}))
     account_id = functions[0].account_id if functions else session.account_id
     for warning in dict.fromkeys(collected.enrichment.warnings):

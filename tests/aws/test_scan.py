@@ -321,3 +321,21 @@ def test_scan_targets_raise_when_nothing_could_be_scanned(account: AwsSession) -
             _options(scan_packages=False),
             base=account,
         )
+
+
+def test_a_configuration_tunebot_cannot_model_costs_only_that_function(
+    account: AwsSession,
+) -> None:
+    def future_architecture(parsed: dict[str, Any], **_: Any) -> None:
+        for config in parsed.get("Functions", []):
+            if config["FunctionName"] == "images":
+                config["Architectures"] = ["riscv64"]
+
+    account.client("lambda").meta.events.register(
+        "after-call.lambda.ListFunctions", future_architecture
+    )
+    fleet = scan_region(account, _options(scan_packages=False))
+    assert sorted(fn.name for fn in fleet.functions) == ["idle", "orders", "secret"]
+    assert fleet.errors == {
+        "images": "tunebot could not interpret the configuration of images: ValueError."
+    }
