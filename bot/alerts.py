@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.errors import BotError
 from bot.rendering import render_blocks
-from bot.services import StoredRecommendation
+from bot.services import ChangeRecord, StoredRecommendation
 from bot.settings import BotSettings
-from bot.views import RecommendationView, recommendation_view, slack_date
+from bot.views import RecommendationView, RecState, recommendation_view, slack_date
 from recommendations.alerts import AlertDiagnosis
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Frozen
@@ -208,9 +208,34 @@ def finding_view(
     changes: Sequence[str] = (),
     cost_line: str | None = None,
     limit: int = 3,
+    applied: Sequence[tuple[StoredRecommendation, ChangeRecord]] = (),
+    pending: Mapping[str, Sequence[str]] | None = None,
 ) -> FunctionFindingView:
-    """A function's part of an alert card; ``recommendations`` are shown best first."""
-    shown = list(recommendations[:limit])
+    """A function's part of an alert card; ``recommendations`` are shown best first.
+
+    A card is rebuilt on every state change of its alert, so what people already did from it
+    must survive: ``applied`` changes are shown first with their Undo button, and
+    recommendations waiting for approvers (``pending``: id -> approvers) keep their count.
+    """
+    pending = pending or {}
+    views = [
+        recommendation_view(stored, settings, state=RecState.APPLIED, record=record)
+        for stored, record in applied
+    ]
+    done = {view.id for view in views}
+    for rec in recommendations:
+        if rec.id in done:
+            continue
+        stored = _stored(rec, tags, cloudformation_stack, now)
+        if rec.id in pending:
+            views.append(
+                recommendation_view(
+                    stored, settings, state=RecState.PENDING, approvers=tuple(pending[rec.id])
+                )
+            )
+        else:
+            views.append(recommendation_view(stored, settings))
+    shown = views[: max(limit, len(applied))]
     causes: tuple[CauseView, ...] = ()
     unknowns: tuple[str, ...] = ()
     if diagnosis is not None:
@@ -230,11 +255,8 @@ def finding_view(
         cost_line=cost_line,
         causes=causes,
         unknowns=unknowns,
-        recommendations=tuple(
-            recommendation_view(_stored(rec, tags, cloudformation_stack, now), settings)
-            for rec in shown
-        ),
-        hidden=len(recommendations) - len(shown),
+        recommendations=tuple(shown),
+        hidden=len(views) - len(shown),
     )
 
 

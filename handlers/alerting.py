@@ -23,7 +23,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -42,6 +42,9 @@ METRICS_NAMESPACE = "tunebot"
 CHANNEL_TAG = "tunebot:channel"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 IDEMPOTENCY_TTL_S = 7 * 24 * 3600
+# How far back a rebuilt alert card looks for changes applied from it.
+APPLIED_LOOKBACK = timedelta(days=7)
+APPLIED_LOOKBACK_LIMIT = 50
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
@@ -257,6 +260,7 @@ def analyse_for_alert(
         ranked = [*diagnosis.relevant, *diagnosis.others]
     shown = [rec for rec in ranked if rec.id not in dismissed]
     snapshot = analysis.snapshot
+    applied, pending = _done_from_cards(rt, snapshot.name, now)
     return Analysed(
         finding_view(
             function=snapshot.name,
@@ -270,9 +274,36 @@ def analyse_for_alert(
             changes=changes,
             cost_line=cost_line,
             limit=limit,
+            applied=applied,
+            pending=pending,
         ),
         dict(snapshot.tags),
     )
+
+
+def _done_from_cards(
+    rt: AlertRuntime, function: str, now: datetime
+) -> tuple[list[tuple[Any, Any]], dict[str, tuple[str, ...]]]:
+    """This week's applied (not undone) recommendations of ``function`` and those waiting for
+    approvers, so a rebuilt card keeps its Undo buttons and approval counts."""
+    applied = []
+    for record in rt.services.recent_changes(APPLIED_LOOKBACK_LIMIT):
+        if (
+            record.function != function
+            or record.status.value != "applied"
+            or not record.recommendation_id
+            or now - record.applied_at > APPLIED_LOOKBACK
+        ):
+            continue
+        stored = rt.services.get_recommendation(record.recommendation_id)
+        if stored is not None:
+            applied.append((stored, record))
+    pending = {
+        item.stored.recommendation.id: tuple(item.approvers)
+        for item in rt.services.pending_approvals(APPLIED_LOOKBACK_LIMIT)
+        if item.stored.recommendation.function == function
+    }
+    return applied, pending
 
 
 def raise_if_transient(error: BaseException) -> None:

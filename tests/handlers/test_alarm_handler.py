@@ -322,3 +322,34 @@ def test_alarm_tags_route_when_the_function_has_none() -> None:
         handler(event, CONTEXT)
         (post,) = env.posts()
     assert post["channel"] == "C0ALARMTAG"
+
+
+def test_a_rebuilt_card_keeps_what_was_applied_and_approved_from_it() -> None:
+    services = orders_worker_services()
+    other = memory_recommendation(
+        services.functions["orders-worker"], after=2048, rule_id="MEM-002", title="Try 2048 MB"
+    )
+    services.recommend(other)
+    with alert_env(services) as env:
+        handler(duration_alarm("ALARM", "eb-1"), CONTEXT)
+        applied = services.rules["orders-worker"][0]
+        services.apply(applied.id, user_id="U0ALICE", approvers=["U0ALICE"])
+        services.add_approval(other.id, "U0BOB")
+        handler(duration_alarm("OK", "eb-2", "2019-10-02T17:20:00.000+0000"), CONTEXT)
+        (update,) = env.updates()
+    states = [
+        element["text"]
+        for block in update["blocks"]
+        if block["type"] == "context" and str(block.get("block_id", "")).endswith(":state")
+        for element in block["elements"]
+    ]
+    assert states[0].startswith(":white_check_mark: Applied by <@U0ALICE>")
+    assert states[1].startswith(":hourglass: Approved by <@U0BOB>")
+    undo = [
+        element
+        for block in update["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == "tune_undo"
+    ]
+    assert [button["value"] for button in undo] == ["chg-1"]
