@@ -353,3 +353,18 @@ def test_a_rebuilt_card_keeps_what_was_applied_and_approved_from_it() -> None:
         if element["action_id"] == "tune_undo"
     ]
     assert [button["value"] for button in undo] == ["chg-1"]
+
+
+def test_insufficient_data_is_noted_in_an_open_thread_only() -> None:
+    with alert_env(orders_worker_services()) as env:
+        quiet = handler(duration_alarm("INSUFFICIENT_DATA", "eb-0"), CONTEXT)
+        assert env.slack.calls == []
+        handler(duration_alarm("ALARM", "eb-1", "2019-10-02T17:05:00.000+0000"), CONTEXT)
+        handler(
+            duration_alarm("INSUFFICIENT_DATA", "eb-2", "2019-10-02T17:35:00.000+0000"), CONTEXT
+        )
+        (update,) = env.updates()
+        reply = env.posts()[1]
+    assert quiet["results"][0]["reason"] == "INSUFFICIENT_DATA with no open alert for this alarm"
+    assert update["blocks"][0]["text"]["text"] == "No data: orders-worker-p99-duration"
+    assert reply["text"].startswith("Insufficient data")

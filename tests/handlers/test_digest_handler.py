@@ -131,3 +131,31 @@ def test_no_channel() -> None:
         result: dict[str, Any] = handler(SCHEDULED, CONTEXT)
         assert env.slack.calls == []
     assert result == {"outcome": "no_channel"}
+
+
+class FailingScan(InMemoryServices):
+    def __init__(self, cause: Exception) -> None:
+        super().__init__()
+        self.cause = cause
+
+    def scan_fleet(self) -> Any:
+        from bot.errors import ServiceError
+
+        raise ServiceError(str(self.cause)) from self.cause
+
+
+def test_a_failed_scan_is_reported_and_throttling_retries() -> None:
+    from aws.errors import AccessDeniedError, ThrottledError
+
+    denied = AccessDeniedError("Access denied: the credentials may not list Lambda functions.")
+    with alert_env(FailingScan(denied)) as env:
+        handler(SCHEDULED, CONTEXT)
+        (post,) = env.posts()
+    context = next(b for b in post["blocks"] if b["type"] == "context")
+    assert context["elements"][0]["text"] == (
+        "Could not read: fleet scan: Access denied: the credentials may not list Lambda functions."
+    )
+    with alert_env(FailingScan(ThrottledError("AWS kept throttling."))) as env:
+        with pytest.raises(ThrottledError):
+            handler(SCHEDULED, CONTEXT)
+        assert env.posts() == []
