@@ -27,6 +27,7 @@ NAMESPACE = "AWS/Lambda"
 MAX_QUERIES_PER_CALL = 500
 # ListMetrics returns metrics that received data in the last two weeks.
 LIST_METRICS_HORIZON = timedelta(days=14)
+LIST_METRICS_ABOVE = 30
 
 
 @dataclass(frozen=True)
@@ -203,13 +204,19 @@ def collect_metrics(
     start: datetime,
     end: datetime,
     now: datetime | None = None,
+    list_metrics_above: int = LIST_METRICS_ABOVE,
 ) -> MetricsResult:
-    """Every figure of ``CORE_FIGURES``/``SPARSE_FIGURES`` for every function named."""
+    """Every figure of ``CORE_FIGURES``/``SPARSE_FIGURES`` for every function named.
+
+    ``ListMetrics`` narrows the queries only for more than ``list_metrics_above`` functions:
+    for a few, its six listings cost more calls than they save.
+    """
     names = sorted(set(function_names))
     result = MetricsResult()
     if not names:
         return result
     listing_covers_window = start >= (now or end) - LIST_METRICS_HORIZON
+    listing_covers_window = listing_covers_window and len(names) > list_metrics_above
     active = set(names)
     sparse: dict[str, set[str]] = {metric: set(names) for metric in SPARSE_METRICS}
     if listing_covers_window:

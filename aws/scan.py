@@ -300,7 +300,8 @@ def _scan(
         if name in collected.errors:
             continue
         native = None
-        if opts.scan_packages:
+        # An idle function saves nothing on arm64: its package is not worth a download.
+        if opts.scan_packages and figures.for_function(name).get("invocations") != 0:
             native = _per_function_call(
                 f"download the package of {name}",
                 name,

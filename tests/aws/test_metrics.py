@@ -140,7 +140,9 @@ def test_figures_with_percentiles_and_sparse_metrics() -> None:
         _stub_list_metrics(stub, active, {metric: ["orders"] for metric in async_metrics})
         _stub_metric_data(stub, plain, values)
         _stub_metric_data(stub, percentiles, values)
-        result = collect_metrics(session, ["orders", "reports", "idle"], start=START, end=END)
+        result = collect_metrics(
+            session, ["orders", "reports", "idle"], start=START, end=END, list_metrics_above=0
+        )
         stub.assert_no_pending_responses()
     assert result.idle == {"idle"}
     assert result.warnings == []
@@ -203,7 +205,7 @@ def test_throttled_call_loses_its_figures_not_the_scan() -> None:
             [("orders", m, s) for m, s in PERCENTILES],
             {("orders", "Duration", "p99"): 900.0},
         )
-        result = collect_metrics(session, names, start=START, end=END)
+        result = collect_metrics(session, names, start=START, end=END, list_metrics_above=0)
         stub.assert_no_pending_responses()
     assert len(plain) == 6
     assert result.for_function("orders") == {
@@ -265,10 +267,30 @@ def test_against_moto_counts_and_averages() -> None:
     put_lambda_metric(cloudwatch, "orders", "Invocations", [100, 50], now - timedelta(hours=1))
     put_lambda_metric(cloudwatch, "orders", "Duration", [120, 80], now - timedelta(hours=1))
     put_lambda_metric(cloudwatch, "orders", "IteratorAge", [3000, 9000], now - timedelta(hours=1))
-    result = collect_metrics(session, ["orders", "idle"], start=now - timedelta(days=14), end=now)
+    result = collect_metrics(
+        session, ["orders", "idle"], start=now - timedelta(days=14), end=now, list_metrics_above=0
+    )
     figures = result.for_function("orders")
     assert figures["invocations"] == 150.0
     assert figures["duration_avg_ms"] == 100.0
     assert figures["duration_max_ms"] == 120.0
     assert figures["iterator_age_max_ms"] == 9000.0
     assert result.idle == {"idle"}
+
+
+def test_a_few_functions_are_queried_without_listing() -> None:
+    session = AwsSession(region="us-east-1")
+    keys: list[Key] = [("a", m, s) for m, s in PLAIN]
+    keys += [("a", metric, stat) for metric, stat in _sparse_pairs()]
+    with Stubber(session.client("cloudwatch")) as stub:
+        _stub_metric_data(stub, keys, {("a", "Invocations", "Sum"): 4.0})
+        _stub_metric_data(stub, [("a", m, s) for m, s in PERCENTILES], {})
+        result = collect_metrics(session, ["a"], start=START, end=END)
+        stub.assert_no_pending_responses()
+    assert result.for_function("a") == {
+        "invocations": 4.0,
+        "errors": 0.0,
+        "throttles": 0.0,
+        "async_events_received": 0.0,
+        "async_events_dropped": 0.0,
+    }
