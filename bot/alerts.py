@@ -12,7 +12,6 @@ alarm makes one thread instead of a storm.
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -31,13 +30,10 @@ from recommendations.snapshot import Frozen
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-logger = logging.getLogger(__name__)
-
 # A card holds at most 50 blocks: a recommendation takes up to 5, a function's frame 4,
 # the card's own frame 8.
 MAX_FUNCTIONS_PER_CARD = 3
 MAX_RECOMMENDATIONS_PER_CARD = 5
-DIGEST_TOP = 5
 # A thread record without a message this old means its poster died: post again.
 ORPHANED_THREAD_AFTER = timedelta(seconds=30)
 TRANSIENT_SLACK_ERRORS = frozenset(
