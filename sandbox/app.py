@@ -76,6 +76,7 @@ class Sandbox:
         self._env: Any = None
         self._thread: threading.Thread | None = None
         self._lazy_runner: Any = None
+        self._handlers_configured = False
 
     @property
     def url(self) -> str:
@@ -103,6 +104,10 @@ class Sandbox:
             "TUNEBOT_BENCHMARK_PREFIX": "tunebot-bench-",
             "POWERTOOLS_SERVICE_NAME": "tunebot-sandbox",
             "POWERTOOLS_METRICS_NAMESPACE": "tunebot-sandbox",
+            # The handlers' JSON logs and metrics are for CloudWatch; the demo's terminal shows
+            # warnings only.
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "POWERTOOLS_METRICS_DISABLED": "true",
         }
 
     def start(self) -> str:
@@ -133,11 +138,15 @@ class Sandbox:
         )
         seeder.seed(self.fleet())
 
+        import handlers.alerting
         import handlers.slack
         from sandbox.lazy_runner import ThreadedLazyRunner
 
+        # Both handlers cache what they built from the environment; rebuild from ours.
         self._lazy_runner = ThreadedLazyRunner()
         handlers.slack.configure(lazy_runner=self._lazy_runner)
+        handlers.alerting.configure(None)
+        self._handlers_configured = True
         self.server.bridge = SlackBridge(
             self.workspace,
             signing_secret=DEMO_SIGNING_SECRET,
@@ -200,6 +209,14 @@ class Sandbox:
             else:
                 self.server.server_close()
             self.server = None
+        if self._handlers_configured:
+            import handlers.alerting
+            import handlers.slack
+
+            # Leave nothing that points at servers that are about to stop.
+            handlers.slack.configure()
+            handlers.alerting.configure(None)
+            self._handlers_configured = False
         self.aws.stop()
         if self._env is not None:
             self._env.__exit__(None, None, None)

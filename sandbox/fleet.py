@@ -72,6 +72,8 @@ class DemoFunction:
     # Share of invocations refused for want of concurrency (the Throttles metric).
     throttle_rate: float = 0.0
     cloudformation_stack: str | None = None
+    # Traffic in the last day relative to before (a surge behind the demo's Cost Anomaly).
+    last_day_traffic_factor: float = 1.0
 
 
 def _profile(**values: object) -> SimulationProfile:
@@ -105,7 +107,7 @@ FLEET: tuple[DemoFunction, ...] = (
     DemoFunction(
         name="image-resizer",
         summary="CPU-heavy and short of memory: garbage collection makes it slow, so more memory "
-        "is cheaper. The benchmark demo.",
+        "is cheaper. Its traffic quadrupled yesterday: the Cost Anomaly's cause.",
         runtime="python3.12",
         memory_mb=512,
         timeout_s=60,
@@ -126,6 +128,7 @@ FLEET: tuple[DemoFunction, ...] = (
         invoked_by="s3",
         async_config=(2, 3600, True),
         cold_start_rate=0.02,
+        last_day_traffic_factor=4.0,
     ),
     DemoFunction(
         name="orders-consumer",

@@ -147,6 +147,8 @@ def generate(function: DemoFunction, end: datetime, seed: int) -> list[Bucket]:
     moment = start
     while moment + BUCKET <= end:
         expected = per_bucket * _daily_swing(moment)
+        if moment >= end - RECENT:
+            expected *= function.last_day_traffic_factor
         count = max(0, round(expected * rng.uniform(0.9, 1.1)))
         if function.invocations_per_day < 12:
             # A daily job runs once a day, at 03:00.

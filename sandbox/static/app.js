@@ -359,6 +359,11 @@
   async function start() {
     const response = await fetch("/sandbox/info");
     state.info = await response.json();
+    BlockKit.names.user = (id) => {
+      if (id === state.info.bot.user_id) return state.info.bot.name;
+      return userById(id)?.name || id;
+    };
+    BlockKit.names.channel = (id) => channelById(id)?.name || id;
 
     const userSelect = $("user-select");
     for (const user of state.info.users) userSelect.append(el("option", { value: user.id, text: `${user.real_name} (@${user.name})` }));

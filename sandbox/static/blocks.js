@@ -12,6 +12,32 @@ const BlockKit = (() => {
       .replace(/'/g, "&#39;");
   }
 
+  // How ids in mentions read; the page fills these in from the workspace's users and channels.
+  const names = { user: (id) => id, channel: (id) => id };
+
+  // The shortcodes tunebot's cards use, as Slack shows them; others stay as typed.
+  const EMOJI = {
+    white_check_mark: "\u2705", x: "\u274c", warning: "\u26a0\ufe0f", grey_question: "\u2754",
+    tada: "\ud83c\udf89", stopwatch: "\u23f1\ufe0f", rotating_light: "\ud83d\udea8",
+    money_with_wings: "\ud83d\udcb8", information_source: "\u2139\ufe0f",
+    hourglass_flowing_sand: "\u23f3", hourglass: "\u231b", zzz: "\ud83d\udca4",
+    no_entry: "\u26d4", mag: "\ud83d\udd0d", leftwards_arrow_with_hook: "\u21a9\ufe0f",
+    bulb: "\ud83d\udca1", chart_with_downwards_trend: "\ud83d\udcc9", zap: "\u26a1",
+  };
+
+  function emoji(text) {
+    return text.replace(/:([a-z0-9_+-]+):/g, (whole, name) => EMOJI[name] || whole);
+  }
+
+  // <!date^epoch^format|fallback>: Slack shows the time in the reader's time zone.
+  function dateToken(target, fallback) {
+    const epoch = Number(target.split("^")[1]);
+    if (!Number.isFinite(epoch)) return escapeHtml(fallback || "");
+    const moment = new Date(epoch * 1000);
+    const shown = moment.toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    return `<time datetime="${moment.toISOString()}">${escapeHtml(shown)}</time>`;
+  }
+
   // Slack's mrkdwn subset: *bold*, _italic_, ~strike~, `code`, ```blocks```, <url|label>,
   // > quotes and line breaks. Slack escapes &, < and > itself, so undo that first.
   function mrkdwnToHtml(source) {
@@ -26,7 +52,7 @@ const BlockKit = (() => {
       links.push([target, label || target]);
       return `\u0004${links.length - 1}\u0004`;
     });
-    text = escapeHtml(text).replace(/\u0001/g, "&lt;").replace(/\u0002/g, "&gt;");
+    text = emoji(escapeHtml(text)).replace(/\u0001/g, "&lt;").replace(/\u0002/g, "&gt;");
     const inlineCode = [];
     text = text.replace(/`([^`\n]+)`/g, (_, code) => {
       inlineCode.push(code);
@@ -43,9 +69,10 @@ const BlockKit = (() => {
     text = text.replace(/\u0005(\d+)\u0005/g, (_, i) => `<code>${inlineCode[+i]}</code>`);
     text = text.replace(/\u0004(\d+)\u0004/g, (_, i) => {
       const [target, label] = links[+i];
-      if (target.startsWith("@")) return `<span class="mention">@${escapeHtml(target.slice(1))}</span>`;
-      if (target.startsWith("#")) return `<span class="mention">#${escapeHtml(target.slice(1).split("|")[0])}</span>`;
-      if (target.startsWith("!")) return `<span class="mention">@${escapeHtml(target.slice(1))}</span>`;
+      if (target.startsWith("@")) return `<span class="mention">@${escapeHtml(names.user(target.slice(1)))}</span>`;
+      if (target.startsWith("#")) return `<span class="mention">#${escapeHtml(label !== target ? label : names.channel(target.slice(1)))}</span>`;
+      if (target.startsWith("!date^")) return dateToken(target, label);
+      if (target.startsWith("!")) return `<span class="mention">@${escapeHtml(target.slice(1).split("^")[0])}</span>`;
       const safe = /^https?:\/\//.test(target) ? target : "#";
       return `<a href="${escapeHtml(safe)}" target="_blank" rel="noopener noreferrer">${escapeHtml(label)}</a>`;
     });
@@ -70,11 +97,13 @@ const BlockKit = (() => {
     if (!object) return el(tag);
     const cls = `text ${extraClass}`.trim();
     if (object.type === "mrkdwn") return el(tag, { class: cls, html: mrkdwnToHtml(object.text || "") });
-    return el(tag, { class: cls, text: object.text || "" });
+    return el(tag, { class: cls, text: object.emoji === false ? object.text || "" : emoji(object.text || "") });
   }
 
   function plain(object) {
-    return object ? String(object.text || "") : "";
+    if (!object) return "";
+    const text = String(object.text || "");
+    return object.type === "plain_text" && object.emoji !== false ? emoji(text) : text;
   }
 
   // ctx: { onAction(action, element), inputs: Map for modal input state, idPrefix }
@@ -291,5 +320,5 @@ const BlockKit = (() => {
     return container;
   }
 
-  return { render, mrkdwnToHtml, escapeHtml, el, plain };
+  return { render, mrkdwnToHtml, escapeHtml, el, plain, names, emoji };
 })();
