@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     summary = summarise(report, recommendations)
 
     if args.format == "json":
-        print(json.dumps(report_document(summary, recommendations), indent=2))
+        print(json.dumps(report_document(summary, recommendations, report), indent=2))
     elif args.format == "markdown":
         print(render_markdown(summary, recommendations), end="")
     else:

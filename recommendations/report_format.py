@@ -94,10 +94,14 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
 def _summary_lines(summary: FleetSummary) -> list[str]:
     lines = [
-        f"{summary.functions_analysed} functions analysed, "
-        f"{summary.recommendations} recommendations.",
+        f"{_count(summary.functions_analysed, 'function')} analysed, "
+        f"{_count(summary.recommendations, 'recommendation')}.",
         f"Estimated savings: {money(summary.monthly_savings_usd)} a month "
         f"(range {money(summary.monthly_savings_low_usd)}–"
         f"{money(summary.monthly_savings_high_usd)}; estimates for one function can overlap).",
@@ -110,8 +114,8 @@ def _summary_lines(summary: FleetSummary) -> list[str]:
         )
     if summary.unknown_results:
         lines.append(
-            f"{summary.unknown_results} checks could not run for lack of data "
-            "(see --format json for the reasons)."
+            f"{_count(summary.unknown_results, 'check')} could not run for lack of data "
+            "(unknown, not passed; --format json lists why)."
         )
     for name, reason in sorted(summary.errors.items()):
         lines.append(f"Not analysed: {name}: {reason}")
@@ -205,10 +209,29 @@ def render_markdown(summary: FleetSummary, recommendations: tuple[Recommendation
 
 
 def report_document(
-    summary: FleetSummary, recommendations: tuple[Recommendation, ...]
+    summary: FleetSummary,
+    recommendations: tuple[Recommendation, ...],
+    report: FleetReport | None = None,
 ) -> dict[str, Any]:
-    """The ``--format json`` document: ``{"recommendations": [...], "summary": {...}}``."""
-    return {
-        "recommendations": [rec.model_dump(mode="json") for rec in recommendations],
+    """The ``--format json`` document: ``{"recommendations": [...], "summary": {...}}``.
+
+    With ``report``, it also lists the checks that were unknown and why (``"unknown"``).
+    """
+    document: dict[str, Any] = {
+        "recommendations": [_recommendation_document(rec) for rec in recommendations],
         "summary": summary.model_dump(mode="json"),
     }
+    if report is not None:
+        document["unknown"] = [
+            {"function": fn.function, "rule_id": result.rule_id, "reason": result.reason}
+            for fn in report.functions
+            for result in fn.results
+            if result.outcome is Outcome.UNKNOWN
+        ]
+    return document
+
+
+def _recommendation_document(rec: Recommendation) -> dict[str, Any]:
+    document = rec.model_dump(mode="json")
+    document["change_description"] = rec.change.describe() if rec.change is not None else None
+    return document

@@ -132,3 +132,27 @@ def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert result.stderr == f"tunebot: {tmp_path / 'missing.json'}: no such file.\n"
+
+
+def test_json_lists_unknown_checks_and_describes_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = json.loads(EXAMPLE.read_text())
+    data["functions"] = [data["functions"][3]]  # orders-consumer
+    del data["functions"][0]["stats"]["max_memory_used_mb"]
+    path = tmp_path / "fleet.json"
+    path.write_text(json.dumps(data))
+    _, out, _ = run_cli(capsys, "--snapshot", str(path), "--format", "json")
+    document = json.loads(out)
+    assert document["unknown"] == [
+        {
+            "function": "orders-consumer",
+            "rule_id": "MEM-001",
+            "reason": "memory used is unknown (no REPORT log lines)",
+        }
+    ]
+    timeout = next(r for r in document["recommendations"] if r["rule_id"] == "TMO-004")
+    assert timeout["change_description"] == "Set timeout of orders-consumer from 120 s to 50 s"
+    _, out, _ = run_cli(capsys, "--snapshot", str(path))
+    assert "\n1 function analysed, 3 recommendations.\n" in out
+    assert "\n1 check could not run for lack of data (unknown, not passed; " in out

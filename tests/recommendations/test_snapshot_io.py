@@ -73,3 +73,13 @@ def test_window_must_be_ordered() -> None:
 def test_round_trip_of_the_example() -> None:
     fleet = parse_fleet_snapshot(EXAMPLE.read_text(), "fleet.json")
     assert parse_fleet_snapshot(dump_fleet_snapshot(fleet)) == fleet
+
+
+def test_the_documented_example_is_valid() -> None:
+    text = (EXAMPLE.parents[1] / "docs" / "snapshot.md").read_text()
+    block = text.split("```json\n", 1)[1].split("```", 1)[0]
+    fleet = parse_fleet_snapshot(block, "docs/snapshot.md")
+    assert [fn.name for fn in fleet.functions] == ["orders-consumer"]
+    assert fleet.errors == {
+        "legacy-billing": "AccessDenied: not authorised to perform lambda:GetFunction"
+    }
