@@ -37,8 +37,10 @@ if TYPE_CHECKING:
     from bot.settings import BotSettings
     from recommendations.alerts import AlertDiagnosis
 
-SERVICE = "tunebot-alerts"
-METRICS_NAMESPACE = "tunebot"
+# The template sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE for every function;
+# these defaults keep local runs and tests working without them.
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "tunebot"
+METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Tunebot"
 CHANNEL_TAG = "tunebot:channel"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 IDEMPOTENCY_TTL_S = 7 * 24 * 3600
