@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 import zipfile
@@ -136,6 +137,20 @@ def serialise_dynamodb_writes(client: Any) -> None:
     for operation in ("PutItem", "UpdateItem"):
         client.meta.events.register(f"before-call.dynamodb.{operation}", acquire)
         client.meta.events.register(f"after-call.dynamodb.{operation}", release)
+
+
+def put_replaces_like_aws(lambda_client: Any) -> None:
+    """moto appends a second event invoke config and keeps returning the first; AWS replaces
+    it. Deleting the old one just before each put gives the tests AWS's behaviour."""
+    other = boto3.client("lambda", region_name=REGION)
+
+    def replace(params: dict[str, Any], **kwargs: Any) -> None:
+        with contextlib.suppress(other.exceptions.ResourceNotFoundException):
+            other.delete_function_event_invoke_config(FunctionName=params["FunctionName"])
+
+    lambda_client.meta.events.register(
+        "provide-client-params.lambda.PutFunctionEventInvokeConfig", replace
+    )
 
 
 def client_error(code: str, message: str = "", status: int = 400) -> dict[str, Any]:

@@ -3,7 +3,6 @@ refuses to act on a resource that moved on."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterator
 
@@ -24,23 +23,9 @@ from recommendations.changes import (
     ReservedConcurrencyChange,
     TimeoutChange,
 )
-from tests.aws.change_helpers import REGION, ROLE_NAME, create_function
+from tests.aws.change_helpers import REGION, ROLE_NAME, create_function, put_replaces_like_aws
 
 NAME = "checkout-api"
-
-
-def _put_replaces_like_aws(lambda_client: object) -> None:
-    """moto appends a second event invoke config and keeps returning the first; AWS replaces
-    it. Deleting the old one just before each put gives the tests AWS's behaviour."""
-    other = boto3.client("lambda", region_name=REGION)
-
-    def replace(params: dict, **kwargs: object) -> None:  # type: ignore[type-arg]
-        with contextlib.suppress(other.exceptions.ResourceNotFoundException):
-            other.delete_function_event_invoke_config(FunctionName=params["FunctionName"])
-
-    lambda_client.meta.events.register(  # type: ignore[attr-defined]
-        "provide-client-params.lambda.PutFunctionEventInvokeConfig", replace
-    )
 
 
 @pytest.fixture
@@ -48,7 +33,7 @@ def context() -> Iterator[ApplyContext]:
     with mock_aws():
         create_function(NAME)
         lambda_client = boto3.client("lambda", region_name=REGION)
-        _put_replaces_like_aws(lambda_client)
+        put_replaces_like_aws(lambda_client)
         yield ApplyContext(
             lambda_client,
             boto3.client("sqs", region_name=REGION),

@@ -13,7 +13,12 @@ from moto import mock_aws
 from aws.appliers.base import ApplyContext
 from aws.change_service import ChangeService, ResultKind
 from aws.store import AuditAction, AuditResult, ChangeStatus, StateStore
-from recommendations.changes import MemoryChange, TimeoutChange
+from recommendations.changes import (
+    AsyncFailureDestinationChange,
+    AsyncSettings,
+    MemoryChange,
+    TimeoutChange,
+)
 from recommendations.recommendation import Recommendation
 from tests.aws.change_helpers import (
     REGION,
@@ -21,6 +26,7 @@ from tests.aws.change_helpers import (
     create_function,
     create_role,
     moto_store,
+    put_replaces_like_aws,
     recommendation,
     snapshot,
     zip_bytes,
@@ -31,10 +37,9 @@ from tests.aws.change_helpers import (
 def env() -> Iterator[tuple[ChangeService, StateStore]]:
     with mock_aws(), moto_store(Clock(tick=timedelta(seconds=1))) as store:
         create_function()
-        context = ApplyContext(
-            boto3.client("lambda", region_name=REGION),
-            boto3.client("sqs", region_name=REGION),
-        )
+        lambda_client = boto3.client("lambda", region_name=REGION)
+        put_replaces_like_aws(lambda_client)
+        context = ApplyContext(lambda_client, boto3.client("sqs", region_name=REGION))
         yield ChangeService(store, context), store
 
 
@@ -299,3 +304,38 @@ def test_calls_address_the_function_by_its_arn(env) -> None:  # type: ignore[no-
     assert service.apply_recommendation(rec.id, "cli:alice").kind is ResultKind.APPLIED
     assert len(addressed) >= 3
     assert set(addressed) == {rec.function_arn}
+
+
+def test_undo_of_a_created_queue_destination_uses_the_real_queue_arn(env) -> None:  # type: ignore[no-untyped-def]
+    service, store = env
+    lambda_client = service.context.lambda_client
+    change = AsyncFailureDestinationChange(
+        function_name="checkout-api",
+        before=AsyncSettings(),
+        # The rule's guess at the ARN; the applier records the queue's real one.
+        after=AsyncSettings(on_failure_destination="arn:aws:sqs:us-east-1:123456789012:guess"),
+        create_queue_name="tunebot-checkout-api-failures",
+    )
+    rec = recommendation(change)
+    store.put_recommendation(rec)
+    applied = service.apply_recommendation(rec.id, "cli:alice")
+    assert applied.kind is ResultKind.APPLIED
+    real = "arn:aws:sqs:us-east-1:123456789012:tunebot-checkout-api-failures"
+    assert applied.record is not None
+    assert applied.record.change.after.on_failure_destination == real  # type: ignore[union-attr]
+    config = lambda_client.get_function_event_invoke_config(FunctionName="checkout-api")
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == real
+    [audit] = service.audit()
+    assert audit.after == {
+        "on_failure_destination": real,
+        "maximum_retry_attempts": 2,
+        "maximum_event_age_s": 21600,
+    }
+    undone = service.undo_change(applied.change_id or "", "cli:bob")
+    assert undone.kind is ResultKind.UNDONE
+    config = lambda_client.get_function_event_invoke_config(FunctionName="checkout-api")
+    assert config["DestinationConfig"] == {"OnFailure": {}}
+    queue = boto3.client("sqs", region_name=REGION).get_queue_url(
+        QueueName="tunebot-checkout-api-failures"
+    )
+    assert queue["QueueUrl"].endswith("/tunebot-checkout-api-failures")  # kept
