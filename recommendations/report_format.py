@@ -16,8 +16,9 @@ from recommendations.recommendation import Recommendation
 from recommendations.rules.base import Outcome
 from recommendations.snapshot import Frozen
 
-TITLE_WIDTH = 58
+TITLE_WIDTH = 54
 FUNCTION_WIDTH = 24
+BENCHMARK_MARK = " *"
 
 
 class FleetSummary(Frozen):
@@ -130,7 +131,7 @@ def render_table(summary: FleetSummary, recommendations: tuple[Recommendation, .
             str(index),
             _clip(rec.function, FUNCTION_WIDTH),
             rec.rule_id,
-            _clip(rec.title, TITLE_WIDTH) + (" [benchmark first]" if rec.benchmark_first else ""),
+            _clip(rec.title, TITLE_WIDTH) + (BENCHMARK_MARK if rec.benchmark_first else ""),
             savings_text(rec),
             rec.confidence.value,
             rec.risk.value,
@@ -152,6 +153,8 @@ def render_table(summary: FleetSummary, recommendations: tuple[Recommendation, .
         lines.append(line(headers))
         lines.append("  ".join("-" * width for width in widths))
         lines.extend(line(row) for row in rows)
+        if any(rec.benchmark_first for rec in recommendations):
+            lines.append(f"{BENCHMARK_MARK.strip()} benchmark first: measure with `tunebot tune`")
         lines.append("")
     else:
         lines.append("No recommendations: every check passed or lacked the data to decide.")

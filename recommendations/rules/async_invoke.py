@@ -88,7 +88,7 @@ class AsyncWithoutFailureDestination(Rule):
                 self,
                 fn,
                 severity=Severity.HIGH if failing else Severity.MEDIUM,
-                title="Keep failed async events in an SQS queue instead of dropping them",
+                title="Keep failed async events in an SQS queue",
                 rationale=(
                     f"{fn.name} is invoked asynchronously and has no on-failure destination or "
                     f"dead-letter queue: an event that fails {config.maximum_retry_attempts + 1} "

@@ -190,8 +190,8 @@ class SmallBatchesAtHighVolume(Rule):
                 f"{fn.name} is invoked about {invocations:,.0f} times a month by {name} with "
                 f"batches of {old_batch} and no batching window. Batches of up to {new_batch}"
                 + (f" with a {window} s window" if window else "")
-                + f" cut invocations by about {100 * (1 - remaining_share):.0f}%; messages may "
-                f"wait up to {window or 0} s longer."
+                + f" cut invocations by about {100 * (1 - remaining_share):.0f}%"
+                + (f"; messages may wait up to {window} s longer." if window else ".")
             ),
             confidence=Confidence.MEDIUM,
             evidence=(
@@ -263,7 +263,7 @@ class NoPartialBatchResponse(Rule):
                     self,
                     fn,
                     severity=Severity.MEDIUM if error_rate else Severity.LOW,
-                    title=f"Report partial batch failures on the {name} trigger",
+                    title=f"Report partial batch failures from {name}",
                     rationale=(
                         f"{fn.name} reads {name} in batches of {mapping.batch_size}; one failing "
                         f"record sends all {mapping.batch_size} back for another attempt. Return "
@@ -343,7 +343,7 @@ class StreamRetriesForever(Rule):
                     self,
                     fn,
                     severity=Severity.HIGH,
-                    title=f"A bad record can block the {name} stream: bisect failing batches",
+                    title=f"Bisect failing batches on the {name} stream",
                     rationale=(
                         f"{fn.name} retries failing {name} batches until the records expire, with "
                         "no on-failure destination, so one bad record stops its shard. Bisecting "

@@ -144,6 +144,14 @@ class MemoryOverProvisioned(Rule):
                 savings_high=high,
                 risk=Risk.LOW if certain else Risk.MEDIUM,
                 benchmark_first=not certain,
+                notes=(
+                    (
+                        f"Above {VCPU_MB} MB, each extra 1,769 MB adds a vCPU: multi-threaded "
+                        "code can slow down with fewer.",
+                    )
+                    if certain
+                    else ()
+                ),
             )
         )
 

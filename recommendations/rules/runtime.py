@@ -101,7 +101,11 @@ class DeprecatedRuntime(Rule):
                 self,
                 fn,
                 severity=Severity.HIGH if past else Severity.MEDIUM,
-                title=f"Upgrade {fn.runtime}: it {when.split(' (')[0]}",
+                title=(
+                    f"Upgrade {fn.runtime}: deprecated since {deprecated_on.isoformat()}"
+                    if past
+                    else f"Upgrade {fn.runtime} before {deprecated_on.isoformat()}"
+                ),
                 rationale=(
                     f"{fn.name} runs {fn.runtime}, which {when}. Deprecated runtimes get no "
                     "security patches, and soon after, the function cannot be updated at all. "

@@ -411,7 +411,7 @@ class TimeoutBreaksConstraint(Rule):
                 f" Its slowest invocation takes {slowest:,.0f} ms, so a {ceiling} s timeout "
                 f"fits {limited_by}."
             )
-            title = f"Lower the timeout from {fn.timeout_s} s to {ceiling} s to fit its callers"
+            title = f"Lower the timeout from {fn.timeout_s} s to {ceiling} s for its callers"
         else:
             rationale += (
                 " The function needs its time (or its durations are unknown): raise the queue's "

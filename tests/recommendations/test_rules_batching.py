@@ -121,7 +121,7 @@ class TestNoPartialBatchResponse:
         fn = function(event_source_mappings=(mapping(batch_size=10),), stats_=BUSY)
         rec = single(run(self.rule, fn))
         assert rec.change is None  # the handler must change first
-        assert rec.title == "Report partial batch failures on the jobs trigger"
+        assert rec.title == "Report partial batch failures from jobs"
         assert rec.severity is Severity.MEDIUM  # the function has errors
 
     @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ class TestDeprecatedRuntime:
 
     def test_deprecated_runtime_is_urgent(self) -> None:
         rec = single(run(self.rule, function(runtime="python3.9")))
-        assert rec.title == "Upgrade python3.9: it was deprecated on 2025-12-15"
+        assert rec.title == "Upgrade python3.9: deprecated since 2025-12-15"
         assert rec.severity is Severity.HIGH
         assert rec.rationale.endswith("Move it to python3.13.")
 
