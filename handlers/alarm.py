@@ -120,7 +120,13 @@ def process_alarm(rt: AlertRuntime, alarm: AlarmEvent) -> dict[str, Any]:
         count("EventsSkipped")
         return {"outcome": "skipped", "reason": reason}
     analysed: list[Analysed] = [
-        analyse_for_alert(rt, target.name, target.region, diagnose=_diagnoser(alarm, target))
+        analyse_for_alert(
+            rt,
+            target.name,
+            target.region,
+            diagnose=_diagnoser(alarm, target),
+            account_id=alarm.account_id,
+        )
         for target in targets[:3]
     ]
     alarm_tags: dict[str, str] = {}

@@ -92,6 +92,19 @@ class AlertRuntime:
     now: Callable[[], datetime] = utc_now
     _idempotent: dict[str, Callable[..., Any]] = field(default_factory=dict)
     _idempotency_config: Any = None
+    _account_id: str | None = None
+
+    def account_id(self) -> str | None:
+        """The account tunebot reads (one STS call per container); None when unknown."""
+        from aws.errors import AwsError
+
+        if self._account_id is None:
+            try:
+                self._account_id = self.session.account_id
+            except AwsError as error:
+                logger.warning("could not identify the account", extra={"reason": str(error)})
+                return None
+        return self._account_id
 
     def register_context(self, context: Any) -> None:
         """Let idempotency records expire with the invocation if it dies mid-way."""
@@ -226,15 +239,27 @@ def analyse_for_alert(
     changes: Sequence[str] = (),
     cost_line: str | None = None,
     limit: int = 3,
+    account_id: str | None = None,
 ) -> Analysed:
     """Analyse one function for a card; a missing or unreadable function gives a short note.
 
     The recommendations are stored (``save_recommendations``) so the card's buttons work, and
-    those a user dismissed are left out.
+    those a user dismissed are left out. A function in another account or region than the one
+    tunebot reads is not analysed: a function of the same name here would be the wrong one.
     """
     from bot.alerts import finding_view, problem_view
     from bot.errors import FunctionNotFoundError, ServiceError
 
+    own_account = rt.account_id()
+    if account_id and own_account and account_id != own_account:
+        return Analysed(
+            problem_view(
+                name,
+                region,
+                f"The function is in account {account_id}; tunebot reads account {own_account}.",
+            ),
+            {},
+        )
     if region and region != rt.session.region:
         return Analysed(
             problem_view(

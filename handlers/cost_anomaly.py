@@ -78,6 +78,13 @@ def _attribution(rt: AlertRuntime, anomaly: CostAnomaly) -> tuple[list[Analysed]
     window = anomaly.window()
     if window is None:
         return [], "The anomaly has no start date, so tunebot cannot compare usage."
+    accounts = [c.linked_account for c in anomaly.lambda_root_causes if c.linked_account]
+    own_account = rt.account_id()
+    if accounts and own_account and accounts[0] != own_account:
+        return [], (
+            f"The increase is in account {accounts[0]}; tunebot reads account {own_account} "
+            "and attributes Lambda costs there only."
+        )
     regions = [cause.region for cause in anomaly.lambda_root_causes if cause.region]
     region = regions[0] if regions else rt.session.region
     if region != rt.session.region:

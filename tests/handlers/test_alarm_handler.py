@@ -368,3 +368,18 @@ def test_insufficient_data_is_noted_in_an_open_thread_only() -> None:
     assert quiet["results"][0]["reason"] == "INSUFFICIENT_DATA with no open alert for this alarm"
     assert update["blocks"][0]["text"]["text"] == "No data: orders-worker-p99-duration"
     assert reply["text"].startswith("Insufficient data")
+
+
+def test_an_alarm_from_another_account_is_not_analysed_here() -> None:
+    event = duration_alarm()
+    event["account"] = "210987654321"
+    event["resources"] = ["arn:aws:cloudwatch:us-east-1:210987654321:alarm:orders-worker-p99"]
+    services = orders_worker_services()
+    with alert_env(services) as env:
+        handler(event, CONTEXT)
+        (post,) = env.posts()
+    assert (
+        "*`orders-worker`* · us-east-1\n:warning: The function is in account 210987654321; "
+        "tunebot reads account 123456789012." in section_texts(post["blocks"])
+    )
+    assert services.stored == {}

@@ -185,3 +185,15 @@ def test_malformed_anomaly_is_counted() -> None:
         result = handler(sns_event(json.dumps(body)), CONTEXT)
         assert env.slack.calls == []
     assert result["results"][0] == {"outcome": "malformed", "reason": "rootCauses is not a list"}
+
+
+def test_an_increase_in_another_linked_account_is_not_attributed_here() -> None:
+    body = load("cost-anomaly-sns-message-lambda.json")
+    body["rootCauses"][0]["linkedAccount"] = "210987654321"
+    with alert_env(services()) as env:
+        handler(sns_event(body), CONTEXT)
+        (post,) = env.posts()
+    assert (
+        "The increase is in account 210987654321; tunebot reads account 123456789012 and "
+        "attributes Lambda costs there only." in section_texts(post["blocks"])
+    )
