@@ -31,6 +31,8 @@ SCAN_SIZE = 12
 def money(value: float | None) -> str:
     if value is None or math.isnan(value):
         return "unknown"
+    if value < 0:
+        return "-" + money(-value)
     if abs(value) >= 100:
         return f"${value:,.0f}"
     return f"${value:,.2f}"

@@ -300,9 +300,7 @@ def test_card_blocks_are_exactly_the_expected_shape() -> None:
 @pytest.mark.parametrize("count", [0, 1, 12, 500])
 def test_scan(count: int) -> None:
     recs = [item.recommendation for item in extreme(count)] if count else []
-    blocks = render_blocks(
-        "scan.j2", scan=scan_view(recs, count * 3, {LONG: NASTY})
-    )
+    blocks = render_blocks("scan.j2", scan=scan_view(recs, count * 3, {LONG: NASTY}))
     assert_valid_message(blocks)
     if count > 12:
         assert f"…and {count - 12} more." in json.dumps(blocks, ensure_ascii=False)
@@ -426,3 +424,31 @@ def test_a_card_stays_within_50_blocks_when_every_recommendation_shows_its_state
         blocks = rest[:first] + pending + rest[first:]
     assert_valid_message(blocks)
     assert sum(1 for b in blocks if b.get("block_id", "").endswith(":state")) == 8
+
+
+def test_mentions_are_kept_only_for_slack_users() -> None:
+    from bot.rendering import escape_keeping_mentions
+    from bot.views import mention
+
+    assert mention("UALICE1") == "<@UALICE1>"
+    assert mention("slack:W0123ABC") == "<@W0123ABC>"
+    assert mention("cli:<alice>") == "cli:&lt;alice&gt;"
+    assert escape_keeping_mentions("by <@U123> & <!channel>") == "by <@U123> &amp; &lt;!channel&gt;"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (None, "unknown"),
+        (float("nan"), "unknown"),
+        (0.0, "$0.00"),
+        (12.345, "$12.35"),
+        (-3.5, "-$3.50"),
+        (1234.5, "$1,234"),
+        (HUGE, "$123,456,789,012,346"),
+    ],
+)
+def test_money(value: float | None, shown: str) -> None:
+    from bot.views import money
+
+    assert money(value) == shown
