@@ -9,7 +9,8 @@ alarms are skipped (logged at info, counted). See ``docs/alerts.md``.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from aws.events.alarm import AlarmEvent, AlarmKind, AlarmState, parse_alarm
 from aws.events.envelopes import Envelope, MalformedEventError, PayloadKind, Rejected, unwrap
@@ -27,8 +28,13 @@ from handlers.alerting import (
     transient_errors,
 )
 
+if TYPE_CHECKING:
+    from bot.alerts import AlarmFacts
+    from bot.services import FunctionAnalysis
+    from recommendations.alerts import AlertDiagnosis
 
-def _facts(alarm: AlarmEvent, metric_names: tuple[str, ...]) -> Any:
+
+def _facts(alarm: AlarmEvent, metric_names: tuple[str, ...]) -> AlarmFacts:
     from bot.alerts import AlarmFacts
 
     expression = next((m.expression for m in alarm.metrics if m.expression and m.return_data), None)
@@ -65,7 +71,9 @@ def _targets(rt: AlertRuntime, alarm: AlarmEvent) -> tuple[FunctionTarget, ...]:
     return lambda_targets(alarm.model_copy(update={"metrics": children}))
 
 
-def _diagnoser(alarm: AlarmEvent, target: FunctionTarget) -> Any:
+def _diagnoser(
+    alarm: AlarmEvent, target: FunctionTarget
+) -> Callable[[FunctionAnalysis], AlertDiagnosis]:
     from recommendations.alerts import AlarmSignal, diagnose_alarm
 
     period = next((m.period_s for m in alarm.data_metrics if m.period_s), None)
@@ -79,7 +87,7 @@ def _diagnoser(alarm: AlarmEvent, target: FunctionTarget) -> Any:
         is_expression=alarm.kind is AlarmKind.METRIC_MATH,
     )
 
-    def diagnose(analysis: Any) -> Any:
+    def diagnose(analysis: FunctionAnalysis) -> AlertDiagnosis:
         return diagnose_alarm(analysis.snapshot, signal, analysis.report.recommendations)
 
     return diagnose
