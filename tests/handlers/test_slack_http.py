@@ -396,6 +396,29 @@ def test_show_all_pages_through_many_recommendations(
     next_page = button(first["blocks"], "tune_list_page")
     assert next_page["value"] == f"{fn.arn}|1"
 
+    def in_modal(action_id: str, value: str) -> dict[str, Any]:
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T0001"},
+            "user": {"id": "UALICE1"},
+            "api_app_id": "A123456",
+            "container": {"type": "view", "view_id": "V42"},
+            "trigger_id": "9.9.9",
+            "view": {"id": "V42", "type": "modal"},
+            "actions": [{"action_id": action_id, "value": value, "type": "button"}],
+        }
+        return bot.send(urlencode({"payload": json.dumps(payload)}))
+
+    assert in_modal("tune_list_page", next_page["value"])["statusCode"] == 200
+    second = bot.slack.calls_to("views.update")[0]
+    assert second["view_id"] == "V42"
+    assert second["view"]["title"]["text"] == "Page 2 of 3"
+    details = button(second["view"]["blocks"], "tune_details_push")
+    assert in_modal("tune_details_push", details["value"])["statusCode"] == 200
+    pushed = bot.slack.calls_to("views.push")[0]
+    assert pushed["trigger_id"] == "9.9.9"
+    assert pushed["view"]["title"]["text"] == "Recommendation"
+
 
 def test_benchmark_posts_its_result_in_the_thread_with_its_own_apply(
     bot: SlackHarness, services: InMemoryServices
