@@ -589,3 +589,47 @@ def test_card_text_from_aws_is_escaped(harness_factory: Any) -> None:
 def test_base64_payload_roundtrip_helper_is_sane() -> None:
     event = function_url_event("a=b", "s", base64_encoded=True)
     assert base64.b64decode(event["body"]) == b"a=b"
+
+
+class _RecordingLambda:
+    """Stands in for the boto3 Lambda client Bolt's runner invokes the function with."""
+
+    def __init__(self) -> None:
+        self.invocations: list[dict[str, Any]] = []
+
+    def invoke(self, **kwargs: Any) -> dict[str, Any]:
+        self.invocations.append(kwargs)
+        return {"StatusCode": 202}
+
+
+class _LambdaContext:
+    function_name = "tunebot-slack"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:tunebot-slack"
+
+
+def test_on_lambda_lazy_work_is_an_async_self_invocation(
+    harness_factory: Any, services: InMemoryServices
+) -> None:
+    bot = harness_factory(services, POLICY)
+    slack_handler.configure(services=services)  # Bolt's own LambdaLazyListenerRunner
+    lambda_client = _RecordingLambda()
+    runner = slack_handler._get_handler().app.listener_runner.lazy_listener_runner
+    runner.lambda_client = lambda_client
+    event = function_url_event(_command_body(bot), SIGNING_SECRET)
+
+    response = slack_handler.handler(event, _LambdaContext())
+    assert response["statusCode"] == 200
+    assert bot.slack.calls_to("chat.postMessage") == []
+    (call,) = lambda_client.invocations
+    assert call["FunctionName"] == _LambdaContext.invoked_function_arn
+    assert call["InvocationType"] == "Event"
+    lazy_event = json.loads(call["Payload"])
+    assert lazy_event["headers"]["x-slack-bolt-lazy-only"] == "1"
+    assert lazy_event["headers"]["x-slack-bolt-lazy-function-name"] == "run_tune"
+
+    # Lambda delivers that event to the same handler: it runs only the lazy part.
+    assert slack_handler.handler(lazy_event, _LambdaContext())["statusCode"] == 200
+    assert bot.slack.calls_to("chat.postMessage")[0]["blocks"][0]["text"]["text"] == (
+        "Tuning checkout-api"
+    )
+    assert len(lambda_client.invocations) == 1
