@@ -29,6 +29,7 @@ from aws.store import (
     Claim,
     ClaimStatus,
     StateStore,
+    StoredRecommendation,
     StoreError,
 )
 from recommendations.changes import Change
@@ -159,7 +160,6 @@ class ChangeService:
         if not claimed.acquired:
             return self._not_acquired(claimed.claim, recommendation_id, change.function_name)
         change_id = claimed.claim.change_id
-        revision = stored.function.revision_id if stored.function is not None else None
         result = self._run(
             change,
             key=key,
@@ -167,13 +167,34 @@ class ChangeService:
             actor=actor,
             action=AuditAction.APPLY,
             recommendation_id=recommendation_id,
-            expected_revision_id=revision,
+            expected_revision_id=self._expected_revision(stored),
             approvers=tuple(approvers),
             function_arn=recommendation.function_arn,
         )
         if result.kind is ResultKind.APPLIED:
             self.store.mark_recommendation_applied(recommendation_id, change_id)
         return result
+
+    def _expected_revision(self, stored: StoredRecommendation) -> str | None:
+        """The RevisionId the function may have for this recommendation to still hold.
+
+        That is the revision it was computed from, moved on only by tunebot's own changes to
+        the function since (each recorded with its revision before and after). So applying
+        the memory recommendation of a card does not make the timeout one next to it stale,
+        while any deployment or console edit in between does.
+        """
+        function = stored.function
+        if function is None or not function.revision_id:
+            return None
+        accepted = function.revision_id
+        arn = stored.recommendation.function_arn
+        history = self.store.changes_for_function(stored.recommendation.function, limit=50)
+        for record in reversed(history):  # oldest first
+            if record.function_arn not in (None, arn):
+                continue
+            if record.revision_before == accepted and record.revision_after:
+                accepted = record.revision_after
+        return accepted
 
     # ------------------------------------------------------------------ undo
 
@@ -338,6 +359,8 @@ class ChangeService:
             request_ids=outcome.request_ids,
             notes=outcome.notes,
             reverts=reverts,
+            revision_before=outcome.revision_before,
+            revision_after=outcome.revision_id,
         )
         self.store.put_change(record)
         self.store.append_audit(

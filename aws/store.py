@@ -157,6 +157,9 @@ class ChangeRecord(Frozen):
     request_ids: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     reverts: str | None = None
+    # The function's RevisionId around the change, when it moves it (memory, timeout, arch).
+    revision_before: str | None = None
+    revision_after: str | None = None
     undone_by: str | None = None
     undone_at: datetime | None = None
     undo_change_id: str | None = None

@@ -87,6 +87,7 @@ def apply_architecture(
     return ApplyOutcome(
         change=change,
         request_ids=request_ids(function, updated, after),
+        revision_before=configuration.get("RevisionId"),
         revision_id=after.get("RevisionId"),
         notes=notes,
     )

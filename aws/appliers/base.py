@@ -31,6 +31,8 @@ class ApplyOutcome(Frozen):
 
     change: Change
     request_ids: tuple[str, ...] = ()
+    # The function's RevisionId just before and after the update (function-level changes).
+    revision_before: str | None = None
     revision_id: str | None = None
     notes: tuple[str, ...] = ()
 

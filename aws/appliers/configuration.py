@@ -93,5 +93,6 @@ def apply_configuration(
     return ApplyOutcome(
         change=change,
         request_ids=request_ids(current, updated, after),
+        revision_before=current.get("RevisionId"),
         revision_id=after.get("RevisionId"),
     )

@@ -339,3 +339,47 @@ def test_undo_of_a_created_queue_destination_uses_the_real_queue_arn(env) -> Non
         QueueName="tunebot-checkout-api-failures"
     )
     assert queue["QueueUrl"].endswith("/tunebot-checkout-api-failures")  # kept
+
+
+def _simulate_revisions(lambda_client: object) -> dict[str, int]:
+    """moto returns no RevisionId; give its responses one that moves with every update, as
+    AWS's does. Returns the counter so a test can move it (an outside deployment)."""
+    revision = {"n": 1}
+
+    def on_read(parsed: dict, **kwargs: object) -> None:  # type: ignore[type-arg]
+        parsed["RevisionId"] = f"rev-{revision['n']}"
+
+    def on_update(parsed: dict, **kwargs: object) -> None:  # type: ignore[type-arg]
+        revision["n"] += 1
+        parsed["RevisionId"] = f"rev-{revision['n']}"
+
+    events = lambda_client.meta.events  # type: ignore[attr-defined]
+    events.register("after-call.lambda.GetFunctionConfiguration", on_read)
+    events.register("after-call.lambda.GetFunction", on_read)
+    events.register("after-call.lambda.UpdateFunctionConfiguration", on_update)
+    return revision
+
+
+def test_tunebots_own_change_does_not_make_the_next_card_item_stale(env) -> None:  # type: ignore[no-untyped-def]
+    service, store = env
+    revision = _simulate_revisions(service.context.lambda_client)
+    computed_from = snapshot(revision_id="rev-1")
+    memory = recommendation()
+    timeout = recommendation(TimeoutChange(function_name="checkout-api", before=30, after=10))
+    for rec in (memory, timeout):
+        store.put_recommendation(rec, computed_from)
+    first = service.apply_recommendation(memory.id, "slack:U1")
+    assert first.kind is ResultKind.APPLIED
+    assert first.record is not None
+    assert (first.record.revision_before, first.record.revision_after) == ("rev-1", "rev-2")
+    second = service.apply_recommendation(timeout.id, "slack:U1")
+    assert second.kind is ResultKind.APPLIED, second.message
+    # Someone deploys: a third recommendation computed from rev-1 is now stale.
+    revision["n"] += 1
+    reserved_memory = recommendation(
+        MemoryChange(function_name="checkout-api", before=512, after=256)
+    )
+    store.put_recommendation(reserved_memory, computed_from)
+    third = service.apply_recommendation(reserved_memory.id, "slack:U1")
+    assert third.kind is ResultKind.STALE
+    assert "its revision moved" in third.message
