@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from recommendations.changes import AsyncFailureDestinationChange, AsyncSettings
 from recommendations.recommendation import Category, Confidence, Risk, Severity, TradeOff
 from recommendations.rules.base import Rule, RuleContext, RuleResult
@@ -65,11 +67,14 @@ class AsyncWithoutFailureDestination(Rule):
         config = fn.effective_async_config
         queue = failure_queue_name(fn.name)
         queue_arn = f"arn:aws:sqs:{fn.region}:{fn.account_id}:{queue}"
-        before = AsyncSettings(
-            on_failure_destination=None,
-            maximum_retry_attempts=config.maximum_retry_attempts,
-            maximum_event_age_s=config.maximum_event_age_s,
-        )
+        try:
+            before = AsyncSettings(
+                on_failure_destination=None,
+                maximum_retry_attempts=config.maximum_retry_attempts,
+                maximum_event_age_s=config.maximum_event_age_s,
+            )
+        except ValidationError:
+            return self.unknown("the event invoke config holds values outside Lambda's ranges")
         after = before.model_copy(update={"on_failure_destination": queue_arn})
         stats = fn.stats
         facts = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from recommendations.changes import EventSourceMappingChange, EventSourceMappingSettings
 from recommendations.pricing import SECONDS_PER_MONTH
 from recommendations.recommendation import Category, Confidence, Recommendation, Risk, Severity
@@ -34,15 +36,20 @@ def source_name(mapping: EventSourceMapping) -> str:
     return tail
 
 
-def current_settings(mapping: EventSourceMapping) -> EventSourceMappingSettings:
-    return EventSourceMappingSettings(
-        batch_size=mapping.batch_size,
-        maximum_batching_window_s=mapping.maximum_batching_window_s,
-        report_batch_item_failures=mapping.reports_batch_item_failures,
-        maximum_retry_attempts=mapping.maximum_retry_attempts,
-        bisect_batch_on_function_error=mapping.bisect_batch_on_function_error,
-        on_failure_destination=mapping.on_failure_destination,
-    )
+def current_settings(mapping: EventSourceMapping) -> EventSourceMappingSettings | None:
+    """The mapping's changeable settings; None when the snapshot holds values outside the
+    ranges Lambda accepts (then no change can be expressed against them)."""
+    try:
+        return EventSourceMappingSettings(
+            batch_size=mapping.batch_size,
+            maximum_batching_window_s=mapping.maximum_batching_window_s,
+            report_batch_item_failures=mapping.reports_batch_item_failures,
+            maximum_retry_attempts=mapping.maximum_retry_attempts,
+            bisect_batch_on_function_error=mapping.bisect_batch_on_function_error,
+            on_failure_destination=mapping.on_failure_destination,
+        )
+    except ValidationError:
+        return None
 
 
 def _batching_mappings(fn: FunctionSnapshot) -> list[EventSourceMapping]:
@@ -120,6 +127,9 @@ class SmallBatchesAtHighVolume(Rule):
             if mapping.batch_size > SMALL_BATCH_SIZE or mapping.maximum_batching_window_s:
                 continue
             settings = current_settings(mapping)
+            if settings is None:
+                unknown.append(f"the {name} trigger's settings are outside Lambda's ranges")
+                continue
             if mapping.kind is EventSourceKind.SQS and mapping.queue_is_fifo:
                 if mapping.batch_size >= FIFO_MAX_BATCH_SIZE:
                     continue
@@ -328,6 +338,9 @@ class StreamRetriesForever(Rule):
             ):
                 continue
             before = current_settings(mapping)
+            if before is None:
+                unknown.append(f"the {name} trigger's settings are outside Lambda's ranges")
+                continue
             after = before.model_copy(update={"bisect_batch_on_function_error": True})
             facts = [
                 evidence("Maximum retry attempts", "unlimited", "", "event source mapping"),

@@ -85,8 +85,8 @@ mappings = st.builds(
     ),
     kind=st.sampled_from(list(EventSourceKind)),
     state=st.sampled_from(["Enabled", "Disabled"]),
-    batch_size=maybe(st.integers(min_value=1, max_value=10000)),
-    maximum_batching_window_s=maybe(st.integers(min_value=0, max_value=300)),
+    batch_size=maybe(st.integers(min_value=0, max_value=20000)),
+    maximum_batching_window_s=maybe(st.integers(min_value=0, max_value=600)),
     function_response_types=st.sampled_from([(), ("ReportBatchItemFailures",)]),
     maximum_retry_attempts=maybe(st.integers(min_value=-1, max_value=10000)),
     bisect_batch_on_function_error=maybe(st.booleans()),
@@ -143,8 +143,8 @@ def functions(draw: st.DrawFn) -> FunctionSnapshot:
             maybe(
                 st.builds(
                     AsyncInvokeConfig,
-                    maximum_retry_attempts=st.integers(min_value=0, max_value=2),
-                    maximum_event_age_s=st.integers(min_value=60, max_value=21600),
+                    maximum_retry_attempts=st.integers(min_value=0, max_value=5),
+                    maximum_event_age_s=st.integers(min_value=0, max_value=30000),
                 )
             )
         ),

@@ -98,3 +98,12 @@ class TestAsyncEventsDroppedOrAgeing:
         assert run(self.rule, function(invoked_by=S3, stats_=stats())).outcome is Outcome.UNKNOWN
         fn = function(invoked_by=(InvokeSource.ALB,), stats_=stats(async_events_dropped=3))
         assert run(self.rule, fn).outcome is Outcome.NOT_APPLICABLE
+
+
+def test_an_out_of_range_invoke_config_is_unknown_not_a_crash() -> None:
+    fn = function(invoked_by=S3, async_config=AsyncInvokeConfig(maximum_event_age_s=30))
+    result = run(AsyncWithoutFailureDestination(), fn)
+    assert (result.outcome, result.reason) == (
+        Outcome.UNKNOWN,
+        "the event invoke config holds values outside Lambda's ranges",
+    )

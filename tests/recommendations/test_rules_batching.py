@@ -204,3 +204,18 @@ class TestQueueWithoutRedrive:
             Outcome.UNKNOWN,
             "the attributes of queue jobs were not read",
         )
+
+
+def test_settings_outside_lambdas_ranges_are_unknown_not_a_crash() -> None:
+    odd = mapping(
+        EventSourceKind.KINESIS,
+        batch_size=20000,
+        maximum_retry_attempts=-1,
+        maximum_record_age_s=-1,
+        bisect_batch_on_function_error=False,
+    )
+    result = run(StreamRetriesForever(), function(event_source_mappings=(odd,)))
+    assert (result.outcome, result.reason) == (
+        Outcome.UNKNOWN,
+        "the clicks trigger's settings are outside Lambda's ranges",
+    )
