@@ -112,7 +112,7 @@ class MemoryOverProvisioned(Rule):
         )
         if not certain:
             rationale += (
-                f" Below {VCPU_MB} MB, less memory also means less CPU: the saving is between "
+                f" Below {VCPU_MB:,} MB, less memory also means less CPU: the saving is between "
                 f"${low:,.2f} (if the handler is CPU-bound and slows down) and ${high:,.2f} a "
                 "month (if it mostly waits on I/O). A benchmark tells which."
             )
@@ -146,7 +146,7 @@ class MemoryOverProvisioned(Rule):
                 benchmark_first=not certain,
                 notes=(
                     (
-                        f"Above {VCPU_MB} MB, each extra 1,769 MB adds a vCPU: multi-threaded "
+                        f"Above {VCPU_MB:,} MB, each extra {VCPU_MB:,} MB adds a vCPU: multi-threaded "
                         "code can slow down with fewer.",
                     )
                     if certain
