@@ -1049,6 +1049,7 @@ def _create_table(client: Any, name: str, spec: dict[str, Any], ttl_attribute: s
         client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **spec)
     except ClientError as error:
         if error_code(error) == "ResourceInUseException":
+            _check_existing(client, name, spec)
             return TableStatus.EXISTS
         raise StoreError(str(translate_error(error, doing))) from error
     except BotoCoreError as error:
@@ -1064,3 +1065,24 @@ def _create_table(client: Any, name: str, spec: dict[str, Any], ttl_attribute: s
     except (ClientError, BotoCoreError) as error:
         raise StoreError(str(translate_error(error, f"finish setting up table {name}"))) from error
     return TableStatus.CREATED
+
+
+def _check_existing(client: Any, name: str, spec: dict[str, Any]) -> None:
+    """An existing table must have the keys and indexes tunebot writes to."""
+    try:
+        table = client.describe_table(TableName=name)["Table"]
+    except (ClientError, BotoCoreError) as error:
+        raise StoreError(str(translate_error(error, f"read the DynamoDB table {name}"))) from error
+    expected_keys = {(key["AttributeName"], key["KeyType"]) for key in spec["KeySchema"]}
+    actual_keys = {(key["AttributeName"], key["KeyType"]) for key in table.get("KeySchema", [])}
+    expected_indexes = {index["IndexName"] for index in spec.get("GlobalSecondaryIndexes", [])}
+    actual_indexes = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    if actual_keys != expected_keys or not expected_indexes <= actual_indexes:
+        keys = ", ".join(sorted(f"{attribute} ({kind})" for attribute, kind in expected_keys))
+        indexes = (
+            f" and the indexes {', '.join(sorted(expected_indexes))}" if expected_indexes else ""
+        )
+        raise StoreError(
+            f"The DynamoDB table {name} already exists with a different layout; tunebot needs "
+            f"the keys {keys}{indexes}. Choose another table name."
+        )

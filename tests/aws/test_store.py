@@ -301,3 +301,21 @@ def test_an_expired_recommendation_stored_again_starts_afresh(
     assert (fresh.channel, fresh.approvers) == (None, ())
     assert store.approvals(rec.id) == []
     assert store.add_approval(rec.id, "U1") == (True, ("U1",))
+
+
+def test_an_existing_table_with_another_layout_is_refused() -> None:
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        client.create_table(
+            TableName="someone-elses",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        with pytest.raises(StoreError) as raised:
+            create_tables("someone-elses", "idem", client=client)
+        assert str(raised.value) == (
+            "The DynamoDB table someone-elses already exists with a different layout; tunebot "
+            "needs the keys PK (HASH), SK (RANGE) and the indexes GSI1, GSI2. Choose another "
+            "table name."
+        )
