@@ -268,6 +268,28 @@ def _architecture_fit(
     )
 
 
+def _pool_spread_factors(analysis: Analysis) -> None:
+    """One mean and p99 factor for every architecture.
+
+    Outliers come from the code and its dependencies, not the CPU; with a handful of samples
+    per architecture, per-architecture factors would let the luck of the draw (two slow
+    outliers here, none there) decide the architecture.
+    """
+    ratios = [
+        d / f.model.duration_ms(g.memory_mb)
+        for f in analysis.fits.values()
+        for g in f.points
+        for d in g.warm_durations
+    ]
+    if not ratios:
+        return
+    mean_factor = sum(ratios) / len(ratios)
+    p99_factor = quantile(ratios, 0.99)
+    for f in analysis.fits.values():
+        f.mean_factor = mean_factor
+        f.p99_factor = p99_factor
+
+
 def _pooled_noise(points: dict[Architecture, list[ConfigSamples]]) -> float:
     return relative_noise_variance([g.warm_durations for group in points.values() for g in group])
 
@@ -322,6 +344,7 @@ def analyse(state: TuningState, prices: RegionPrices) -> Analysis:
             analysis.fits[architecture] = _architecture_fit(
                 architecture, configs_of[architecture], points[architecture], model, floor, used
             )
+        _pool_spread_factors(analysis)
     if not analysis.fits:
         return analysis
     offered = [c for f in analysis.fits.values() for c in f.candidates(f.model, prices)]

@@ -145,3 +145,25 @@ def test_duration_limit_is_respected() -> None:
     outcome = result(run(start(request), SimulatorInvoker(INTERIOR, seed=2)))
     assert outcome.best is not None
     assert outcome.best.duration_ms is not None and outcome.best.duration_ms <= 400
+
+
+HEAVY_OUTLIERS = SimulationProfile(
+    cpu_ms=250,
+    io_ms=40,
+    memory_used_mb=200,
+    init_ms=300,
+    noise_cv=0.1,
+    outlier_rate=0.08,
+    outlier_factor=6.0,
+    gc_factor=0.3,
+)
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_outliers_do_not_decide_the_architecture(seed: int) -> None:
+    # Same CPU speed on both: arm64 is 20% cheaper whatever the outliers drawn on each.
+    state = run(start(_request(HEAVY_OUTLIERS, seed=seed)), SimulatorInvoker(HEAVY_OUTLIERS, seed))
+    outcome = result(state)
+    assert outcome.best is not None
+    assert outcome.best.architecture is ARM
+    assert regret(HEAVY_OUTLIERS, outcome.best.memory_mb, ARM, BOTH) < 0.02
