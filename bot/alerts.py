@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.errors import BotError
-from bot.rendering import render_blocks
+from bot.rendering import escape_mrkdwn, render_blocks
 from bot.services import ChangeRecord, StoredRecommendation
 from bot.settings import BotSettings
 from bot.views import RecommendationView, RecState, recommendation_view, slack_date
@@ -375,22 +375,24 @@ class SlackMessage(Frozen):
 
 def render_alarm_card(view: AlarmCardView) -> SlackMessage:
     blocks = render_blocks("alert_alarm.j2", card=view, slack_date=slack_date)
-    return SlackMessage(text=view.fallback_text, blocks=tuple(blocks))
+    return SlackMessage(text=escape_mrkdwn(view.fallback_text), blocks=tuple(blocks))
 
 
 def render_cost_card(view: CostCardView) -> SlackMessage:
     blocks = render_blocks("alert_cost.j2", card=view, slack_date=slack_date)
-    return SlackMessage(text=view.fallback_text, blocks=tuple(blocks))
+    return SlackMessage(text=escape_mrkdwn(view.fallback_text), blocks=tuple(blocks))
 
 
 def render_digest(view: DigestView) -> SlackMessage:
     blocks = render_blocks("digest_weekly.j2", digest=view)
-    return SlackMessage(text=view.fallback_text, blocks=tuple(blocks))
+    return SlackMessage(text=escape_mrkdwn(view.fallback_text), blocks=tuple(blocks))
 
 
-def render_reply(icon: str, text: str) -> SlackMessage:
-    blocks = render_blocks("alert_reply.j2", icon=icon, text=text)
-    return SlackMessage(text=text, blocks=tuple(blocks))
+def render_reply(icon: str, mrkdwn: str) -> SlackMessage:
+    """A thread reply. ``mrkdwn`` is built by tunebot from states, numbers and Slack date
+    tokens, never from names in an event, so it is sent as is (escaping would break dates)."""
+    blocks = render_blocks("alert_reply.j2", icon=icon, text=mrkdwn)
+    return SlackMessage(text=mrkdwn, blocks=tuple(blocks))
 
 
 class SlackPoster:

@@ -257,7 +257,20 @@ def test_digest_all_good_and_full() -> None:
     assert not full.all_good
 
 
-def test_reply() -> None:
-    message = render_reply(":white_check_mark:", "Resolved <at> 12:00")
+def test_reply_keeps_slack_date_tokens() -> None:
+    from bot.views import slack_date
+
+    text = f"Resolved: back to OK {slack_date(NOW)}."
+    message = render_reply(":white_check_mark:", text)
     validate(message.blocks)
-    assert message.blocks[0]["text"]["text"] == ":white_check_mark: Resolved &lt;at&gt; 12:00"
+    assert message.blocks[0]["text"]["text"] == (
+        ":white_check_mark: Resolved: back to OK "
+        "<!date^1795694400^{date_short_pretty} {time}|2026-11-26 12:00 UTC>."
+    )
+    assert message.text == text
+
+
+def test_names_cannot_inject_links_into_the_notification_text() -> None:
+    message = render_alarm_card(alarm_card_view(facts(alarm_name="<!channel> <http://x|y>"), []))
+    assert message.text == "Alarm: &lt;!channel&gt; &lt;http://x|y&gt; (Lambda)"
+    assert message.blocks[0]["text"]["type"] == "plain_text"
