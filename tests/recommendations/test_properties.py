@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recommendations.engine import analyze_function
+from recommendations.engine import analyze_fleet, analyze_function, rank_key
 from recommendations.snapshot import (
     MAX_MEMORY_MB,
     MIN_MEMORY_MB,
@@ -15,6 +16,7 @@ from recommendations.snapshot import (
     AsyncInvokeConfig,
     EventSourceKind,
     EventSourceMapping,
+    FleetSnapshot,
     FunctionSnapshot,
     FunctionStats,
     InvokeSource,
@@ -174,3 +176,19 @@ def test_no_rule_fails_and_savings_keep_their_promises(fn: FunctionSnapshot) -> 
         if rec.change is not None:
             assert rec.change.before != rec.change.after
             assert rec.change.function_name == fn.name
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(functions(), max_size=5))
+def test_fleet_analysis_never_raises_and_is_ranked(fns: list[FunctionSnapshot]) -> None:
+    fleet = FleetSnapshot(
+        collected_at=NOW,
+        window_start=NOW - timedelta(days=14),
+        window_end=NOW,
+        functions=tuple(fn.model_copy(update={"name": f"fn-{i}"}) for i, fn in enumerate(fns)),
+    )
+    report = analyze_fleet(fleet)
+    keys = [rank_key(rec) for rec in report.recommendations]
+    assert keys == sorted(keys)
+    assert report.total_monthly_savings_usd >= 0
+    assert len(report.functions) == len(fns)
