@@ -79,6 +79,29 @@ class _LocalContext:
     invoked_function_arn = "arn:aws:lambda:us-east-1:000000000000:function:tunebot-slack-local"
 
 
+class _DeferredServices:
+    """The AWS-side services, built on first use: importing aws/ and creating boto3 clients
+    takes over a second, which an acknowledgement (3 seconds at most) must not wait for."""
+
+    def __init__(self, factory: Callable[[], Any]) -> None:
+        self._factory = factory
+        self._services: Any = None
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        if self._services is None:
+            with self._lock:
+                if self._services is None:
+                    self._services = self._factory()
+        return getattr(self._services, name)
+
+
+def _build_services() -> Any:
+    from handlers.wiring import build_services
+
+    return build_services()
+
+
 def configure(
     *,
     services: TunebotServices | None = None,
@@ -137,11 +160,7 @@ def _build() -> SlackRequestHandler:
     settings = BotSettings.from_env_or_safe(os.environ)
     if settings.configuration_error:
         logger.error("tunebot configuration: %s", settings.configuration_error)
-    services = _overrides.get("services")
-    if services is None:
-        from handlers.wiring import build_services
-
-        services = build_services()
+    services = _overrides.get("services") or _DeferredServices(_build_services)
     from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
     client = WebClient(

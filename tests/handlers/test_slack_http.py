@@ -633,3 +633,28 @@ def test_on_lambda_lazy_work_is_an_async_self_invocation(
         "Tuning checkout-api"
     )
     assert len(lambda_client.invocations) == 1
+
+
+def test_acknowledging_never_waits_for_the_aws_side(
+    harness_factory: Any, services: InMemoryServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import handlers.wiring
+
+    built: list[str] = []
+
+    def build_services() -> InMemoryServices:
+        built.append("built")
+        return services
+
+    monkeypatch.setattr(handlers.wiring, "build_services", build_services)
+    bot = harness_factory(services, POLICY)
+    slack_handler.configure(lazy_runner=bot.runner)  # no services: the real factory, deferred
+    assert bot.command("help")["statusCode"] == 200
+    response = bot.command("checkout-api", run_lazy=False)
+    assert "Analysing" in response["body"]
+    assert built == []
+    bot.runner.run_pending()
+    assert built == ["built"]
+    assert bot.slack.calls_to("chat.postMessage")[0]["blocks"][0]["text"]["text"] == (
+        "Tuning checkout-api"
+    )
