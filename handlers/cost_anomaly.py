@@ -29,6 +29,8 @@ from handlers.alerting import (
 
 COST_ALERTS_ENV = "TUNEBOT_COST_ALERTS"
 TOP_FUNCTIONS = 3
+# A contributor is shown when its increase is at least this share of the largest one.
+NOTABLE_SHARE = 0.05
 
 
 def _money(value: float | None) -> str:
@@ -104,7 +106,12 @@ def _attribution(rt: AlertRuntime, anomaly: CostAnomaly) -> tuple[list[Analysed]
             f"before ({attribution.functions_compared} functions compared in {region})."
         )
     analysed = []
-    for contributor in attribution.contributors[:TOP_FUNCTIONS]:
+    top_increase = attribution.contributors[0].cost_increase_usd
+    # Functions that barely moved are noise next to the ones that made the anomaly.
+    notable = [
+        c for c in attribution.contributors if c.cost_increase_usd >= NOTABLE_SHARE * top_increase
+    ]
+    for contributor in notable[:TOP_FUNCTIONS]:
         cost_line = (
             f"{_money(contributor.cost_before_usd)} → {_money(contributor.cost_during_usd)} "
             f"(+{_money(contributor.cost_increase_usd)}; "

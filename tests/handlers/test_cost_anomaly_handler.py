@@ -100,7 +100,8 @@ def test_lambda_anomaly_names_the_functions_that_grew(capsys: pytest.CaptureFixt
         "traffic 5.0× (1,000 → 5,000 requests) · average duration 3.0× (2,000 → 6,000 ms) · "
         "deployed or reconfigured 2021-05-25 08:00 UTC (memory now 2048 MB)"
     ) in texts
-    assert any(text.startswith("*`checkout-api`* · us-east-1\n$0.02 → $0.02") for text in texts)
+    # checkout-api grew by well under 5% of resize's increase: not worth a section.
+    assert not any(text.startswith("*`checkout-api`*") for text in texts)
     buttons = [b for b in post["blocks"] if b["type"] == "actions"]
     assert buttons[0]["elements"][0]["action_id"] == "tune_apply"
     metrics, _ = emitted(capsys)
