@@ -19,6 +19,7 @@ STRATEGIES = ("cost", "speed", "balanced", "fastest-within")
 SEARCHES = ("adaptive", "grid")
 FORMATS = ("table", "json")
 ARCHITECTURE_NAMES = ("x86_64", "arm64")
+TRAFFIC_WINDOW_DAYS = 14
 
 
 def register(subparsers: Any) -> None:
@@ -101,7 +102,10 @@ def register(subparsers: Any) -> None:
         type=_non_negative,
         default=None,
         metavar="N",
-        help="traffic to price monthly figures with (default: the simulated profile's)",
+        help=(
+            "traffic to price monthly figures with (default: the last 14 days in CloudWatch, "
+            "or the simulated profile's)"
+        ),
     )
     parser.add_argument("--region", default=None, help="AWS region of the function")
     parser.add_argument("--format", choices=FORMATS, default="table")
@@ -310,7 +314,6 @@ def _cli_error(message: str) -> Exception:
 def _run_on_lambda(args: argparse.Namespace) -> tuple[TuningResult, list[dict[str, Any]]]:
     from aws.invokers.lambda_invoker import LambdaBenchmark
     from aws.invokers.payload import load_payloads
-
     from recommendations.tuning.outcome import result as build_result
     from recommendations.tuning.search import run as run_search
     from recommendations.tuning.search import start
@@ -320,12 +323,15 @@ def _run_on_lambda(args: argparse.Namespace) -> tuple[TuningResult, list[dict[st
         args.function, region=args.region, in_place=args.in_place, payloads=payloads
     ) as benchmark:
         function = benchmark.function
+        traffic = None
+        if args.invocations_per_month is None:
+            traffic = _observed_traffic(function.name, function.region)
         request = _build_request(
             args,
             current_memory_mb=function.memory_mb,
             current_architecture=function.architecture.value,
             region=function.region,
-            invocations_per_month=None,
+            invocations_per_month=traffic,
         )
         if args.in_place and set(request.architectures) != {request.current_architecture}:
             raise _cli_error(
@@ -347,13 +353,39 @@ def _run_on_lambda(args: argparse.Namespace) -> tuple[TuningResult, list[dict[st
     )
 
 
+def _observed_traffic(function_name: str, region: str) -> float | None:
+    """Invocations a month over the last 14 days (CloudWatch), or None when unknown."""
+    from datetime import UTC, datetime, timedelta
+
+    from aws.errors import AwsError
+    from aws.metrics import collect_metrics
+    from aws.session import AwsSession
+    from recommendations.snapshot import DAYS_PER_MONTH
+
+    end = datetime.now(UTC)
+    window = timedelta(days=TRAFFIC_WINDOW_DAYS)
+    try:
+        figures = collect_metrics(
+            AwsSession(region=region), [function_name], start=end - window, end=end
+        )
+    except AwsError:
+        return None
+    invocations = figures.for_function(function_name).get("invocations")
+    if invocations is None:
+        return None
+    return invocations / TRAFFIC_WINDOW_DAYS * DAYS_PER_MONTH
+
+
 def _expected_invocations(request: TuningRequest) -> int | None:
+    from recommendations.tuning.adaptive import DEFAULT_MAX_PER_ARCHITECTURE
     from recommendations.tuning.request import SearchKind
 
     if request.search is SearchKind.GRID:
         planned = len(request.memory_values) * request.num * len(request.architectures)
-        return min(planned, request.max_invocations or planned)
-    return request.max_invocations
+    else:
+        # The adaptive search's usual allowance; it often stops well before.
+        planned = DEFAULT_MAX_PER_ARCHITECTURE * len(request.architectures)
+    return min(planned, request.max_invocations or planned)
 
 
 def _recommendation_documents(

@@ -191,3 +191,32 @@ def test_real_path_uses_the_function_configuration(
         "before": 1024,
         "after": 128,
     }
+
+
+@mock_aws
+def test_real_path_prices_months_with_cloudwatch_traffic(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import boto3
+
+    boto3.client("cloudwatch", region_name="eu-west-1").put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[
+            {
+                "MetricName": "Invocations",
+                "Dimensions": [{"Name": "FunctionName", "Value": "orders"}],
+                "Timestamp": datetime.now(UTC) - timedelta(hours=2),
+                "Value": 1400.0,
+                "Unit": "Count",
+            }
+        ],
+    )
+    monkeypatch.setattr(lambda_invoker, "LambdaBenchmark", _FakeBenchmark)
+    document = _json(capsys, ["tune", "orders", "--format", "json"])
+    # 1400 invocations in 14 days, over a 30.42-day month.
+    per_month = 1400 / 14 * 730 / 24
+    assert document["best"]["monthly_cost_usd"] == pytest.approx(
+        document["best"]["cost_per_invocation_usd"] * per_month
+    )
