@@ -190,3 +190,29 @@ def test_bad_window_is_rejected_by_the_parser(endpoint: str) -> None:
     result = run_tunebot(endpoint, "scan", "--window-days", "0")
     assert result.returncode == 2
     assert "must be between 1 and 455 days" in result.stderr
+
+
+def test_several_regions_merge_into_one_report(endpoint: str, tmp_path: Path) -> None:
+    snapshot = tmp_path / "fleet.json"
+    result = run_tunebot(
+        endpoint,
+        "scan",
+        "--region",
+        "us-east-1",
+        "--region",
+        "eu-west-1",
+        "--format",
+        "markdown",
+        "--no-package-scan",
+        "--save-snapshot",
+        str(snapshot),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "checkout" in result.stdout
+    saved = json.loads(snapshot.read_text())
+    assert saved["region"] is None
+    assert saved["account_id"] == "123456789012"
+    assert sorted((fn["region"], fn["name"]) for fn in saved["functions"]) == [
+        ("us-east-1", "checkout"),
+        ("us-east-1", "nightly"),
+    ]
