@@ -38,7 +38,7 @@ from aws.invokers.payload import Payloads
 from aws.logs.report_parser import parse_report_log
 from aws.session import AwsSession, translate_errors
 from recommendations.snapshot import Architecture
-from recommendations.tuning.observation import Observation, Probe
+from recommendations.tuning.observation import ErrorKind, Observation, Probe
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +106,17 @@ def interrupts_raise() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _refused(probe: Probe) -> Observation:
+    """A configuration Lambda would not even create: failed, nothing billed."""
+    return Observation(
+        memory_mb=probe.memory_mb,
+        architecture=probe.architecture,
+        duration_ms=0.0,
+        billed_duration_ms=0,
+        error=ErrorKind.ERROR,
+    )
 
 
 class LambdaBenchmark:
@@ -260,7 +271,16 @@ class LambdaBenchmark:
     def invoke(self, probes: Sequence[Probe]) -> list[Observation]:
         observations: list[Observation] = []
         for probe in probes:
-            target, qualifier = self.prepare(probe.memory_mb, probe.architecture)
+            try:
+                target, qualifier = self.prepare(probe.memory_mb, probe.architecture)
+            except AwsCallError as error:
+                if self.in_place or probe.architecture is self.function.architecture:
+                    raise
+                # Lambda refused a copy on the other architecture (a layer built for one
+                # architecture only, say): that architecture cannot run the function.
+                logger.warning("no %s copy: %s", probe.architecture.value, error)
+                observations.append(_refused(probe))
+                continue
             for _ in range(probe.count):
                 if self._should_stop is not None and self._should_stop():
                     return observations

@@ -427,7 +427,7 @@ def _cap_per_architecture(state: TuningState) -> int:
     """Invocations one architecture may use: more when durations are noisy.
 
     Five samples pin a curve down to ~3% at 5% noise but only to ~20% at 35% noise, so a
-    noisy function earns up to half as many invocations again.
+    function with more than 15% noise earns up to ``NOISY_EXTRA_PER_ARCHITECTURE`` more.
     """
     groups = [g for g in group(state.observations).values() if len(g.warm_durations) >= 3]
     if not groups:

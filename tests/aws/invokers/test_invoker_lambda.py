@@ -372,3 +372,44 @@ def test_moto_copy_lives_only_inside_the_run() -> None:
         raise RuntimeError("boom")
     assert names() == {"checkout"}
     assert lam.get_function(FunctionName="checkout")["Configuration"]["MemorySize"] == 1024
+
+
+def test_a_copy_lambda_refuses_on_the_other_architecture_is_an_error_observation(
+    client: Any,
+) -> None:
+    with Stubber(client) as stubber:
+        _stub_start(stubber)
+        stubber.add_client_error(
+            "create_function",
+            "InvalidParameterValueException",
+            "Layer arn:aws:lambda:us-east-1:123456789012:layer:deps:3 is not compatible with arm64",
+        )
+        _stub_copy(stubber)
+        stubber.add_response("invoke", _invoke_response(_tail(10.0, 10, 1024, 90.0)), None)
+        stubber.add_response("delete_function", {}, {"FunctionName": ANY})
+        with _benchmark(client) as benchmark:
+            refused, ran = benchmark.invoke(
+                [
+                    Probe(memory_mb=1024, architecture=ARM, count=3),
+                    Probe(memory_mb=1024, architecture=X86, count=1),
+                ]
+            )
+        stubber.assert_no_pending_responses()
+    assert (refused.architecture, refused.error, refused.billed_duration_ms) == (
+        ARM,
+        ErrorKind.ERROR,
+        0,
+    )
+    assert ran.error is None
+
+
+def test_a_copy_refused_on_the_current_architecture_stops_the_run(client: Any) -> None:
+    with Stubber(client) as stubber:
+        _stub_start(stubber)
+        stubber.add_client_error("create_function", "InvalidParameterValueException", "No.")
+        with (
+            pytest.raises(AwsError, match="create the benchmark copy"),
+            _benchmark(client) as benchmark,
+        ):
+            benchmark.invoke([Probe(memory_mb=1024, architecture=X86, count=1)])
+        stubber.assert_no_pending_responses()
