@@ -32,25 +32,72 @@ import os
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.appliers.errors import ResourceMissingError, error_code, translate_error
-from aws.errors import AwsError
 from aws.store_codec import deserialize_item, serialize_item, serialize_value
-from recommendations.changes import Change
+from aws.store_models import (
+    AlertThread,
+    AlertThreadClaim,
+    Approval,
+    AuditAction,
+    AuditRecord,
+    AuditResult,
+    ChangeRecord,
+    ChangeStatus,
+    Claim,
+    ClaimResult,
+    ClaimStatus,
+    Dismissal,
+    StoredRecommendation,
+    StoreError,
+    StoreNotConfiguredError,
+    TableStatus,
+)
+from aws.store_tables import (
+    DEFAULT_IDEMPOTENCY_TABLE,
+    IDEMPOTENCY_TABLE_ENV,
+    INIT_IAM_ACTIONS,
+    TABLE_ENV,
+    TTL_ATTRIBUTE,
+    create_tables,
+)
 from recommendations.recommendation import Recommendation
-from recommendations.snapshot import Frozen, FunctionSnapshot
+from recommendations.snapshot import FunctionSnapshot
+
+# Callers import everything store-related from here.
+__all__ = [
+    "DEFAULT_IDEMPOTENCY_TABLE",
+    "IDEMPOTENCY_TABLE_ENV",
+    "INIT_IAM_ACTIONS",
+    "TABLE_ENV",
+    "TTL_ATTRIBUTE",
+    "AlertThread",
+    "AlertThreadClaim",
+    "Approval",
+    "AuditAction",
+    "AuditRecord",
+    "AuditResult",
+    "ChangeRecord",
+    "ChangeStatus",
+    "Claim",
+    "ClaimResult",
+    "ClaimStatus",
+    "Dismissal",
+    "StateStore",
+    "StoreError",
+    "StoreNotConfiguredError",
+    "StoredRecommendation",
+    "TableStatus",
+    "create_tables",
+    "function_name_of",
+    "new_change_id",
+]
 
 logger = logging.getLogger(__name__)
-
-TABLE_ENV = "TUNEBOT_TABLE"
-IDEMPOTENCY_TABLE_ENV = "TUNEBOT_IDEMPOTENCY_TABLE"
-DEFAULT_IDEMPOTENCY_TABLE = "tunebot-idempotency"
-TTL_ATTRIBUTE = "expires_at"
 
 RECOMMENDATION_TTL = timedelta(days=14)
 CLAIM_TTL = timedelta(days=30)
@@ -68,161 +115,6 @@ IAM_ACTIONS: tuple[str, ...] = (
     "dynamodb:UpdateItem",
     "dynamodb:Query",
 )
-# Only ``create_tables`` (``tunebot store init``, run by an operator) needs these.
-INIT_IAM_ACTIONS: tuple[str, ...] = (
-    "dynamodb:CreateTable",
-    "dynamodb:DescribeTable",
-    "dynamodb:UpdateTimeToLive",
-)
-
-
-class StoreError(AwsError):
-    """The store could not be read or written."""
-
-
-class StoreNotConfiguredError(StoreError):
-    """``TUNEBOT_TABLE`` is not set."""
-
-
-# ----------------------------------------------------------------------------- item models
-
-
-class StoredRecommendation(Frozen):
-    """A recommendation with the function configuration it was computed from."""
-
-    recommendation: Recommendation
-    function: FunctionSnapshot | None = None
-    requested_by: str | None = None
-    channel: str | None = None
-    message_ts: str | None = None
-    stored_at: datetime
-    expires_at: datetime
-    approvers: tuple[str, ...] = ()
-
-
-class Approval(Frozen):
-    recommendation_id: str
-    user: str
-    approved_at: datetime
-
-
-class ClaimStatus(StrEnum):
-    IN_PROGRESS = "in_progress"
-    APPLIED = "applied"
-    STALE = "stale"
-    FAILED = "failed"
-    # The applied change was undone; the same key may be claimed again.
-    RELEASED = "released"
-
-    @property
-    def reclaimable(self) -> bool:
-        return self in (ClaimStatus.STALE, ClaimStatus.FAILED, ClaimStatus.RELEASED)
-
-
-class Claim(Frozen):
-    key: str
-    change_id: str
-    actor: str
-    status: ClaimStatus
-    claimed_at: datetime
-    lease_until: datetime
-    message: str = ""
-
-
-class ClaimResult(Frozen):
-    """``acquired``: this caller holds the claim and may act; else ``claim`` is the holder's."""
-
-    acquired: bool
-    claim: Claim
-
-
-class ChangeStatus(StrEnum):
-    APPLIED = "applied"
-    UNDONE = "undone"
-
-
-class ChangeRecord(Frozen):
-    """A change that was applied (an undo is a change record too, with ``reverts`` set)."""
-
-    change_id: str
-    recommendation_id: str | None = None
-    function_name: str
-    function_arn: str | None = None
-    change: Change
-    description: str
-    actor: str
-    approvers: tuple[str, ...] = ()
-    applied_at: datetime
-    status: ChangeStatus = ChangeStatus.APPLIED
-    request_ids: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    reverts: str | None = None
-    # The function's RevisionId around the change, when it moves it (memory, timeout, arch).
-    revision_before: str | None = None
-    revision_after: str | None = None
-    undone_by: str | None = None
-    undone_at: datetime | None = None
-    undo_change_id: str | None = None
-
-
-class AuditAction(StrEnum):
-    APPLY = "apply"
-    UNDO = "undo"
-
-
-class AuditResult(StrEnum):
-    APPLIED = "applied"
-    STALE = "stale"
-    FAILED = "failed"
-
-
-class AuditRecord(Frozen):
-    """One attempt to change something, whatever came of it. Written once, never updated."""
-
-    audit_id: str
-    at: datetime
-    actor: str
-    action: AuditAction
-    function_name: str
-    recommendation_id: str | None = None
-    change_id: str | None = None
-    description: str
-    before: Any = None
-    after: Any = None
-    result: AuditResult
-    message: str = ""
-    request_ids: tuple[str, ...] = ()
-    approvers: tuple[str, ...] = ()
-
-
-class Dismissal(Frozen):
-    function_name: str
-    rule_id: str
-    until: datetime
-    actor: str
-    dismissed_at: datetime
-    reason: str = ""
-
-
-class AlertThread(Frozen):
-    key: str
-    state: str
-    channel: str | None = None
-    ts: str | None = None
-    created_at: datetime
-    updated_at: datetime
-
-
-class AlertThreadClaim(Frozen):
-    """``created``: this caller created the thread record; else ``thread`` already existed."""
-
-    created: bool
-    thread: AlertThread
-
-
-class TableStatus(StrEnum):
-    CREATED = "created"
-    EXISTS = "exists"
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -980,109 +872,3 @@ class StateStore:
         except ClientError as error:
             raise StoreError(f"There is no alert thread for {key}.") from error
         return self._thread_from_item(deserialize_item(response["Attributes"]))
-
-
-# ----------------------------------------------------------------------------- tables
-
-
-def create_tables(
-    table_name: str,
-    idempotency_table_name: str = DEFAULT_IDEMPOTENCY_TABLE,
-    client: Any | None = None,
-) -> dict[str, TableStatus]:
-    """Create the tunebot table and the Powertools idempotency table if missing.
-
-    Idempotent: existing tables are left as they are and reported as ``exists``. Both use
-    on-demand capacity and have TTL enabled (``expires_at`` and ``expiration``).
-    """
-    if not table_name:
-        raise StoreNotConfiguredError(
-            f"{TABLE_ENV} is not set; set it to the name the tunebot table should have."
-        )
-    dynamodb = client if client is not None else boto3.client("dynamodb")
-    results: dict[str, TableStatus] = {}
-    string = "S"
-    gsi = [
-        {
-            "IndexName": index,
-            "KeySchema": [
-                {"AttributeName": f"{index}PK", "KeyType": "HASH"},
-                {"AttributeName": f"{index}SK", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        }
-        for index in ("GSI1", "GSI2")
-    ]
-    specs: list[tuple[str, dict[str, Any], str]] = [
-        (
-            table_name,
-            {
-                "KeySchema": [
-                    {"AttributeName": "PK", "KeyType": "HASH"},
-                    {"AttributeName": "SK", "KeyType": "RANGE"},
-                ],
-                "AttributeDefinitions": [
-                    {"AttributeName": name, "AttributeType": string}
-                    for name in ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
-                ],
-                "GlobalSecondaryIndexes": gsi,
-            },
-            TTL_ATTRIBUTE,
-        ),
-        (
-            idempotency_table_name,
-            {
-                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
-                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": string}],
-            },
-            "expiration",
-        ),
-    ]
-    for name, spec, ttl_attribute in specs:
-        results[name] = _create_table(dynamodb, name, spec, ttl_attribute)
-    return results
-
-
-def _create_table(client: Any, name: str, spec: dict[str, Any], ttl_attribute: str) -> TableStatus:
-    doing = f"create the DynamoDB table {name}"
-    try:
-        client.create_table(TableName=name, BillingMode="PAY_PER_REQUEST", **spec)
-    except ClientError as error:
-        if error_code(error) == "ResourceInUseException":
-            _check_existing(client, name, spec)
-            return TableStatus.EXISTS
-        raise StoreError(str(translate_error(error, doing))) from error
-    except BotoCoreError as error:
-        raise StoreError(str(translate_error(error, doing))) from error
-    try:
-        client.get_waiter("table_exists").wait(
-            TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60}
-        )
-        client.update_time_to_live(
-            TableName=name,
-            TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute},
-        )
-    except (ClientError, BotoCoreError) as error:
-        raise StoreError(str(translate_error(error, f"finish setting up table {name}"))) from error
-    return TableStatus.CREATED
-
-
-def _check_existing(client: Any, name: str, spec: dict[str, Any]) -> None:
-    """An existing table must have the keys and indexes tunebot writes to."""
-    try:
-        table = client.describe_table(TableName=name)["Table"]
-    except (ClientError, BotoCoreError) as error:
-        raise StoreError(str(translate_error(error, f"read the DynamoDB table {name}"))) from error
-    expected_keys = {(key["AttributeName"], key["KeyType"]) for key in spec["KeySchema"]}
-    actual_keys = {(key["AttributeName"], key["KeyType"]) for key in table.get("KeySchema", [])}
-    expected_indexes = {index["IndexName"] for index in spec.get("GlobalSecondaryIndexes", [])}
-    actual_indexes = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
-    if actual_keys != expected_keys or not expected_indexes <= actual_indexes:
-        keys = ", ".join(sorted(f"{attribute} ({kind})" for attribute, kind in expected_keys))
-        indexes = (
-            f" and the indexes {', '.join(sorted(expected_indexes))}" if expected_indexes else ""
-        )
-        raise StoreError(
-            f"The DynamoDB table {name} already exists with a different layout; tunebot needs "
-            f"the keys {keys}{indexes}. Choose another table name."
-        )
