@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from datetime import datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import ClassVar
 
 from pydantic import Field
@@ -59,13 +60,13 @@ class Rule(ABC):
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult: ...
 
     def passed(self, reason: str) -> RuleResult:
-        return RuleResult(rule_id=self.rule_id, outcome=Outcome.PASS, reason=reason)
+        return _plain_result(self.rule_id, Outcome.PASS, reason)
 
     def unknown(self, reason: str) -> RuleResult:
-        return RuleResult(rule_id=self.rule_id, outcome=Outcome.UNKNOWN, reason=reason)
+        return _plain_result(self.rule_id, Outcome.UNKNOWN, reason)
 
     def not_applicable(self, reason: str) -> RuleResult:
-        return RuleResult(rule_id=self.rule_id, outcome=Outcome.NOT_APPLICABLE, reason=reason)
+        return _plain_result(self.rule_id, Outcome.NOT_APPLICABLE, reason)
 
     # ``model_construct``: the recommendations were validated when built, and validating the
     # result would run their validators again (see benchmarks/engine.py).
@@ -78,3 +79,10 @@ class Rule(ABC):
             recommendations=tuple(recommendations),
             reason="",
         )
+
+
+@lru_cache(maxsize=4096)
+def _plain_result(rule_id: str, outcome: Outcome, reason: str) -> RuleResult:
+    # Results without recommendations are frozen values and most reasons repeat from one
+    # function to the next ("no SQS trigger"), so one instance serves them all.
+    return RuleResult(rule_id=rule_id, outcome=outcome, reason=reason)
