@@ -97,7 +97,15 @@ def evaluate_rule(rule: Rule, fn: FunctionSnapshot, context: RuleContext) -> Rul
     try:
         return rule.evaluate(fn, context)
     except Exception as error:  # a bug in one rule must not hide the others' findings
-        logger.exception("rule %s failed on %s", rule.rule_id, fn.name)
+        # One line by default; the traceback when debugging (tunebot -v).
+        logger.warning(
+            "rule %s failed on %s: %s: %s",
+            rule.rule_id,
+            fn.name,
+            type(error).__name__,
+            error,
+            exc_info=logger.isEnabledFor(logging.DEBUG),
+        )
         return RuleResult(
             rule_id=rule.rule_id,
             outcome=Outcome.UNKNOWN,
