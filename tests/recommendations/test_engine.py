@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from typing import ClassVar
+
+import pytest
 
 from recommendations.changes import MemoryChange
 from recommendations.engine import analyze_fleet, analyze_function, rank_key
@@ -75,8 +78,15 @@ class Advice(Rule):
         )
 
 
-def test_a_failing_rule_is_unknown_and_the_others_still_run() -> None:
-    report = analyze_function(function(), now=NOW, rules=(Broken(), SmallerMemory()))
+def test_a_failing_rule_is_unknown_and_the_others_still_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="recommendations.engine"):
+        report = analyze_function(function(), now=NOW, rules=(Broken(), SmallerMemory()))
+    assert caplog.messages == [
+        "rule TEST-001 failed on orders: ZeroDivisionError: division by zero"
+    ]
+    assert caplog.records[0].exc_info is None  # no traceback unless debugging
     assert report.outcome_of("TEST-001") is Outcome.UNKNOWN
     assert report.results[0].reason == "the rule failed: ZeroDivisionError"
     assert [rec.rule_id for rec in report.recommendations] == ["TEST-002"]
