@@ -619,7 +619,8 @@ class StateStore:
 
     @staticmethod
     def _record_attributes(record: ChangeRecord) -> dict[str, Any]:
-        data = record.model_dump(mode="json", exclude_none=True)
+        # None is stored as NULL: some changes mean something by it (unreserved concurrency).
+        data = record.model_dump(mode="json")
         data["applied_at"] = _iso(record.applied_at)
         if record.undone_at is not None:
             data["undone_at"] = _iso(record.undone_at)
@@ -694,7 +695,7 @@ class StateStore:
             "kind": "audit",
             "GSI1PK": f"FN#{record.function_name}",
             "GSI1SK": f"AUDIT#{at}#{record.audit_id}",
-            **record.model_dump(mode="json", exclude_none=True),
+            **record.model_dump(mode="json"),
             "at": at,
         }
         if not self._put_new(item):

@@ -17,6 +17,7 @@ from recommendations.changes import (
     AsyncFailureDestinationChange,
     AsyncSettings,
     MemoryChange,
+    ReservedConcurrencyChange,
     TimeoutChange,
 )
 from recommendations.recommendation import Recommendation
@@ -383,3 +384,21 @@ def test_tunebots_own_change_does_not_make_the_next_card_item_stale(env) -> None
     third = service.apply_recommendation(reserved_memory.id, "slack:U1")
     assert third.kind is ResultKind.STALE
     assert "its revision moved" in third.message
+
+
+def test_unreserving_concurrency_round_trips_through_the_store(env) -> None:  # type: ignore[no-untyped-def]
+    service, store = env
+    lambda_client = service.context.lambda_client
+    change = ReservedConcurrencyChange(function_name="checkout-api", before=None, after=50)
+    rec = recommendation(change)
+    store.put_recommendation(rec)
+    applied = service.apply_recommendation(rec.id, "cli:alice")
+    assert applied.kind is ResultKind.APPLIED
+    record = store.get_change(applied.change_id or "")
+    assert record is not None and record.change == change
+    [audit] = service.audit()
+    assert (audit.before, audit.after) == (None, 50)
+    undone = service.undo_change(applied.change_id or "", "cli:bob")
+    assert undone.kind is ResultKind.UNDONE
+    concurrency = lambda_client.get_function_concurrency(FunctionName="checkout-api")
+    assert "ReservedConcurrentExecutions" not in concurrency
