@@ -86,7 +86,7 @@ def test_a_failing_rule_is_unknown_and_the_others_still_run(
     assert caplog.messages == [
         "rule TEST-001 failed on orders: ZeroDivisionError: division by zero"
     ]
-    assert caplog.records[0].exc_info is None  # no traceback unless debugging
+    assert not caplog.records[0].exc_info  # no traceback unless debugging
     assert report.outcome_of("TEST-001") is Outcome.UNKNOWN
     assert report.results[0].reason == "the rule failed: ZeroDivisionError"
     assert [rec.rule_id for rec in report.recommendations] == ["TEST-002"]
