@@ -40,15 +40,14 @@ GRANTS = function_statements(TEMPLATE)
 ANALYSIS_FUNCTIONS = frozenset(
     {"SlackFunction", "AlarmFunction", "CostAnomalyFunction", "DigestFunction"}
 )
-EVERY_FUNCTION = frozenset(FUNCTIONS)
 
 # Where each area's code runs, by module prefix (the longest prefix wins). A module missing
 # here must still be granted to at least one function.
 REQUIRED_IN: dict[str, frozenset[str]] = {
     "aws.appliers": frozenset({"SlackFunction"}),
     "aws.change_service": frozenset({"SlackFunction"}),
-    "aws.store": EVERY_FUNCTION,
-    "aws.session": EVERY_FUNCTION,
+    "aws.store": ANALYSIS_FUNCTIONS,
+    "aws.session": ANALYSIS_FUNCTIONS,
     "aws.inventory": ANALYSIS_FUNCTIONS,
     "aws.metrics": ANALYSIS_FUNCTIONS,
     "aws.logs": ANALYSIS_FUNCTIONS,
@@ -262,6 +261,13 @@ def test_writes_on_all_functions_require_the_managed_tag() -> None:
             assert tag_condition.items() <= equals.items(), statement
             checked += 1
     assert checked >= 3  # apply (functions), apply (mappings), in-place benchmarks, PassRole
+
+
+def test_pure_tuning_steps_hold_no_aws_permissions() -> None:
+    """plan and update only compute over the search state; they may decrypt their environment."""
+    for name in ("TuningPlanFunction", "TuningUpdateFunction"):
+        actions = {action for statement in GRANTS[name] for action in statement.actions}
+        assert actions == {"kms:Decrypt"}, name
 
 
 def test_slack_function_may_invoke_only_itself() -> None:
