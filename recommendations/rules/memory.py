@@ -146,8 +146,8 @@ class MemoryOverProvisioned(Rule):
                 benchmark_first=not certain,
                 notes=(
                     (
-                        f"Above {VCPU_MB:,} MB, each extra {VCPU_MB:,} MB adds a vCPU: multi-threaded "
-                        "code can slow down with fewer.",
+                        f"Above {VCPU_MB:,} MB, each extra {VCPU_MB:,} MB adds a vCPU: "
+                        "multi-threaded code can slow down with fewer.",
                     )
                     if certain
                     else ()
