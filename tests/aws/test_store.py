@@ -23,7 +23,18 @@ from aws.store import (
     create_tables,
 )
 from aws.store_codec import deserialize_item, serialize_item
-from recommendations.changes import MemoryChange
+from recommendations.changes import (
+    ArchitectureChange,
+    AsyncFailureDestinationChange,
+    AsyncSettings,
+    EventSourceMappingChange,
+    EventSourceMappingSettings,
+    MemoryChange,
+    ProvisionedConcurrencyChange,
+    ReservedConcurrencyChange,
+    TimeoutChange,
+)
+from recommendations.snapshot import Architecture
 from tests.aws.change_helpers import REGION, Clock, moto_store, recommendation, snapshot
 
 
@@ -319,3 +330,40 @@ def test_an_existing_table_with_another_layout_is_refused() -> None:
             "needs the keys PK (HASH), SK (RANGE) and the indexes GSI1, GSI2. Choose another "
             "table name."
         )
+
+
+EVERY_CHANGE = [
+    MemoryChange(function_name="checkout-api", before=1024, after=512),
+    TimeoutChange(function_name="checkout-api", before=30, after=10),
+    ArchitectureChange(
+        function_name="checkout-api", before=Architecture.X86_64, after=Architecture.ARM64
+    ),
+    EventSourceMappingChange(
+        function_name="checkout-api",
+        mapping_uuid="6fcfbf8b-c17a-4c05-8e4d-d7e376d2a1f4",
+        source_arn="arn:aws:sqs:us-east-1:123456789012:orders",
+        before=EventSourceMappingSettings(batch_size=10),
+        after=EventSourceMappingSettings(batch_size=100, maximum_batching_window_s=5),
+    ),
+    AsyncFailureDestinationChange(
+        function_name="checkout-api",
+        before=AsyncSettings(),
+        after=AsyncSettings(on_failure_destination="arn:aws:sqs:us-east-1:123456789012:f"),
+        create_queue_name="f",
+    ),
+    ReservedConcurrencyChange(function_name="checkout-api", before=None, after=5),
+    ProvisionedConcurrencyChange(function_name="checkout-api", qualifier="live", before=0, after=3),
+]
+
+
+@pytest.mark.parametrize("change", EVERY_CHANGE, ids=lambda change: change.kind)
+def test_every_change_type_round_trips(store: StateStore, change) -> None:  # type: ignore[no-untyped-def]
+    record = _change_record(store).model_copy(
+        update={"change": change, "description": change.describe(), "change_id": "chg-x"}
+    )
+    store.put_change(record)
+    assert store.get_change("chg-x") == record
+    rec = recommendation(change)
+    store.put_recommendation(rec)
+    stored = store.get_recommendation(rec.id)
+    assert stored is not None and stored.recommendation == rec
