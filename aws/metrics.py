@@ -73,6 +73,18 @@ SPARSE_FIGURES: tuple[Figure, ...] = (
     Figure("iterator_age_max_ms", "IteratorAge", "Maximum"),
 )
 SPARSE_METRICS: tuple[str, ...] = tuple(dict.fromkeys(figure.metric for figure in SPARSE_FIGURES))
+# Which listing tells that a function has a sparse metric: async events that were dropped or
+# aged were first received, so one listing serves all three async metrics.
+LISTED_BY: dict[str, str] = {
+    "AsyncEventsReceived": "AsyncEventsReceived",
+    "AsyncEventsDropped": "AsyncEventsReceived",
+    "AsyncEventAge": "AsyncEventsReceived",
+    "ProvisionedConcurrencyUtilization": "ProvisionedConcurrencyUtilization",
+    "IteratorAge": "IteratorAge",
+}
+# A function did something in the window when any of these has data: a function throttled to
+# zero (reserved concurrency 0) has Throttles but no Invocations.
+ACTIVITY_METRICS: tuple[str, ...] = ("Invocations", "Throttles", "AsyncEventsReceived")
 COUNT_KEYS = frozenset(figure.key for figure in (*CORE_FIGURES, *SPARSE_FIGURES) if figure.is_count)
 
 
@@ -209,7 +221,7 @@ def collect_metrics(
     """Every figure of ``CORE_FIGURES``/``SPARSE_FIGURES`` for every function named.
 
     ``ListMetrics`` narrows the queries only for more than ``list_metrics_above`` functions:
-    for a few, its six listings cost more calls than they save.
+    for a few, its five listings cost more calls than they save.
     """
     names = sorted(set(function_names))
     result = MetricsResult()
@@ -221,9 +233,12 @@ def collect_metrics(
     sparse: dict[str, set[str]] = {metric: set(names) for metric in SPARSE_METRICS}
     if listing_covers_window:
         try:
-            active = functions_with_metric(session, "Invocations") & set(names)
-            for metric in SPARSE_METRICS:
-                sparse[metric] = functions_with_metric(session, metric) & active
+            listed = {
+                metric: functions_with_metric(session, metric) & set(names)
+                for metric in dict.fromkeys((*ACTIVITY_METRICS, *LISTED_BY.values()))
+            }
+            active = set().union(*(listed[metric] for metric in ACTIVITY_METRICS))
+            sparse = {metric: listed[LISTED_BY[metric]] for metric in SPARSE_METRICS}
         except (ClientError, BotoCoreError) as error:
             sentence = str(translate_error(error, action="list CloudWatch metrics"))
             logger.warning("%s; querying every figure of every function", sentence)

@@ -58,9 +58,25 @@ def _listed(metric: str, names: list[str]) -> dict[str, Any]:
     return {"Metrics": metrics}
 
 
-def _stub_list_metrics(stub: Stubber, active: list[str], sparse: dict[str, list[str]]) -> None:
-    for metric in ("Invocations", *SPARSE):
-        names = active if metric == "Invocations" else sparse.get(metric, [])
+def _stub_list_metrics(
+    stub: Stubber,
+    active: list[str],
+    sparse: dict[str, list[str]],
+    throttled: list[str] | None = None,
+) -> None:
+    for metric in (
+        "Invocations",
+        "Throttles",
+        "AsyncEventsReceived",
+        "ProvisionedConcurrencyUtilization",
+        "IteratorAge",
+    ):
+        if metric == "Invocations":
+            names = active
+        elif metric == "Throttles":
+            names = throttled or []
+        else:
+            names = sparse.get(metric, [])
         stub.add_response(
             "list_metrics",
             _listed(metric, names),
@@ -294,3 +310,20 @@ def test_a_few_functions_are_queried_without_listing() -> None:
         "async_events_received": 0.0,
         "async_events_dropped": 0.0,
     }
+
+
+def test_a_function_throttled_to_zero_is_not_idle() -> None:
+    session = AwsSession(region="us-east-1")
+    plain: list[Key] = [("blocked", m, s) for m, s in PLAIN]
+    percentiles: list[Key] = [("blocked", m, s) for m, s in PERCENTILES]
+    with Stubber(session.client("cloudwatch")) as stub:
+        _stub_list_metrics(stub, [], {}, throttled=["blocked"])
+        _stub_metric_data(stub, plain, {("blocked", "Throttles", "Sum"): 812.0})
+        _stub_metric_data(stub, percentiles, {})
+        result = collect_metrics(
+            session, ["blocked", "quiet"], start=START, end=END, list_metrics_above=0
+        )
+        stub.assert_no_pending_responses()
+    assert result.idle == {"quiet"}
+    assert result.for_function("blocked")["throttles"] == 812.0
+    assert result.for_function("blocked")["invocations"] == 0.0
