@@ -23,7 +23,15 @@ classes in recommendations/rules/. Do not edit by hand: a test fails when this f
 Every rule looks at one function of a fleet snapshot (see [snapshot.md](snapshot.md)) and
 gives one of four outcomes: **recommend**, **pass**, **unknown** (the data it needs is
 missing; unknown is never treated as zero) or **not applicable**. Rules that propose a
-change name the IAM actions that applying it needs; the others give advice only.
+change name the IAM actions that applying it needs; the others give advice only. When two
+rules propose a change to the same setting of a function, the more severe (then more
+confident, then more saving) one is kept; advice is always kept.
+
+To add a rule: write one class in the module of its family under `recommendations/rules/`
+(a new id, never reused; a docstring with a one-line summary and the three headings below;
+thresholds as named constants; `needs`, and `proposes` with the change's `iam_actions` when
+it proposes a change), list it in `RULE_CLASSES`, add tests where it recommends, passes and
+lacks data, make `examples/fleet.json` trigger it, and run `make docs`.
 """
 
 
