@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 from aws import inventory, metrics, package_scan
 from aws import session as session_module
-from aws.errors import AccessDeniedError, AwsError, FunctionNotFoundError
+from aws.errors import AccessDeniedError, AwsError, CredentialsError, FunctionNotFoundError
 from aws.inventory import Enrichment
 from aws.logs import insights, sampling
 from aws.logs.stats import LogStats
@@ -125,7 +125,9 @@ def _read_named_functions(session: AwsSession, names: Sequence[str]) -> _Collect
             collected.errors[name] = f"{str(error).rstrip('.')}{suggest(name, all_names)}."
             collected.not_found.add(name)
             continue
-        except AccessDeniedError as error:
+        except CredentialsError:
+            raise  # nothing else can be read either
+        except AwsError as error:  # denied, or throttled past every retry: this one only
             collected.errors[name] = str(error)
             continue
         arn = snapshot.arn

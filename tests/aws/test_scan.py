@@ -339,3 +339,12 @@ def test_a_configuration_tunebot_cannot_model_costs_only_that_function(
     assert fleet.errors == {
         "images": "tunebot could not interpret the configuration of images: ValueError."
     }
+
+
+def test_named_function_throttled_past_retries_is_an_error_entry(account: AwsSession) -> None:
+    deny_for(account, "lambda", "GetFunction", "orders", "TooManyRequestsException")
+    fleet = scan_region(account, _options(function_names=("orders", "images"), scan_packages=False))
+    assert [fn.name for fn in fleet.functions] == ["images"]
+    assert fleet.errors == {
+        "orders": "AWS kept throttling the request to read the function; try again later."
+    }
