@@ -4,6 +4,9 @@ Every listener acknowledges at once (Slack wants an answer within 3 seconds); th
 lazy listeners, which on Lambda re-invoke the function asynchronously. Modals are the
 exception: ``views.open`` needs the click's ``trigger_id`` within 3 seconds, so Details and
 "Show all" open them while acknowledging (a store read and a render, no AWS scan).
+
+The acknowledgement path stays light on a cold start: the views, the apply flow and the
+services (which pull in the rules engine) are imported by the listeners that use them.
 """
 
 from __future__ import annotations
@@ -12,29 +15,21 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
-from bot.approvals import ApplyFlow, FlowKind, FlowResult
 from bot.errors import BotError, FunctionNotFoundError
 from bot.membership import GroupDirectory
 from bot.rendering import render_blocks, render_view
-from bot.services import StoredRecommendation, TunebotServices
 from bot.settings import DISMISS_DAYS, BotSettings
-from bot.views import (
-    BenchmarkView,
-    RecState,
-    card_view,
-    details_view,
-    home_view,
-    list_page_view,
-    money,
-    recommendation_view,
-    scan_view,
-)
+
+if TYPE_CHECKING:
+    from bot.approvals import ApplyFlow, FlowResult
+    from bot.services import StoredRecommendation, TunebotServices
+    from bot.views import RecState
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +77,16 @@ class Listeners:
         self.settings = settings
         self.services = services
         self.now = now
-        self.flow = ApplyFlow(settings, services, groups.groups_of)
+        self.groups = groups
+        self._flow: ApplyFlow | None = None
+
+    @property
+    def flow(self) -> ApplyFlow:
+        if self._flow is None:
+            from bot.approvals import ApplyFlow
+
+            self._flow = ApplyFlow(self.settings, self.services, self.groups.groups_of)
+        return self._flow
 
     # ---- /tune -----------------------------------------------------------------------------
 
@@ -132,6 +136,9 @@ class Listeners:
     def _tune(
         self, name: str, command: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
+        from bot.services import StoredRecommendation
+        from bot.views import card_view
+
         user = str(command.get("user_id") or "")
         try:
             analysis = self.services.analyze_function(name)
@@ -165,6 +172,8 @@ class Listeners:
         self._post(client, respond, str(command.get("channel_id") or ""), text, blocks)
 
     def _scan(self, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        from bot.views import scan_view
+
         report = self.services.scan_fleet()
         view = scan_view(report.recommendations, len(report.functions), report.errors)
         blocks = render_blocks("scan.j2", scan=view)
@@ -200,6 +209,9 @@ class Listeners:
     def run_apply(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
+        from bot.approvals import FlowKind
+        from bot.views import RecState
+
         user = body["user"]["id"]
         with _explained(respond, client, body):
             result = self.flow.approve(str(action.get("value", "")), user)
@@ -214,6 +226,9 @@ class Listeners:
     def run_undo(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
+        from bot.approvals import FlowKind
+        from bot.views import RecState
+
         user = body["user"]["id"]
         with _explained(respond, client, body):
             result = self.flow.undo(str(action.get("value", "")), user)
@@ -225,6 +240,8 @@ class Listeners:
     def run_dismiss(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
+        from bot.views import RecState, recommendation_view
+
         user = body["user"]["id"]
         with _explained(respond, client, body):
             stored = self.services.get_recommendation(str(action.get("value", "")))
@@ -245,6 +262,9 @@ class Listeners:
     def run_benchmark(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
+        from bot.approvals import FlowKind
+        from bot.views import BenchmarkView, money, recommendation_view
+
         user = body["user"]["id"]
         with _explained(respond, client, body):
             checked = self.flow.authorise(str(action.get("value", "")), user)
@@ -301,6 +321,8 @@ class Listeners:
         client: WebClient,
         respond: Respond,
     ) -> None:
+        from bot.views import details_view
+
         ack()
         with _explained(respond, client, body):
             stored = self.services.get_recommendation(str(action.get("value", "")))
@@ -321,6 +343,8 @@ class Listeners:
         client: WebClient,
         respond: Respond,
     ) -> None:
+        from bot.views import list_page_view
+
         ack()
         with _explained(respond, client, body):
             arn, _, page_text = str(action.get("value", "")).rpartition("|")
@@ -345,6 +369,8 @@ class Listeners:
     # ---- App Home --------------------------------------------------------------------------
 
     def publish_home(self, event: dict[str, Any], client: WebClient) -> None:
+        from bot.views import home_view
+
         if event.get("tab", "home") != "home":
             return
         user = str(event.get("user") or "")
@@ -371,6 +397,8 @@ class Listeners:
         state: RecState,
         result: FlowResult,
     ) -> None:
+        from bot.views import recommendation_view
+
         view = recommendation_view(
             stored, self.settings, state=state, approvers=result.approvers, record=result.record
         )
@@ -419,12 +447,13 @@ class Listeners:
 
 
 _UNKNOWN = "tunebot no longer knows this recommendation: run /tune again."
+# By FlowKind value (a StrEnum, so its members look these up directly).
 _ICONS = {
-    FlowKind.REFUSED: ":no_entry:",
-    FlowKind.STALE: ":warning:",
-    FlowKind.ALREADY_DONE: ":information_source:",
-    FlowKind.FAILED: ":x:",
-    FlowKind.UNKNOWN: ":grey_question:",
+    "refused": ":no_entry:",
+    "stale": ":warning:",
+    "already_done": ":information_source:",
+    "failed": ":x:",
+    "unknown": ":grey_question:",
 }
 
 
