@@ -498,7 +498,7 @@ class StateStore:
         One conditional put decides between concurrent callers: the first gets
         ``acquired=True`` and a fresh change id; everyone else gets the holder's claim (in
         progress, or its final status). A claim whose attempt ended stale, failed or was
-        undone, or whose holder's lease ran out, can be taken again.
+        undone, whose holder's lease ran out, or that expired (30 days), can be taken again.
         """
         now = self.now()
         claim = Claim(
@@ -528,7 +528,7 @@ class StateStore:
                 Item=serialize_item(item),
                 ConditionExpression=(
                     "attribute_not_exists(PK) OR #status IN (:stale, :failed, :released) "
-                    "OR (#status = :in_progress AND lease_until < :now)"
+                    "OR (#status = :in_progress AND lease_until < :now) OR expires_at <= :now"
                 ),
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={

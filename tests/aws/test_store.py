@@ -367,3 +367,12 @@ def test_every_change_type_round_trips(store: StateStore, change) -> None:  # ty
     store.put_recommendation(rec)
     stored = store.get_recommendation(rec.id)
     assert stored is not None and stored.recommendation == rec
+
+
+def test_an_expired_claim_no_longer_blocks(store: StateStore, clock: Clock) -> None:
+    first = store.claim("k", "a")
+    store.finish_claim("k", first.claim.change_id, ClaimStatus.APPLIED)
+    clock.now += timedelta(days=29)
+    assert not store.claim("k", "b").acquired
+    clock.now += timedelta(days=2)
+    assert store.claim("k", "b").acquired
