@@ -658,3 +658,20 @@ def test_acknowledging_never_waits_for_the_aws_side(
     assert bot.slack.calls_to("chat.postMessage")[0]["blocks"][0]["text"]["text"] == (
         "Tuning checkout-api"
     )
+
+
+def test_importing_the_handler_loads_nothing_heavy() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys, handlers.slack\n"
+        "heavy = ('jinja2', 'boto3', 'botocore', 'pydantic', 'recommendations', 'aws', 'bot')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)))\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    output = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=root
+    )
+    assert output.stdout.strip() == "[]"
