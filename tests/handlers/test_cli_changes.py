@@ -289,3 +289,15 @@ def test_end_to_end_through_aws_endpoint_url(moto_server: str, tmp_path: Path) -
         ("undo", "applied"),
         ("apply", "applied"),
     ]
+
+
+def test_apply_warns_about_cloudformation_drift(
+    aws: StateStore, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rec = recommendation()
+    aws.put_recommendation(rec, snapshot().model_copy(update={"cloudformation_stack": "shop"}))
+    assert main(["apply", rec.id, "--yes"]) == 0
+    assert (
+        "  warning: checkout-api is managed by the CloudFormation stack shop; make the same "
+        "change in its template or the next deployment reverts it.\n"
+    ) in capsys.readouterr().out
