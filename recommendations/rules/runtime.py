@@ -11,7 +11,10 @@ from recommendations.snapshot import FunctionSnapshot
 
 # Deprecation dates (phase 1: no more patches, no new functions) from AWS's Lambda runtimes
 # page, with the runtime to move to. AWS moves projected dates from time to time: keep this
-# table current. Reviewed 2025-11; dates after that are AWS's projections.
+# table current. As published in November 2025, except python3.11, which AWS later moved to
+# 2027-06-30. The other Amazon Linux 2 runtimes (python3.10, java8.al2, java11, java17,
+# provided.al2) were listed at 2026-06-30, the end of Amazon Linux 2; check them against
+# AWS's page when updating.
 DEPRECATION_DATES: dict[str, tuple[date, str]] = {
     "python2.7": (date(2021, 7, 15), "python3.13"),
     "python3.6": (date(2022, 7, 18), "python3.13"),
@@ -19,7 +22,7 @@ DEPRECATION_DATES: dict[str, tuple[date, str]] = {
     "python3.8": (date(2024, 10, 14), "python3.13"),
     "python3.9": (date(2025, 12, 15), "python3.13"),
     "python3.10": (date(2026, 6, 30), "python3.13"),
-    "python3.11": (date(2026, 6, 30), "python3.13"),
+    "python3.11": (date(2027, 6, 30), "python3.13"),
     "python3.12": (date(2028, 10, 31), "python3.13"),
     "python3.13": (date(2029, 6, 30), "python3.14"),
     "python3.14": (date(2029, 6, 30), "a newer Python"),
