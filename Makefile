@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest demo docs clean iac-install iac-check package
+.PHONY: install test lint typecheck pytest demo docs clean iac-install iac-check package chromium
 
 install: $(STAMP)
 
@@ -23,13 +23,20 @@ lint: install
 typecheck: install
 	$(BIN)/mypy --strict recommendations
 
-pytest: install
+pytest: install chromium
 	$(BIN)/pytest -q
+
+# The sandbox's browser test drives Debian's Chromium; Playwright's own download does not work
+# here. CI runs as root; elsewhere install the package once by hand.
+CHROMIUM := /usr/bin/chromium
+
+chromium:
+	@test -x $(CHROMIUM) || (apt-get update && apt-get install -y chromium)
 
 test: lint typecheck pytest iac-check
 
 demo: install
-	$(BIN)/tunebot analyze --snapshot examples/fleet.json
+	$(BIN)/tunebot demo
 
 docs: install
 	$(BIN)/python -m handlers.catalogue docs/rules.md

@@ -125,7 +125,7 @@ class Sandbox:
         self._env = _environment(self.environment(self.server.url))
         self._env.__enter__()
 
-        from aws.store import create_tables
+        from aws.store_tables import create_tables
 
         create_tables(TABLE_NAME, IDEMPOTENCY_TABLE_NAME, client=self.aws.client("dynamodb"))
         seeder = FleetSeeder(

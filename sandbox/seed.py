@@ -17,7 +17,7 @@ from typing import Any
 
 from sandbox.fleet import FLEET, DemoFunction, DemoLayer
 from sandbox.lambda_context import DEMO_ACCOUNT_ID, DEMO_REGION
-from sandbox.traffic import Bucket, Invocation, generate
+from sandbox.traffic import BUCKET, Bucket, Invocation, generate
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ ROLE_NAME = "tunebot-demo-function-role"
 NAMESPACE = "AWS/Lambda"
 METRICS_PER_CALL = 1000
 LOG_EVENTS_PER_CALL = 5000
+DAY_MS = 24 * 3600 * 1000
 
 # ELF e_machine values of the architectures we ship native code for.
 _ELF_MACHINES = {"x86_64": 0x3E, "aarch64": 0xB7}
@@ -256,19 +257,28 @@ class FleetSeeder:
         group = f"/aws/lambda/{function.name}"
         logs.create_log_group(logGroupName=group)
         invocations = [sample for bucket in buckets for sample in bucket.samples]
-        by_day: dict[str, list[Invocation]] = {}
-        for invocation in invocations:
-            by_day.setdefault(invocation.at.strftime("%Y/%m/%d"), []).append(invocation)
-        for day, day_invocations in sorted(by_day.items()):
-            stream = f"{day}/[$LATEST]{function.name.replace('-', '')[:12]}0demo"
-            logs.create_log_stream(logGroupName=group, logStreamName=stream)
-            events = list(log_events(day_invocations))
-            for start in range(0, len(events), LOG_EVENTS_PER_CALL):
-                logs.put_log_events(
-                    logGroupName=group,
-                    logStreamName=stream,
-                    logEvents=events[start : start + LOG_EVENTS_PER_CALL],
-                )
+        if not invocations:
+            return
+        # Lambda writes one stream per execution environment; one long-lived environment per
+        # function keeps seeding to a couple of calls without changing what is read back.
+        first_day = min(invocation.at for invocation in invocations).strftime("%Y/%m/%d")
+        stream = f"{first_day}/[$LATEST]{function.name.replace('-', '')[:12]}0demo"
+        logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        for batch in log_batches(log_events(invocations)):
+            logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=batch)
+
+
+def log_batches(events: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """PutLogEvents batches as AWS accepts them: time-ordered, spanning under 24 hours."""
+    batch: list[dict[str, Any]] = []
+    for event in events:
+        too_long = batch and event["timestamp"] - batch[0]["timestamp"] >= DAY_MS
+        if too_long or len(batch) == LOG_EVENTS_PER_CALL:
+            yield batch
+            batch = []
+        batch.append(event)
+    if batch:
+        yield batch
 
 
 def _millis(moment: datetime) -> int:
@@ -276,16 +286,17 @@ def _millis(moment: datetime) -> int:
 
 
 def log_events(invocations: Iterable[Invocation]) -> Iterator[dict[str, Any]]:
-    """START/END/REPORT events, in time order, as the Lambda runtime writes them."""
+    """The REPORT lines (and timeout lines) Lambda writes, in time order.
+
+    The START and END lines around them carry nothing tunebot reads, so the sandbox leaves
+    them out: they would triple the events seeded for no difference in any figure.
+    """
     for invocation in sorted(invocations, key=lambda item: item.at):
-        at = _millis(invocation.at)
-        end = at + int(invocation.duration_ms)
-        rid = invocation.request_id
-        yield {"timestamp": at, "message": f"START RequestId: {rid} Version: $LATEST"}
+        end = _millis(invocation.at) + int(invocation.duration_ms)
         if invocation.status == "timeout":
             seconds = invocation.duration_ms / 1000
-            yield {"timestamp": end, "message": f"{rid} Task timed out after {seconds:.2f} seconds"}
-        yield {"timestamp": end, "message": f"END RequestId: {rid}"}
+            message = f"{invocation.request_id} Task timed out after {seconds:.2f} seconds"
+            yield {"timestamp": end, "message": message}
         yield {"timestamp": end, "message": invocation.report_line()}
 
 
@@ -303,7 +314,7 @@ def _datum(
 
 def metric_data(function: DemoFunction, buckets: Iterable[Bucket]) -> Iterator[dict[str, Any]]:
     """The AWS/Lambda metrics Lambda would have emitted for these buckets."""
-    seconds = 7200.0
+    seconds = BUCKET.total_seconds()
     for bucket in buckets:
         if bucket.invocations == 0 or not bucket.samples:
             continue

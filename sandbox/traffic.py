@@ -1,6 +1,6 @@
 """Fourteen days of traffic for a demo function, from its simulator profile.
 
-Each two-hour bucket gets an invocation count (with a day/night swing) and a few simulated
+Each four-hour bucket gets an invocation count (with a day/night swing) and a few simulated
 invocations drawn exactly as the simulator draws them (duration D(m, a) × log-normal noise ×
 outliers, init on cold starts, out-of-memory below ``memory_used_mb``, billed = ceil). Those
 invocations become the REPORT log lines, and the bucket's CloudWatch figures are computed from
@@ -18,14 +18,14 @@ from datetime import datetime, timedelta
 from recommendations.tuning.physics import expected_duration_ms
 from sandbox.fleet import DemoFunction
 
-BUCKET = timedelta(hours=2)
+BUCKET = timedelta(hours=4)
 WINDOW = timedelta(days=14)
 # CloudWatch Logs refuses events older than 14 days; stay an hour inside that.
 LOG_MARGIN = timedelta(hours=1)
 SAMPLES_PER_BUCKET = 4
 # Log samplers read the most recent day first; give it enough lines to judge from.
 RECENT = timedelta(days=1)
-RECENT_SAMPLES_PER_BUCKET = 12
+RECENT_SAMPLES_PER_BUCKET = 24
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,10 @@ def generate(function: DemoFunction, end: datetime, seed: int) -> list[Bucket]:
         count = max(0, round(expected * rng.uniform(0.9, 1.1)))
         if function.invocations_per_day < 12:
             # A daily job runs once a day, at 03:00.
-            count = 1 if moment.hour <= 3 < moment.hour + 2 else 0
+            run_at = moment.replace(hour=3, minute=0, second=0, microsecond=0)
+            if run_at < moment:
+                run_at += timedelta(days=1)
+            count = 1 if run_at < moment + BUCKET else 0
         per_bucket_samples = min(
             RECENT_SAMPLES_PER_BUCKET if moment >= end - RECENT else SAMPLES_PER_BUCKET, count
         )

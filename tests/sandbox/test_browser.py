@@ -1,0 +1,147 @@
+"""A person's path through the sandbox page, in Debian's Chromium driven by Playwright.
+
+``make test`` installs Chromium at /usr/bin/chromium when it is missing (Playwright's own
+browser download is not used). Screenshots of every step go to ``test-output/sandbox/``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_playwright
+
+from sandbox.app import Sandbox, SandboxOptions
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "sandbox"
+CARD_TIMEOUT_MS = 45_000
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    running = Sandbox(SandboxOptions(functions=("thumbnail-native", "checkout-api")))
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BrowserContext]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: `make test` installs it "
+            "(apt-get install -y chromium)."
+        )
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1360, "height": 900},
+        )
+        yield context
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser: BrowserContext, sandbox: Sandbox) -> Iterator[Page]:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    opened = browser.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    opened.goto(sandbox.url)
+    yield opened
+    assert errors == [], f"the page raised: {errors}"
+    opened.close()
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def act_as(page: Page, label: str) -> None:
+    page.get_by_label("Acting as").select_option(label=label)
+
+
+def actions_of(page: Page, recommendation_title: str) -> Locator:
+    """The button row under the recommendation whose section starts with the title."""
+    section = page.locator(".block-section", has_text=recommendation_title).last
+    return section.locator("xpath=following-sibling::div[contains(@class, 'block-actions')][1]")
+
+
+def apply_and_confirm(page: Page, recommendation_title: str) -> None:
+    actions_of(page, recommendation_title).get_by_role("button", name="Apply").click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_contain_text("Set memory of thumbnail-native from 1536 MB to 704 MB")
+    dialog.get_by_role("button", name="Apply").click()
+    expect(dialog).to_be_hidden()
+
+
+MEMORY_TITLE = "Reduce memory from 1536 MB to 704 MB"
+
+
+def test_tune_shows_the_card(page: Page) -> None:
+    composer = page.get_by_label("Message #tunebot")
+    composer.fill("/tune thumbnail-native")
+    composer.press("Enter")
+    expect(page.get_by_role("heading", name="Tuning thumbnail-native")).to_be_visible(
+        timeout=CARD_TIMEOUT_MS
+    )
+    expect(page.get_by_text(MEMORY_TITLE)).to_be_visible()
+    shot(page, "1-card")
+
+
+def test_an_unauthorised_user_sees_the_refusal(page: Page, sandbox: Sandbox) -> None:
+    act_as(page, "Carol Reader (@carol)")
+    expect(page.get_by_role("heading", name="Tuning thumbnail-native")).to_be_visible()
+    apply_and_confirm(page, MEMORY_TITLE)
+    expect(
+        page.get_by_text("You are not allowed to apply changes (not listed in TUNEBOT_POLICY).")
+    ).to_be_visible(timeout=CARD_TIMEOUT_MS)
+    shot(page, "2-refused")
+    config = sandbox.aws.client("lambda").get_function_configuration(
+        FunctionName="thumbnail-native"
+    )
+    assert config["MemorySize"] == 1536
+
+
+def test_an_authorised_user_applies_and_the_function_changes(page: Page, sandbox: Sandbox) -> None:
+    act_as(page, "Alice Applier (@alice)")
+    # Carol's refusal was only ever shown to Carol.
+    expect(page.get_by_text("You are not allowed to apply changes")).to_have_count(0)
+    apply_and_confirm(page, MEMORY_TITLE)
+    expect(page.get_by_text(re.compile(r"Applied by @alice"))).to_be_visible(
+        timeout=CARD_TIMEOUT_MS
+    )
+    expect(actions_of(page, MEMORY_TITLE).get_by_role("button", name="Undo")).to_be_visible()
+    shot(page, "3-applied")
+    config = sandbox.aws.client("lambda").get_function_configuration(
+        FunctionName="thumbnail-native"
+    )
+    assert config["MemorySize"] == 704
+
+
+def test_firing_an_alarm_brings_an_alert_card(page: Page) -> None:
+    page.get_by_label("Function").select_option("checkout-api")
+    page.get_by_role("button", name="Fire a CloudWatch alarm").click()
+    expect(page.get_by_role("heading", name="Alarm: checkout-api-p99-duration")).to_be_visible(
+        timeout=CARD_TIMEOUT_MS
+    )
+    expect(page.get_by_role("status")).to_contain_text("CloudWatch alarm for checkout-api")
+    shot(page, "4-alarm")
