@@ -137,7 +137,11 @@ def test_alarm_function_gets_alarms_from_sns_and_eventbridge() -> None:
     assert events["EventBridgeRule"]["Pattern"] == {
         "source": ["aws.cloudwatch"],
         "detail-type": ["CloudWatch Alarm State Change"],
+        "detail": {"alarmName": [{"anything-but": {"prefix": {"Fn::Sub": "${AWS::StackName}-"}}}]},
     }
+    # CloudFormation names the stack's own alarms "<stack>-<logical id>-<suffix>".
+    own_alarms = resources(TEMPLATE, "AWS::CloudWatch::Alarm")
+    assert own_alarms and all("AlarmName" not in a["Properties"] for a in own_alarms.values())
     assert _topic_publishers("AlarmTopic") == {"cloudwatch.amazonaws.com"}
 
 
