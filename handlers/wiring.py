@@ -61,6 +61,8 @@ SAME_ANALYSIS = timedelta(minutes=5)
 # /tune scan and the App Home reuse a fleet scan this long.
 FLEET_CACHE = timedelta(minutes=15)
 BENCHMARK_RULE_ID = "TUNE-001"
+# How many of a fleet scan's best recommendations are stored for the scan card and Home tab.
+STORED_FROM_SCAN = 25
 
 # An invoker for benchmarks: takes the function, returns something with
 # ``invoke(probes) -> observations`` (aws.invokers.base.Invoker).
@@ -217,8 +219,17 @@ class AwsServices:
         except AwsError as error:
             raise ServiceError(str(error)) from error
         report = analyze_fleet(fleet, rules=self.rules, now=self.clock())
+        self._store_top(fleet.functions, report)
         self._fleet = (time.monotonic(), report)
         return report
+
+    def _store_top(self, functions: Sequence[FunctionSnapshot], report: FleetReport) -> None:
+        """Store the recommendations a scan card or the Home tab may show, so their buttons
+        work (a button carries only an id); the long tail is left to `tunebot scan`."""
+        by_arn = {fn.arn: fn for fn in functions}
+        ranked = sorted(report.recommendations, key=lambda rec: -(rec.monthly_savings_usd or 0.0))
+        for rec in ranked[:STORED_FROM_SCAN]:
+            self.store.put_recommendation(rec, by_arn.get(rec.function_arn))
 
     def top_savings(self, limit: int) -> list[Recommendation]:
         if self._fleet is None or time.monotonic() - self._fleet[0] > FLEET_CACHE.total_seconds():

@@ -110,7 +110,10 @@ class InMemoryServices:
         return FunctionAnalysis(snapshot=fn, report=report)
 
     def scan_fleet(self) -> FleetReport:
-        reports = tuple(self.analyze_function(name).report for name in self.functions)
+        analyses = [self.analyze_function(name) for name in self.functions]
+        for analysis in analyses:
+            self.save_recommendations(analysis, requested_by=None)
+        reports = tuple(analysis.report for analysis in analyses)
         recs = tuple(sorted((r for rep in reports for r in rep.recommendations), key=rank_key))
         return FleetReport(functions=reports, recommendations=recs)
 

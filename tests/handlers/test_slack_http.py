@@ -118,6 +118,9 @@ def test_tune_scan_posts_the_top_savings(bot: SlackHarness) -> None:
     blocks = bot.slack.calls_to("chat.postMessage")[0]["blocks"]
     assert blocks[0]["text"]["text"] == "Top savings across the account"
     assert "*$30.00/mo* could be saved across 3 functions." in all_text(blocks)
+    details = button(blocks, "tune_details")
+    bot.click("tune_details", details["value"], blocks=blocks)
+    assert bot.slack.calls_to("views.open")[0]["view"]["title"]["text"] == "Recommendation"
 
 
 def test_a_rate_limited_post_is_retried(bot: SlackHarness) -> None:

@@ -263,6 +263,9 @@ def test_tune_scan_over_the_account(bot: SlackHarness) -> None:
     assert "*$10.00/mo* could be saved across 2 functions." in text
     assert "*orders-prod*: Lower memory to 1024 MB" in text
     assert "*checkout-api*: Lower memory to 512 MB" in text
+    bot.click("tune_details", button(blocks, "tune_details")["value"], blocks=blocks)
+    opened = bot.slack.calls_to("views.open")[0]["view"]
+    assert "MemorySize: " in all_text(opened["blocks"])
 
 
 def test_a_bad_accounts_setting_is_explained(
