@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
@@ -41,6 +42,8 @@ from aws.session import (
 from recommendations.snapshot import FleetSnapshot, FunctionSnapshot, FunctionStats
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 IAM_ACTIONS: tuple[str, ...] = tuple(
     dict.fromkeys(
@@ -163,20 +166,29 @@ def _enrich_in_bulk(session: AwsSession, collected: _Collected) -> None:
     extra.layers = inventory.fetch_layers(session, layer_arns, extra.warnings)
 
 
-def _per_function_call(what: str, name: str, collected: _Collected, call: Any, region: str) -> Any:
-    """One per-function read. Access denied marks the function unreadable; other failures
-    (including throttling that outlived the retries) leave the figure unknown."""
+def _per_function_call(
+    what: str,
+    name: str,
+    collected: _Collected,
+    call: Callable[[], T],
+    region: str,
+    *,
+    denied_is_unreadable: bool = True,
+) -> tuple[bool, T | None]:
+    """One per-function read: (succeeded, value). Access denied marks the function unreadable
+    (unless ``denied_is_unreadable`` is False, for optional extras such as its logs); other
+    failures, including throttling that outlived the retries, leave the figure unknown."""
     try:
-        return call()
+        return True, call()
     except (ClientError, BotoCoreError) as error:
         sentence = str(translate_error(error, action=what, function=name, region=region))
-        if is_access_denied(error):
+        if denied_is_unreadable and is_access_denied(error):
             collected.errors[name] = sentence
         else:
             level = logging.WARNING if is_throttling(error) else logging.INFO
             logger.log(level, "%s", sentence)
             collected.enrichment.warnings.append(sentence)
-        return None
+        return False, None
 
 
 def _enrich_where_metrics_say(
@@ -190,24 +202,24 @@ def _enrich_where_metrics_say(
         arn = inventory.unqualified_arn(str(config["FunctionArn"]))
         seen = figures.for_function(name)
         if seen.get("async_events_received", 0) > 0:
-            result = _per_function_call(
+            read, async_config = _per_function_call(
                 f"read the async invoke config of {name}",
                 name,
                 collected,
-                lambda name=name: ("ok", inventory.fetch_async_config(session, name)),
+                functools.partial(inventory.fetch_async_config, session, name),
                 session.region,
             )
-            if result is not None:
-                extra.async_configs[arn] = result[1]
+            if read:
+                extra.async_configs[arn] = async_config
         if "provisioned_concurrency_utilization_max" in seen:
-            provisioned = _per_function_call(
+            read, provisioned = _per_function_call(
                 f"read provisioned concurrency of {name}",
                 name,
                 collected,
-                lambda name=name: inventory.fetch_provisioned(session, name),
+                functools.partial(inventory.fetch_provisioned, session, name),
                 session.region,
             )
-            if provisioned is not None:
+            if read and provisioned is not None:
                 extra.provisioned[arn] = provisioned
 
 
@@ -248,14 +260,15 @@ def _log_stats(
     chosen = [name for _, name in sorted(busy, reverse=True) if name in group_of]
     stats: dict[str, LogStats] = {}
     for name in chosen[: options.log_sample_functions]:
-        sample = _per_function_call(
+        _, sample = _per_function_call(
             f"read the logs of {name}",
             name,
             collected,
-            lambda name=name: sampling.sample_log_group(
-                session, group_of[name], start=start, end=end
+            functools.partial(
+                sampling.sample_log_group, session, group_of[name], start=start, end=end
             ),
             session.region,
+            denied_is_unreadable=False,
         )
         if sample is not None:
             stats[name] = sample
@@ -304,11 +317,11 @@ def _scan(
         native = None
         # An idle function saves nothing on arm64: its package is not worth a download.
         if opts.scan_packages and figures.for_function(name).get("invocations") != 0:
-            native = _per_function_call(
+            _, native = _per_function_call(
                 f"download the package of {name}",
                 name,
                 collected,
-                lambda config=config: packages.scan(session, config),
+                functools.partial(packages.scan, session, config),
                 session.region,
             )
             if name in collected.errors:

@@ -348,3 +348,24 @@ def test_named_function_throttled_past_retries_is_an_error_entry(account: AwsSes
     assert fleet.errors == {
         "orders": "AWS kept throttling the request to read the function; try again later."
     }
+
+
+def test_logs_denied_for_one_function_leave_its_log_figures_unknown(account: AwsSession) -> None:
+    def deny_orders_logs(params: dict[str, Any], **_: Any) -> Any:
+        body = params.get("body", b"")
+        body = body if isinstance(body, bytes) else str(body).encode()
+        if b'"/aws/lambda/orders"' in body:
+            return _error_response("AccessDeniedException", "no logs:FilterLogEvents", 400)
+        return None
+
+    account.client("logs").meta.events.register(
+        "before-call.cloudwatch-logs.FilterLogEvents", deny_orders_logs
+    )
+    fleet = scan_region(account, _options(scan_packages=False))
+    orders = next(fn for fn in fleet.functions if fn.name == "orders")
+    assert "orders" not in fleet.errors
+    assert orders.stats is not None
+    assert orders.stats.invocations == 1500
+    assert orders.stats.log_sample_invocations is None
+    images = next(fn for fn in fleet.functions if fn.name == "images")
+    assert images.stats is not None and images.stats.log_sample_invocations == 1
