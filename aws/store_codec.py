@@ -3,7 +3,9 @@
 DynamoDB has no float type: numbers travel as strings and boto3 hands them back as
 ``Decimal``. Floats are written through ``Decimal(str(x))`` so 0.1 stays 0.1 instead of
 0.1000000000000000055511151231257827, and read back as ``int`` when integral, else ``float``,
-so pydantic models validate from them unchanged.
+so pydantic models validate from them unchanged. (DynamoDB does not remember whether a
+number was a float: an integral float above 2**53 comes back as the nearest int its text
+names. tunebot stores no such values.)
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ def to_dynamo_value(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str | int | Decimal):
         return value
     if isinstance(value, float):
-        if not math.isfinite(value):
+        # DynamoDB numbers: finite, magnitude 1E-130 to 9.99E+125 (or zero).
+        if not math.isfinite(value) or (value and not 1e-130 <= abs(value) < 1e126):
             raise ValueError(f"DynamoDB cannot store the number {value!r}")
         return Decimal(str(value))
     if isinstance(value, Mapping):
