@@ -425,25 +425,14 @@ def snapshot_from_config(
             security_group_ids=tuple(vpc_raw.get("SecurityGroupIds", ())),
         )
     tags = extra.tags.get(arn, {})
-    layer_arns = [str(layer["Arn"]) for layer in config.get("Layers") or []]
+    # Layers read in bulk when available; otherwise what the listing itself says (the size).
+    listed_sizes = {
+        str(layer["Arn"]): _optional_int(layer.get("CodeSize"))
+        for layer in config.get("Layers") or []
+    }
     layers = tuple(
-        extra.layers.get(
-            layer_arn,
-            Layer(
-                arn=layer_arn,
-                code_size_bytes=_optional_int(
-                    next(
-                        (
-                            item.get("CodeSize")
-                            for item in config.get("Layers", [])
-                            if item.get("Arn") == layer_arn
-                        ),
-                        None,
-                    )
-                ),
-            ),
-        )
-        for layer_arn in layer_arns
+        extra.layers.get(layer_arn) or Layer(arn=layer_arn, code_size_bytes=size)
+        for layer_arn, size in listed_sizes.items()
     )
     provisioned = extra.provisioned.get(arn)
     snap_start = (config.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions"
