@@ -470,8 +470,15 @@ def _tell(
     ).get("id")
     user = ((body or {}).get("user") or {}).get("id")
     if client is not None and channel and user:
-        client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
-    elif respond is not None:
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
+            return
+        except SlackApiError as error:
+            # A channel the bot is not in (the card was shown to one person only).
+            logger.info("chat.postEphemeral failed (%s); using the response URL", error)
+    if respond is not None:
         respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
     else:  # a click in the App Home or a modal: no channel, no response_url
         logger.info("could not tell %s: %s", user, text)

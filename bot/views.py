@@ -118,8 +118,9 @@ def recommendation_view(
         names = ", ".join(mention(user) for user in approvers)
         state_text = f":hourglass: Approved by {names} ({len(approvers)} of {required})"
     elif state is RecState.APPLIED and record is not None:
+        others = [user for user in record.approvers if user != record.applied_by]
         names = ", ".join(mention(user) for user in record.approvers)
-        approved = f" (approved by {names})" if names else ""
+        approved = f" (approved by {names})" if others else ""
         state_text = (
             f":white_check_mark: Applied by {mention(record.applied_by)} "
             f"{slack_date(record.applied_at)}{approved}"

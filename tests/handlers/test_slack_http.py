@@ -150,12 +150,22 @@ def test_details_from_the_home_tab_for_an_expired_recommendation_does_not_fail(
     assert bot.slack.calls_to("views.open") == []
 
 
-def test_card_falls_back_to_ephemeral_where_the_bot_cannot_post(bot: SlackHarness) -> None:
+def test_card_falls_back_to_ephemeral_where_the_bot_cannot_post(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
     bot.slack.fail_next["chat.postMessage"] = "not_in_channel"
     bot.command("checkout-api")
     reply = bot.slack.calls_to("response/cmd")[0]
     assert "Invite me" in all_text(reply["blocks"])
     assert reply["blocks"][1]["text"]["text"] == "Tuning checkout-api"
+    # A refusal on that card still reaches the person, through the response URL.
+    bot.slack.fail_next["chat.postEphemeral"] = "channel_not_found"
+    bot.click(
+        "tune_apply", rec_id(services, "checkout-api"), user="UMALLORY1", blocks=reply["blocks"]
+    )
+    told = bot.slack.calls_to("response/action")[-1]
+    assert told["text"].startswith("You are not allowed")
+    assert (told["response_type"], told["replace_original"]) == ("ephemeral", False)
 
 
 # ---- apply, approvals, undo ----------------------------------------------------------------
