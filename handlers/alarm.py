@@ -184,6 +184,7 @@ def process_alarm(rt: AlertRuntime, alarm: AlarmEvent) -> dict[str, Any]:
 def _handle_envelope(rt: AlertRuntime, item: Envelope | Rejected, raw: Any) -> dict[str, Any]:
     from bot.alerts import SlackDeliveryError
 
+    count("EventsReceived")
     if isinstance(item, Rejected):
         logger.warning("malformed event", extra={"reason": item.reason, "event": raw})
         count("ParseFailures")

@@ -203,6 +203,7 @@ def process_anomaly(rt: AlertRuntime, anomaly: CostAnomaly) -> dict[str, Any]:
 def _handle_envelope(rt: AlertRuntime, item: Envelope | Rejected, raw: Any) -> dict[str, Any]:
     from bot.alerts import SlackDeliveryError
 
+    count("EventsReceived")
     if isinstance(item, Rejected):
         logger.warning("malformed event", extra={"reason": item.reason, "event": raw})
         count("ParseFailures")

@@ -151,6 +151,7 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     from bot.alerts import SlackDeliveryError
 
     logger.append_keys(request_id=getattr(context, "aws_request_id", None))
+    count("DigestRuns")
     rt = runtime()
     rt.register_context(context)
     event_id = event.get("id") if isinstance(event, dict) else None

@@ -70,7 +70,7 @@ def test_sns_lambda_alarm_posts_a_card_in_the_default_channel(
     assert fields[1:3] == ["*Metric*\nSum Invocations", "*Value*\n2 (threshold ≥ 0)"]
     assert "*`checkout-api`* · ap-southeast-1" in section_texts(post["blocks"])
     metrics, _ = emitted(capsys)
-    assert metrics == {"AlertsPosted": 1}
+    assert metrics == {"EventsReceived": 1, "AlertsPosted": 1}
 
 
 def test_duration_alarm_routes_by_function_tag_with_cause_and_buttons() -> None:
@@ -130,7 +130,7 @@ def test_redelivery_and_the_same_transition_by_another_channel_post_once(
         assert len(env.posts()) == 1
         assert env.updates() == []
     metrics, _ = emitted(capsys)
-    assert metrics == {"AlertsPosted": 1}
+    assert metrics == {"EventsReceived": 3, "AlertsPosted": 1}
 
 
 @pytest.mark.parametrize(
@@ -147,7 +147,7 @@ def test_alarms_on_other_services_are_skipped_quietly(
         {"outcome": "skipped", "reason": "not an alarm on Lambda functions"}
     ]
     metrics, _ = emitted(capsys)
-    assert metrics == {"EventsSkipped": 1}
+    assert metrics == {"EventsReceived": 1, "EventsSkipped": 1}
     (skip,) = [r for r in caplog.records if r.getMessage() == "alarm skipped"]
     assert skip.levelno == logging.INFO
 
@@ -259,7 +259,7 @@ def test_malformed_payloads_are_logged_counted_and_not_retried(
     assert outcome["outcome"] == "malformed"
     assert outcome["reason"].startswith(reason)
     metrics, _ = emitted(capsys)
-    assert metrics == {"ParseFailures": 1}
+    assert metrics == {"EventsReceived": 1, "ParseFailures": 1}
     (log,) = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert log.reason.startswith(reason)  # type: ignore[attr-defined]
     assert log.event == event  # type: ignore[attr-defined]
@@ -277,7 +277,7 @@ def test_slack_rate_limit_raises_and_the_retry_posts_once(
     assert len(posts) == 2  # the refused one and the retry
     assert env.updates() == []
     metrics, _ = emitted(capsys)
-    assert metrics == {"TransientFailures": 1, "AlertsPosted": 1}
+    assert metrics == {"EventsReceived": 2, "TransientFailures": 1, "AlertsPosted": 1}
 
 
 def test_channel_not_found_is_logged_and_not_retried(capsys: pytest.CaptureFixture[str]) -> None:
@@ -289,7 +289,7 @@ def test_channel_not_found_is_logged_and_not_retried(capsys: pytest.CaptureFixtu
         "reason": "Slack refused chat.postMessage: channel_not_found.",
     }
     metrics, _ = emitted(capsys)
-    assert metrics == {"DeliveryFailures": 1}
+    assert metrics == {"EventsReceived": 1, "DeliveryFailures": 1}
 
 
 def test_no_channel_anywhere_is_an_error_not_a_retry() -> None:

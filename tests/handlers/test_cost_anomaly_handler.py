@@ -105,7 +105,7 @@ def test_lambda_anomaly_names_the_functions_that_grew(capsys: pytest.CaptureFixt
     buttons = [b for b in post["blocks"] if b["type"] == "actions"]
     assert buttons[0]["elements"][0]["action_id"] == "tune_apply"
     metrics, _ = emitted(capsys)
-    assert metrics == {"AlertsPosted": 1}
+    assert metrics == {"EventsReceived": 1, "AlertsPosted": 1}
 
 
 def test_repeats_of_an_anomaly_update_its_card_and_redelivery_is_ignored() -> None:
@@ -133,7 +133,7 @@ def test_other_services_are_skipped_unless_configured(capsys: pytest.CaptureFixt
         result = handler(event_for("cost-anomaly-sns-message.json"), CONTEXT)
         assert env.slack.calls == []
     assert result["results"][0]["outcome"] == "skipped"
-    assert emitted(capsys)[0] == {"EventsSkipped": 1}
+    assert emitted(capsys)[0] == {"EventsReceived": 1, "EventsSkipped": 1}
 
     with alert_env(InMemoryServices(), environ={"TUNEBOT_COST_ALERTS": "all"}) as env:
         handler(event_for("cost-anomaly-sns-message.json"), CONTEXT)
@@ -176,7 +176,7 @@ def test_throttled_attribution_raises_for_a_retry(capsys: pytest.CaptureFixture[
         with pytest.raises(ThrottledError):
             handler(load("cost-anomaly-eventbridge-lambda.json"), CONTEXT)
         assert env.slack.calls == []
-    assert emitted(capsys)[0] == {"TransientFailures": 1}
+    assert emitted(capsys)[0] == {"EventsReceived": 1, "TransientFailures": 1}
 
 
 def test_malformed_anomaly_is_counted() -> None:

@@ -40,7 +40,7 @@ def test_a_quiet_week_is_all_good(capsys: pytest.CaptureFixture[str]) -> None:
         ":white_check_mark: All good: 2 functions scanned, nothing to save or fix, and no "
         "changes this week."
     ]
-    assert emitted(capsys)[0] == {"DigestsPosted": 1}
+    assert emitted(capsys)[0] == {"DigestRuns": 1, "DigestsPosted": 1}
 
 
 def test_savings_risks_and_the_weeks_changes_with_their_effect() -> None:
