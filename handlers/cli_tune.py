@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import sys
@@ -262,6 +263,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--in-place benchmarks a real function; it cannot be used with --simulate.")
     if args.search != "grid" and args.memory_values is not None:
         raise CliError("--memory-values is for --search grid; adaptive search picks its own.")
+    if args.chart is not None and importlib.util.find_spec("matplotlib") is None:
+        # Checked first: a benchmark's invocations are not worth losing to a missing library.
+        raise CliError("--chart needs matplotlib: install it with `pip install matplotlib`.")
     outcome = _run_simulated(args) if args.simulate is not None else _run_on_lambda(args)
     result, recommendations = outcome
     if args.chart is not None:
@@ -298,7 +302,8 @@ def _run_simulated(args: argparse.Namespace) -> tuple[TuningResult, list[dict[st
     outcome = build_result(state)
     return outcome, _recommendation_documents(
         outcome,
-        function_arn=f"arn:aws:lambda:us-east-1:123456789012:function:{args.function}",
+        function_arn=f"arn:aws:lambda:{args.region or 'us-east-1'}:123456789012:function:"
+        f"{args.function}",
         region=args.region or "us-east-1",
         account_id="123456789012",
         request=request,

@@ -220,3 +220,24 @@ def test_real_path_prices_months_with_cloudwatch_traffic(
     assert document["best"]["monthly_cost_usd"] == pytest.approx(
         document["best"]["cost_per_invocation_usd"] * per_month
     )
+
+
+def test_missing_matplotlib_is_reported_before_invoking(
+    profile: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+
+    def without_matplotlib(name: str, *args: Any) -> Any:
+        return None if name == "matplotlib" else real_find_spec(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_matplotlib)
+    chart = tmp_path / "chart.png"
+    assert main(["tune", "api", "--simulate", str(profile), "--chart", str(chart)]) == 2
+    captured = capsys.readouterr()
+    assert "--chart needs matplotlib" in captured.err
+    assert captured.out == "" and not chart.exists()
