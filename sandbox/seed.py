@@ -285,19 +285,23 @@ def _millis(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def log_events(invocations: Iterable[Invocation]) -> Iterator[dict[str, Any]]:
+def log_events(invocations: Iterable[Invocation]) -> list[dict[str, Any]]:
     """The REPORT lines (and timeout lines) Lambda writes, in time order.
 
-    The START and END lines around them carry nothing tunebot reads, so the sandbox leaves
-    them out: they would triple the events seeded for no difference in any figure.
+    Lambda writes them when an invocation ends, so that is their timestamp. The START and END
+    lines around them carry nothing tunebot reads, so the sandbox leaves them out: they would
+    triple the events seeded for no difference in any figure.
     """
-    for invocation in sorted(invocations, key=lambda item: item.at):
+    events: list[dict[str, Any]] = []
+    for invocation in invocations:
         end = _millis(invocation.at) + int(invocation.duration_ms)
         if invocation.status == "timeout":
             seconds = invocation.duration_ms / 1000
             message = f"{invocation.request_id} Task timed out after {seconds:.2f} seconds"
-            yield {"timestamp": end, "message": message}
-        yield {"timestamp": end, "message": invocation.report_line()}
+            events.append({"timestamp": end, "message": message})
+        events.append({"timestamp": end, "message": invocation.report_line()})
+    # A stable sort keeps each timeout line just before its REPORT line.
+    return sorted(events, key=lambda event: event["timestamp"])
 
 
 def _datum(
