@@ -3,8 +3,10 @@ the same bytes for the same inputs, and a build target for every function in the
 
 from __future__ import annotations
 
+import ast
 import importlib.metadata
 import re
+import sys
 import tomllib
 import zipfile
 from pathlib import Path
@@ -15,20 +17,7 @@ from packaging.utils import canonicalize_name
 
 from deploy import package
 from tests.deploy.cfn import REPO_ROOT, functions, load_template
-
-# The python3.12 Lambda runtime ships these (and their own dependencies); the package must not.
-RUNTIME_PROVIDED = frozenset({"boto3", "botocore", "s3transfer"})
-
-
-def _pinned() -> dict[str, str]:
-    pins: dict[str, str] = {}
-    for line in package.REQUIREMENTS.read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            name, _, version = line.partition("==")
-            assert version, f"{line!r} is not pinned with =="
-            pins[canonicalize_name(name)] = version
-    return pins
+from tests.deploy.lambda_runtime import NOT_PACKAGED, allowed_top_level_modules, pinned
 
 
 def _runtime_closure() -> set[str]:
@@ -39,7 +28,7 @@ def _runtime_closure() -> set[str]:
     while pending:
         requirement = pending.pop()
         name = canonicalize_name(requirement.name)
-        if name in seen or name in RUNTIME_PROVIDED:
+        if name in seen or name in NOT_PACKAGED:
             continue
         seen.add(name)
         extras = requirement.extras or {""}
@@ -52,14 +41,14 @@ def _runtime_closure() -> set[str]:
 
 
 def test_lambda_requirements_cover_every_runtime_dependency_but_boto3() -> None:
-    pinned = _pinned()
-    missing = sorted(_runtime_closure() - set(pinned))
+    pins = pinned()
+    missing = sorted(_runtime_closure() - set(pins))
     assert not missing, f"add to {package.REQUIREMENTS.name}: {missing}"
-    assert not RUNTIME_PROVIDED & set(pinned)
+    assert not NOT_PACKAGED & set(pins)
 
 
 def test_lambda_pins_are_the_versions_the_tests_run_with() -> None:
-    for name, version in _pinned().items():
+    for name, version in pinned().items():
         assert importlib.metadata.version(name) == version, name
 
 
@@ -144,3 +133,51 @@ def test_cli_requires_a_destination(capsys: pytest.CaptureFixture[str]) -> None:
         package.main([])
     assert exit_info.value.code == 2
     assert "give --output-dir, --zip or both" in capsys.readouterr().err
+
+
+def _imports(path: Path) -> set[str]:
+    """Top-level modules a file imports, leaving out ``if TYPE_CHECKING:`` blocks."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    typing_only = {
+        id(inner)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+        for inner in ast.walk(node)
+    }
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_packaged_code_imports_only_what_the_package_or_runtime_has() -> None:
+    """A runtime import of a dev-only library would fail in Lambda, not in the tests. The CLI
+    modules (``handlers/cli*.py``) never run in Lambda and may use workstation extras."""
+    allowed = allowed_top_level_modules()
+    unknown: set[str] = set()
+    for source_package in package.SOURCE_PACKAGES:
+        for path in (REPO_ROOT / source_package).rglob("*.py"):
+            if path.parent.name == "handlers" and path.name.startswith("cli"):
+                continue
+            unknown |= {
+                f"{path.relative_to(REPO_ROOT)}: {name}" for name in _imports(path) - allowed
+            }
+    assert not sorted(unknown)
+
+
+def test_import_scanner_ignores_type_checking_imports(tmp_path: Path) -> None:
+    source = tmp_path / "example.py"
+    source.write_text(
+        "from typing import TYPE_CHECKING\nimport json\nfrom slack_sdk import WebClient\n"
+        "if TYPE_CHECKING:\n    from mypy_boto3_lambda import LambdaClient\n"
+        "def later():\n    import matplotlib\n"
+    )
+    assert _imports(source) == {"typing", "json", "slack_sdk", "matplotlib"}
+    assert "matplotlib" not in allowed_top_level_modules()
+    assert {"boto3", "pydantic_core", "json", "handlers"} <= allowed_top_level_modules()
+    assert sys.version_info >= (3, 11)

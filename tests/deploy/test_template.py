@@ -15,6 +15,7 @@ import pytest
 from aws import store
 from bot.settings import ApplyMode
 from tests.deploy.cfn import REPO_ROOT, functions, load_template, resources, sub_text
+from tests.deploy.lambda_runtime import allowed_top_level_modules
 
 TEMPLATE = load_template()
 FUNCTIONS = functions(TEMPLATE)
@@ -60,23 +61,36 @@ def test_every_function_has_its_design_entry_point() -> None:
     assert {name: fn["Handler"] for name, fn in FUNCTIONS.items()} == EXPECTED_HANDLERS
 
 
-def test_every_handler_imports_in_a_lambda_like_environment() -> None:
-    """One fresh interpreter imports each handler module with the template's variables set."""
-    script = (
-        "import importlib, json, sys\n"
-        "results = {}\n"
-        "for spec in sys.argv[1:]:\n"
-        "    module, _, attribute = spec.rpartition('.')\n"
-        "    try:\n"
-        "        handler = getattr(importlib.import_module(module), attribute)\n"
-        "        results[spec] = 'ok' if callable(handler) else 'not callable'\n"
-        "    except Exception as error:\n"
-        "        results[spec] = f'{type(error).__name__}: {error}'\n"
-        "print(json.dumps(results))\n"
-    )
+# Run in a fresh interpreter: refuse any import the deployed package could not satisfy, then
+# import each handler. ModuleNotFoundError subclasses ImportError, so libraries that probe for
+# optional extras degrade exactly as they would in Lambda.
+_IMPORT_HANDLERS_AS_LAMBDA = """
+import importlib, importlib.abc, json, sys
+allowed = set(json.loads(sys.argv[1]))
+class LambdaPackageOnly(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        top = name.split(".")[0]
+        # sysconfig's generated, platform-named module is standard library too.
+        if top not in allowed and not top.startswith("_sysconfigdata_"):
+            raise ModuleNotFoundError(f"No module named {name!r} in the Lambda package", name=name)
+        return None
+sys.meta_path.insert(0, LambdaPackageOnly())
+results = {}
+for spec in sys.argv[2:]:
+    module, _, attribute = spec.rpartition(".")
+    try:
+        handler = getattr(importlib.import_module(module), attribute)
+        results[spec] = "ok" if callable(handler) else "not callable"
+    except Exception as error:
+        results[spec] = f"{type(error).__name__}: {error}"
+print(json.dumps(results))
+"""
+
+
+def _import_as_lambda(specs: list[str], allowed: frozenset[str]) -> dict[str, str]:
     env = {"PATH": os.environ.get("PATH", ""), **EXAMPLE_ENVIRONMENT}
     completed = subprocess.run(
-        [sys.executable, "-c", script, *sorted(set(EXPECTED_HANDLERS.values()))],
+        [sys.executable, "-c", _IMPORT_HANDLERS_AS_LAMBDA, json.dumps(sorted(allowed)), *specs],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
@@ -84,9 +98,26 @@ def test_every_handler_imports_in_a_lambda_like_environment() -> None:
         timeout=120,
         check=True,
     )
-    results = json.loads(completed.stdout.strip().splitlines()[-1])
+    results: dict[str, str] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return results
+
+
+def test_every_handler_imports_with_only_the_packaged_dependencies() -> None:
+    """The template's variables set, nothing importable that the package and runtime lack."""
+    results = _import_as_lambda(
+        sorted(set(EXPECTED_HANDLERS.values())), allowed_top_level_modules()
+    )
     broken = {spec: outcome for spec, outcome in results.items() if outcome != "ok"}
     assert not broken
+
+
+def test_the_import_guard_refuses_what_the_package_lacks() -> None:
+    results = _import_as_lambda(
+        ["handlers.slack.handler"], allowed_top_level_modules() - {"slack_bolt"}
+    )
+    assert results["handlers.slack.handler"].startswith(
+        "ModuleNotFoundError: No module named 'slack_bolt"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED_HANDLERS))
