@@ -10,6 +10,7 @@ See ``docs/alerts.md``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aws.events.cost_anomaly import CostAnomaly, parse_cost_anomaly
@@ -101,9 +102,11 @@ def _attribution(rt: AlertRuntime, anomaly: CostAnomaly) -> tuple[list[Analysed]
     except AwsError as error:
         return [], f"tunebot could not attribute the increase to functions: {error}"
     if not attribution.contributors:
+        days = max(1, round((window[1] - window[0]).total_seconds() / 86400))
+        span = "day" if days == 1 else f"{days} days"
         return [], (
-            f"No function's compute or request cost grew against the {window[1] - window[0]} "
-            f"before ({attribution.functions_compared} functions compared in {region})."
+            f"No function's compute or request cost grew against the {span} before "
+            f"({attribution.functions_compared} functions compared in {region})."
         )
     analysed = []
     top_increase = attribution.contributors[0].cost_increase_usd
@@ -117,12 +120,18 @@ def _attribution(rt: AlertRuntime, anomaly: CostAnomaly) -> tuple[list[Analysed]
             f"(+{_money(contributor.cost_increase_usd)}; "
             f"{contributor.gb_seconds_before:,.0f} → {contributor.gb_seconds_during:,.0f} GB-s)"
         )
+        changes = (
+            *contributor.changes,
+            *_changes_by_tunebot(
+                rt, contributor.function_name, attribution.previous_start, window[1]
+            ),
+        )
         analysed.append(
             analyse_for_alert(
                 rt,
                 contributor.function_name,
                 region,
-                changes=contributor.changes or ("no change in traffic, duration or deploys",),
+                changes=changes or ("no change in traffic, duration or deploys",),
                 cost_line=cost_line,
                 limit=2,
             )
@@ -133,6 +142,18 @@ def _attribution(rt: AlertRuntime, anomaly: CostAnomaly) -> tuple[list[Analysed]
         f"(+{_money(attribution.total_increase_usd)} estimated in all)."
     )
     return analysed, note
+
+
+def _changes_by_tunebot(
+    rt: AlertRuntime, function: str, since: datetime, until: datetime
+) -> tuple[str, ...]:
+    """Changes applied through tunebot in the compared span: a memory change made from a card
+    is named as such, not only as "deployed or reconfigured"."""
+    return tuple(
+        f"{record.description} (applied with tunebot {record.applied_at:%Y-%m-%d %H:%M} UTC)"
+        for record in rt.store.changes_for_function(function, limit=20)
+        if since <= record.applied_at < until and record.reverts is None
+    )
 
 
 def process_anomaly(rt: AlertRuntime, anomaly: CostAnomaly) -> dict[str, Any]:

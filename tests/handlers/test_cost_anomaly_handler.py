@@ -160,7 +160,7 @@ def test_root_cause_with_only_a_service_and_no_growth() -> None:
         handler(event_for("cost-anomaly-sns-service-only.json"), CONTEXT)
         (post,) = env.posts()
     assert (
-        "No function's compute or request cost grew against the 2 days, 0:00:00 before "
+        "No function's compute or request cost grew against the 2 days before "
         "(2 functions compared in us-east-1)." in section_texts(post["blocks"])
     )
 
@@ -197,4 +197,29 @@ def test_an_increase_in_another_linked_account_is_not_attributed_here() -> None:
     assert (
         "The increase is in account 210987654321; tunebot reads account 123456789012 and "
         "attributes Lambda costs there only." in section_texts(post["blocks"])
+    )
+
+
+def test_a_change_made_with_tunebot_in_the_window_is_named() -> None:
+    from aws.store import ChangeRecord
+    from recommendations.changes import MemoryChange
+
+    with alert_env(services()) as env:
+        env.store.put_change(
+            ChangeRecord(
+                change_id="chg-7",
+                function_name="resize",
+                change=MemoryChange(function_name="resize", before=1024, after=2048),
+                description="Set memory of resize from 1024 MB to 2048 MB",
+                actor="slack:U0ALICE",
+                applied_at=datetime(2021, 5, 24, 18, 30, tzinfo=UTC),
+            )
+        )
+        stub_usage(env, GROWTH)
+        handler(load("cost-anomaly-eventbridge-lambda.json"), CONTEXT)
+        (post,) = env.posts()
+    resize = next(t for t in section_texts(post["blocks"]) if t.startswith("*`resize`*"))
+    assert resize.endswith(
+        " · Set memory of resize from 1024 MB to 2048 MB "
+        "(applied with tunebot 2021-05-24 18:30 UTC)"
     )
