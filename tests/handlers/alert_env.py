@@ -74,10 +74,24 @@ def alert_env(
             environ={"TUNEBOT_IDEMPOTENCY_TABLE": IDEMPOTENCY_TABLE, **(environ or {})},
         )
         configure(runtime)
+        env = AlertEnv(runtime, slack, services, store, session)
         try:
-            yield AlertEnv(runtime, slack, services, store, session)
+            yield env
         finally:
             configure(None)
+        # Whatever a test checks, every message sent must be valid Block Kit.
+        for args in [*env.posts(), *env.updates()]:
+            validate_blocks(args["blocks"])
+
+
+def validate_blocks(blocks: list[dict[str, Any]]) -> None:
+    from slack_sdk.models.blocks import Block
+
+    assert 0 < len(blocks) <= 50
+    for raw in blocks:
+        block = Block.parse(raw)
+        assert block is not None, raw
+        block.validate_json()
 
 
 def emitted(capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, float], list[dict[str, Any]]]:
