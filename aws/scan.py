@@ -61,6 +61,7 @@ IAM_ACTIONS: tuple[str, ...] = tuple(
 DEFAULT_WINDOW_DAYS = 14.0
 # Up to this many --function names are read one by one (GetFunction) instead of listing all.
 DIRECT_READ_LIMIT = 20
+DEFAULT_LOG_GROUP_PREFIX = "/aws/lambda/"
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,9 @@ def _log_stats(
         max_wait_s=options.insights_max_wait_s,
         poll_interval_s=options.insights_poll_interval_s,
     )
-    found = runner.run(sorted(owner), start, end)
+    # A scan of the whole region reads the default log groups with one SOURCE query.
+    prefix = None if options.function_names else DEFAULT_LOG_GROUP_PREFIX
+    found = runner.run(sorted(owner), start, end, source_prefix=prefix)
     collected.enrichment.warnings.extend(found.warnings)
     if not found.unavailable:
         return {owner[group]: stats for group, stats in found.stats.items() if group in owner}

@@ -13,6 +13,7 @@ from aws.logs.insights import (
     InsightsRunner,
     log_group_from_field,
     parse_results,
+    source_query,
 )
 from aws.logs.stats import LogStats
 from aws.session import AwsSession
@@ -319,3 +320,91 @@ def test_concurrent_query_limit_waits_for_a_slot() -> None:
     assert result.stats["/aws/lambda/a"].sample_size == 9
     assert slept == [2.0, 3.0]
     assert result.failed == set()
+
+
+def _source_params(prefix: str = "/aws/lambda/") -> dict[str, Any]:
+    return {
+        "startTime": int(START.timestamp()),
+        "endTime": int(END.timestamp()),
+        "queryString": source_query(prefix),
+    }
+
+
+def test_many_default_groups_take_one_source_query() -> None:
+    session = AwsSession(region="us-east-1")
+    runner, _ = _runner(session)
+    lambda_groups = [f"/aws/lambda/fn-{i:03d}" for i in range(60)]
+    custom = ["/shop/shared-logs"]
+    with Stubber(session.client("logs")) as stub:
+        stub.add_response("start_query", {"queryId": "q-src"}, _source_params())
+        stub.add_response(
+            "get_query_results",
+            _complete(
+                [
+                    _row(lambda_groups[0], sampleSize="11"),
+                    _row(lambda_groups[59], sampleSize="12"),
+                    _row("/aws/lambda/not-in-this-scan", sampleSize="13"),
+                ]
+            ),
+            {"queryId": "q-src"},
+        )
+        stub.add_response("start_query", {"queryId": "q-custom"}, _start_params(custom))
+        stub.add_response(
+            "get_query_results",
+            _complete([_row(custom[0], sampleSize="14")]),
+            {"queryId": "q-custom"},
+        )
+        result = runner.run([*lambda_groups, *custom], START, END, source_prefix="/aws/lambda/")
+        stub.assert_no_pending_responses()
+    assert result.stats[lambda_groups[0]].sample_size == 11
+    assert result.stats[lambda_groups[59]].sample_size == 12
+    assert result.stats[custom[0]].sample_size == 14
+    assert result.failed == set()
+    assert source_query("/aws/lambda/").startswith(
+        "SOURCE logGroups(namePrefix: ['/aws/lambda/'])\n| filter "
+    )
+
+
+def test_source_query_refused_falls_back_to_batches() -> None:
+    session = AwsSession(region="us-east-1")
+    runner, _ = _runner(session)
+    groups = [f"/aws/lambda/fn-{i:03d}" for i in range(60)]
+    with Stubber(session.client("logs")) as stub:
+        stub.add_client_error(
+            "start_query",
+            service_error_code="InvalidParameterException",
+            service_message="The query selects more than 10000 log groups.",
+            expected_params=_source_params(),
+        )
+        stub.add_response("start_query", {"queryId": "q-0"}, _start_params(groups[:50]))
+        stub.add_response(
+            "get_query_results", _complete([_row(groups[1], sampleSize="2")]), {"queryId": "q-0"}
+        )
+        stub.add_response("start_query", {"queryId": "q-1"}, _start_params(groups[50:]))
+        stub.add_response(
+            "get_query_results", _complete([_row(groups[55], sampleSize="3")]), {"queryId": "q-1"}
+        )
+        result = runner.run(groups, START, END, source_prefix="/aws/lambda/")
+        stub.assert_no_pending_responses()
+    assert {g: s.sample_size for g, s in result.stats.items()} == {groups[1]: 2, groups[55]: 3}
+    assert result.failed == set()
+
+
+def test_source_query_that_times_out_is_not_run_again() -> None:
+    session = AwsSession(region="us-east-1")
+    runner, _ = _runner(session, max_wait_s=4.0)
+    groups = [f"/aws/lambda/fn-{i:03d}" for i in range(60)]
+    with Stubber(session.client("logs")) as stub:
+        stub.add_response("start_query", {"queryId": "q-src"}, _source_params())
+        stub.add_response(
+            "get_query_results", {"results": [], "status": "Running"}, {"queryId": "q-src"}
+        )
+        stub.add_response(
+            "get_query_results", {"results": [], "status": "Running"}, {"queryId": "q-src"}
+        )
+        stub.add_response("stop_query", {"success": True}, {"queryId": "q-src"})
+        result = runner.run(groups, START, END, source_prefix="/aws/lambda/")
+        stub.assert_no_pending_responses()
+    assert result.failed == set(groups)
+    assert result.timed_out == set(groups)
+    assert result.stats == {}
