@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from aws.errors import AwsError
+from aws.invokers.simulator import SimulatorInvoker
+from recommendations.snapshot import FunctionSnapshot
 from sandbox.aws_events import duration_alarm_event, lambda_cost_anomaly_event
 from sandbox.bridge import SlackBridge
 from sandbox.embedded_aws import EmbeddedAws
@@ -37,6 +40,10 @@ IDEMPOTENCY_TABLE_NAME = "tunebot-sandbox-idempotency"
 
 # Environment variables the sandbox replaces while it runs (and restores when it stops).
 _AWS_CREDENTIAL_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
+
+
+class SandboxBenchmarkError(AwsError):
+    """A benchmark the sandbox cannot simulate (the function is not one of the demo fleet)."""
 
 
 @dataclass(frozen=True)
@@ -140,11 +147,13 @@ class Sandbox:
 
         import handlers.alerting
         import handlers.slack
+        from handlers.wiring import build_services
         from sandbox.lazy_runner import ThreadedLazyRunner
 
         # Both handlers cache what they built from the environment; rebuild from ours.
         self._lazy_runner = ThreadedLazyRunner()
-        handlers.slack.configure(lazy_runner=self._lazy_runner)
+        services = build_services(os.environ, invoker_factory=self.simulated_invoker)
+        handlers.slack.configure(services=services, lazy_runner=self._lazy_runner)
         handlers.alerting.configure(None)
         self._handlers_configured = True
         self.server.bridge = SlackBridge(
@@ -170,6 +179,27 @@ class Sandbox:
             "alert_functions": names,
             "aws_note": f"Embedded AWS (moto) at {self.aws.endpoint}, account 123456789012.",
         }
+
+    def simulated_invoker(self, function: FunctionSnapshot) -> SimulatorInvoker:
+        """Benchmarks run on the simulator, with the profile the function's traffic came from.
+
+        The profile describes the code; memory, timeout and architecture are read from the
+        function as it is now, so a benchmark after an applied change starts from there.
+        """
+        try:
+            demo = by_name(function.name)
+        except KeyError:
+            raise SandboxBenchmarkError(
+                f"The sandbox can only benchmark its demo functions; {function.name} is not one."
+            ) from None
+        profile = demo.profile.model_copy(
+            update={
+                "memory_mb": function.memory_mb,
+                "timeout_s": function.timeout_s,
+                "architecture": function.architecture,
+            }
+        )
+        return SimulatorInvoker(profile, seed=self.options.seed)
 
     # -- alerts through the real handlers -----------------------------------------------
 
