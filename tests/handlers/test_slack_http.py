@@ -688,3 +688,17 @@ def test_importing_the_handler_loads_nothing_heavy() -> None:
         [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=root
     )
     assert output.stdout.strip() == "[]"
+
+
+def test_the_runner_can_run_lazy_work_at_once(
+    harness_factory: Any, services: InMemoryServices
+) -> None:
+    bot = harness_factory(services, POLICY)
+    slack_handler.configure(
+        services=services, lazy_runner=slack_handler.InProcessLazyRunner(deferred=False)
+    )
+    response = bot.command("checkout-api", run_lazy=False)
+    assert response["statusCode"] == 200
+    assert bot.slack.calls_to("chat.postMessage")[0]["blocks"][0]["text"]["text"] == (
+        "Tuning checkout-api"
+    )
