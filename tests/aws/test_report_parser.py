@@ -83,6 +83,10 @@ def test_other_lines_are_not_reports() -> None:
         '{"level": "INFO", "message": "REPORT RequestId: inside a message"}',
         "REPORT RequestId: abc Duration: fast ms",
         "{not json",
+        "INIT_REPORT Init Duration: 10000.00 ms\tPhase: init\tStatus: timeout",
+        "RESTORE_REPORT Restore Duration: 512.34 ms",
+        '{"type": "platform.initReport", "record": {"initializationType": "on-demand", '
+        '"phase": "init", "metrics": {"durationMs": 125.3}}}',
     ):
         assert parse_report_line(line) is None, line
 
