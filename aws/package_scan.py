@@ -10,11 +10,13 @@ sharing a package cost one download.
 from __future__ import annotations
 
 import io
+import json
 import logging
 import struct
 import urllib.request
 import zipfile
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -134,17 +136,23 @@ def is_arm64_candidate(config: Mapping[str, Any]) -> bool:
 
 
 class PackageScanner:
-    """Scans packages once per ``CodeSha256``; reuse one scanner across regions and scans."""
+    """Scans packages once per ``CodeSha256``; reuse one scanner across regions and scans.
+
+    With ``cache_dir`` the answers also persist between runs (one small JSON file per
+    package hash), so a repeated ``tunebot scan`` downloads only packages that changed.
+    """
 
     def __init__(
         self,
         *,
         max_bytes: int = DEFAULT_MAX_PACKAGE_BYTES,
         fetch: Fetch = download,
+        cache_dir: Path | None = None,
     ) -> None:
         self._max_bytes = max_bytes
         self._fetch = fetch
         self._cache: dict[str, tuple[NativeBinary, ...] | None] = {}
+        self._cache_dir = cache_dir
         self.downloads = 0
 
     def scan(
@@ -156,6 +164,10 @@ class PackageScanner:
         sha = str(config.get("CodeSha256") or "")
         if sha and sha in self._cache:
             return self._cache[sha]
+        stored = self._load(sha)
+        if stored is not None:
+            self._cache[sha] = stored
+            return stored
         name = str(config.get("FunctionName"))
         size = config.get("CodeSize")
         if isinstance(size, int) and size > self._max_bytes:
@@ -165,20 +177,22 @@ class PackageScanner:
             location = session.client("lambda").get_function(FunctionName=name)["Code"]["Location"]
             data = self._fetch(str(location), self._max_bytes)
             self.downloads += 1
-            found = scan_zip(data)
-        except (
-            ClientError,
-            BotoCoreError,
-            OSError,
-            ValueError,
-            KeyError,
-            PackageTooLarge,
-            zipfile.BadZipFile,
-        ) as error:
+        except (ClientError, BotoCoreError, OSError, ValueError, KeyError) as error:
             if is_access_denied(error):  # the caller records the function as unreadable
                 raise
-            logger.info("could not scan the package of %s: %r", name, error)
+            # Possibly transient (throttling, network): not remembered, another function with
+            # the same package may try again.
+            logger.info("could not download the package of %s: %r", name, error)
+            return None
+        except PackageTooLarge:
+            logger.info("package of %s is over the scan cap", name)
             return self._remember(sha, None)
+        try:
+            found = scan_zip(data)
+        except (zipfile.BadZipFile, OSError, ValueError) as error:
+            logger.info("the package of %s is not a readable zip: %r", name, error)
+            return self._remember(sha, None)
+        self._store(sha, found)
         return self._remember(sha, found)
 
     def _remember(
@@ -187,3 +201,31 @@ class PackageScanner:
         if sha:
             self._cache[sha] = found
         return found
+
+    def _path(self, sha: str) -> Path | None:
+        if self._cache_dir is None or not sha:
+            return None
+        # CodeSha256 is base64: make it a file name.
+        return self._cache_dir / (sha.replace("/", "_").replace("+", "-").rstrip("=") + ".json")
+
+    def _load(self, sha: str) -> tuple[NativeBinary, ...] | None:
+        path = self._path(sha)
+        if path is None or not path.is_file():
+            return None
+        try:
+            entries = json.loads(path.read_text(encoding="utf-8"))
+            return tuple(NativeBinary.model_validate(entry) for entry in entries)
+        except (OSError, ValueError, TypeError) as error:
+            logger.info("ignoring unreadable package cache %s: %r", path, error)
+            return None
+
+    def _store(self, sha: str, found: tuple[NativeBinary, ...]) -> None:
+        path = self._path(sha)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            document = [binary.model_dump(mode="json") for binary in found]
+            path.write_text(json.dumps(document), encoding="utf-8")
+        except OSError as error:  # a read-only home directory must not fail the scan
+            logger.info("could not write package cache %s: %r", path, error)

@@ -8,6 +8,7 @@ import logging
 import math
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,12 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
+def package_cache_dir(env: Mapping[str, str]) -> Path:
+    """Where package-scan answers persist between runs (XDG cache directory)."""
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "tunebot" / "packages"
+
+
 def _write_snapshot(path: Path, text: str) -> None:
     from handlers.cli import CliError
 
@@ -114,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
         args.region,
         options,
         base=AwsSession(),
-        scanner=PackageScanner(),
+        scanner=PackageScanner(cache_dir=package_cache_dir(os.environ)),
     )
     fleet = merge_snapshots(outcome.snapshots, outcome.failures)
 

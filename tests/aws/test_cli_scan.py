@@ -16,6 +16,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from aws.store import StateStore, create_tables
+from handlers.cli_scan import package_cache_dir
 from tests.aws.scan_seed import (
     create_function,
     create_role,
@@ -216,3 +217,8 @@ def test_several_regions_merge_into_one_report(endpoint: str, tmp_path: Path) ->
         ("us-east-1", "checkout"),
         ("us-east-1", "nightly"),
     ]
+
+
+def test_package_cache_follows_xdg(tmp_path: Path) -> None:
+    assert package_cache_dir({"XDG_CACHE_HOME": str(tmp_path)}) == tmp_path / "tunebot" / "packages"
+    assert package_cache_dir({}) == Path.home() / ".cache" / "tunebot" / "packages"

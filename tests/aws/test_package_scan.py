@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -178,3 +179,46 @@ def test_download_with_size_cap(zip_server: str) -> None:
 def test_download_refuses_other_schemes() -> None:
     with pytest.raises(ValueError):
         download("file:///etc/passwd", 100)
+
+
+def test_answers_persist_in_the_cache_directory(tmp_path: Path) -> None:
+    session = AwsSession(region="us-east-1")
+    package = make_zip({"bin/tool": elf_header(X86_64, e_type=2) + bytes(8)})
+    expected = (NativeBinary(path="bin/tool", machine="x86_64", kind="executable"),)
+    first = PackageScanner(fetch=lambda url, cap: package, cache_dir=tmp_path / "packages")
+    with Stubber(session.client("lambda")) as stub:
+        stub.add_response("get_function", _get_function_response("a"), {"FunctionName": "a"})
+        assert first.scan(session, _config("a", "ab+c/d==")) == expected
+    assert [p.name for p in (tmp_path / "packages").iterdir()] == ["ab-c_d.json"]
+
+    def no_fetch(url: str, cap: int) -> bytes:
+        raise AssertionError("cached: must not download")
+
+    second = PackageScanner(fetch=no_fetch, cache_dir=tmp_path / "packages")
+    with Stubber(session.client("lambda")):  # no GetFunction either
+        assert second.scan(session, _config("b", "ab+c/d==")) == expected
+    assert second.downloads == 0
+
+
+def test_a_transient_failure_is_not_remembered() -> None:
+    session = AwsSession(region="us-east-1")
+    package = make_zip({"app.py": b"print(1)\n"})
+    scanner = PackageScanner(fetch=lambda url, cap: package)
+    with Stubber(session.client("lambda")) as stub:
+        stub.add_client_error("get_function", "TooManyRequestsException", "Rate exceeded", 429)
+        stub.add_response("get_function", _get_function_response("b"), {"FunctionName": "b"})
+        assert scanner.scan(session, _config("a", "same-sha")) is None
+        assert scanner.scan(session, _config("b", "same-sha")) == ()
+        stub.assert_no_pending_responses()
+
+
+def test_an_unwritable_cache_directory_does_not_fail_the_scan(tmp_path: Path) -> None:
+    session = AwsSession(region="us-east-1")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    scanner = PackageScanner(
+        fetch=lambda url, cap: make_zip({"a.py": b""}), cache_dir=blocker / "packages"
+    )
+    with Stubber(session.client("lambda")) as stub:
+        stub.add_response("get_function", _get_function_response("a"), {"FunctionName": "a"})
+        assert scanner.scan(session, _config("a", "sha-x")) == ()
