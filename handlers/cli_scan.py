@@ -7,7 +7,6 @@ import json
 import logging
 import math
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -145,13 +144,11 @@ def run(args: argparse.Namespace) -> int:
         logger.info("stored %d recommendations in %s", stored, os.environ["TUNEBOT_TABLE"])
     summary = summarise(report, report.recommendations)
     if args.format == "json":
-        document = report_document(summary, report.recommendations)
-        document.setdefault("errors", dict(fleet.errors))
-        print(json.dumps(document, indent=2))
+        print(json.dumps(report_document(summary, report.recommendations), indent=2))
     elif args.format == "markdown":
         print(render_markdown(summary, report.recommendations), end="")
     else:
         print(render_table(summary, report.recommendations), end="")
-    for name, sentence in fleet.errors.items():
-        print(f"tunebot: skipped {name}: {sentence}", file=sys.stderr)
+    # Functions that could not be read are in the report itself ("Not analysed", or
+    # summary.errors in JSON).
     return 0

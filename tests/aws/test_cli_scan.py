@@ -116,6 +116,8 @@ def test_scan_json_save_snapshot_and_store(endpoint: str, tmp_path: Path) -> Non
     )
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
+    assert document["summary"]["errors"] == {}
+    assert document["summary"]["functions_analysed"] == 1
     recommendations = document["recommendations"]
     assert recommendations, "the busy 3008 MB function should get recommendations"
     assert {rec["function"] for rec in recommendations} == {"checkout"}
