@@ -50,6 +50,12 @@ _LABELS = {
 }
 
 
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return "unset" if value is None else str(value)
+
+
 def _normalised(settings: EventSourceMappingSettings, name: str) -> Any:
     """Values that mean the same to AWS compare equal (unset window is 0, -1 retries is None)."""
     value = getattr(settings, name)
@@ -117,7 +123,8 @@ def apply_event_source_mapping(
     ]
     if moved:
         shown = "; ".join(
-            f"{_LABELS[name]} is {getattr(current, name)} (was {getattr(change.before, name)})"
+            f"{_LABELS[name]} is {_show(getattr(current, name))}, "
+            f"not {_show(getattr(change.before, name))}"
             for name in moved
         )
         raise StaleChangeError(
@@ -136,7 +143,7 @@ def apply_event_source_mapping(
     if wrong:
         raise ChangeVerificationError(
             f"AWS accepted the update, but the {source} trigger of {change.function_name} reads "
-            + ", ".join(f"{_LABELS[name]} {getattr(now, name)}" for name in wrong)
+            + ", ".join(f"{_LABELS[name]} {_show(getattr(now, name))}" for name in wrong)
             + "; check the trigger."
         )
     return ApplyOutcome(change=change, request_ids=request_ids(mapping, updated, after))
