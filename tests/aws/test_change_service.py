@@ -402,3 +402,20 @@ def test_unreserving_concurrency_round_trips_through_the_store(env) -> None:  # 
     assert undone.kind is ResultKind.UNDONE
     concurrency = lambda_client.get_function_concurrency(FunctionName="checkout-api")
     assert "ReservedConcurrentExecutions" not in concurrency
+
+
+def test_an_unexpected_error_frees_the_claim_audits_and_propagates(env, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    service, store = env
+    rec = recommendation()
+    store.put_recommendation(rec)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("applier bug")
+
+    monkeypatch.setattr("aws.change_service.apply_change", broken)
+    with pytest.raises(RuntimeError, match="applier bug"):
+        service.apply_recommendation(rec.id, "cli:alice")
+    [audit] = service.audit()
+    assert (audit.result, audit.message) == (AuditResult.FAILED, "RuntimeError('applier bug')")
+    monkeypatch.undo()
+    assert service.apply_recommendation(rec.id, "cli:alice").kind is ResultKind.APPLIED
