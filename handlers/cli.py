@@ -70,4 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run through the imported module so that ``CliError`` raised by subcommands (which import
+    # it from ``handlers.cli``) is the class caught here, not a second copy in ``__main__``.
+    from handlers.cli import main as imported_main
+
+    sys.exit(imported_main())
