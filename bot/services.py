@@ -140,6 +140,14 @@ class TunebotServices(Protocol):
         """Benchmark the recommendation's function; a resulting recommendation is stored too."""
         ...
 
+    def first_delivery(self, key: str) -> bool:
+        """True the first time ``key`` is seen (for at least 6 hours), False for a repeat.
+
+        Lambda may deliver an asynchronous invocation (a lazy listener) more than once; the
+        handler asks this before running one, so a repeat posts no second card.
+        """
+        ...
+
     def pending_approvals(self, limit: int) -> Sequence[PendingApproval]: ...
 
     def recent_changes(self, limit: int) -> Sequence[ChangeRecord]: ...

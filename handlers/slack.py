@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import hashlib
 import json
 import logging
 import os
@@ -35,6 +36,7 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 
 _lock = threading.Lock()
 _request_handler: SlackRequestHandler | None = None
+_services: Any = None
 _secrets: tuple[str, str] | None = None
 _overrides: dict[str, Any] = {}
 
@@ -109,7 +111,7 @@ def configure(
     now: Callable[[], datetime] | None = None,
 ) -> None:
     """Replace parts for tests and the sandbox; the app is rebuilt on the next request."""
-    global _request_handler, _secrets
+    global _request_handler, _secrets, _services
     with _lock:
         _overrides.clear()
         _overrides.update(
@@ -125,6 +127,7 @@ def configure(
         )
         _request_handler = None
         _secrets = None
+        _services = None
 
 
 def _slack_secrets() -> tuple[str, str]:
@@ -150,6 +153,7 @@ def _slack_secrets() -> tuple[str, str]:
 
 
 def _build() -> SlackRequestHandler:
+    global _services
     from slack_bolt.adapter.aws_lambda import SlackRequestHandler
     from slack_sdk import WebClient
 
@@ -161,6 +165,7 @@ def _build() -> SlackRequestHandler:
     if settings.configuration_error:
         logger.error("tunebot configuration: %s", settings.configuration_error)
     services = _overrides.get("services") or _DeferredServices(_build_services)
+    _services = services
     from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
     client = WebClient(
@@ -239,6 +244,32 @@ def _well_formed(body: str) -> bool:
     return True
 
 
+def _is_repeat_delivery(event: dict[str, Any]) -> bool:
+    """A lazy-listener invocation Lambda delivered before (async delivery is at least once).
+
+    Only signed requests are looked up, so nobody can fill the store with made-up keys; an
+    unsigned one goes on to Bolt, which answers 401.
+    """
+    headers = {str(key).lower(): value for key, value in event["headers"].items()}
+    if not headers.get("x-slack-bolt-lazy-only"):
+        return False
+    body = event["body"]
+    if event["isBase64Encoded"]:
+        body = base64.b64decode(body).decode("utf-8")
+    timestamp = str(headers.get("x-slack-request-timestamp") or "")
+    from slack_sdk.signature import SignatureVerifier
+
+    verifier = SignatureVerifier(_slack_secrets()[1])
+    if not verifier.is_valid(body, timestamp, str(headers.get("x-slack-signature") or "")):
+        return False
+    name = str(headers.get("x-slack-bolt-lazy-function-name") or "")
+    key = hashlib.sha256(f"{name}\n{timestamp}\n{body}".encode()).hexdigest()
+    if _services.first_delivery(key):
+        return False
+    logger.info("lazy listener %s was delivered again; skipped", name)
+    return True
+
+
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """Function URL / API Gateway event in, HTTP response out. Bad requests never raise."""
     normalised = _normalised(event)
@@ -251,6 +282,8 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     except RuntimeError as error:
         logger.error("%s", error)
         return _reply(500, "tunebot is not configured; see its logs.")
+    if _is_repeat_delivery(normalised):
+        return {"statusCode": 200, "headers": {}, "body": ""}
     response: dict[str, Any] = request_handler.handle(  # type: ignore[no-untyped-call]
         normalised, context or _LocalContext()
     )

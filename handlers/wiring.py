@@ -61,6 +61,8 @@ SAME_ANALYSIS = timedelta(minutes=5)
 # /tune scan and the App Home reuse a fleet scan this long.
 FLEET_CACHE = timedelta(minutes=15)
 BENCHMARK_RULE_ID = "TUNE-001"
+# Lambda keeps retrying an asynchronous event for up to 6 hours.
+DELIVERY_MEMORY = timedelta(hours=6)
 # How many of a fleet scan's best recommendations are stored for the scan card and Home tab.
 STORED_FROM_SCAN = 25
 
@@ -284,6 +286,16 @@ class AwsServices:
             if rec.rule_id in by_function[rec.function]:
                 dismissed.add(rec.id)
         return dismissed
+
+    def first_delivery(self, key: str) -> bool:
+        try:
+            claimed = self.store.claim(f"slack-delivery#{key}", "slack", lease=DELIVERY_MEMORY)
+        except AwsError as error:
+            # Without the store a repeat cannot be told apart; running twice is the lesser harm
+            # (changes still go through the change service's own claim).
+            logger.warning("could not record a Slack lazy delivery: %s", error)
+            return True
+        return claimed.acquired
 
     def pending_approvals(self, limit: int) -> list[PendingApproval]:
         return [

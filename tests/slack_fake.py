@@ -168,6 +168,9 @@ def running_fake_slack() -> Iterator[FakeSlack]:
 
 # ---- signed requests, as Slack sends them through a Function URL ---------------------------
 
+# Slack gives every command and click its own trigger id (and every click its action_ts).
+_interaction = itertools.count(1)
+
 
 def sign(body: str, secret: str, timestamp: int) -> str:
     import hashlib
@@ -244,7 +247,7 @@ def slash_command_body(
             "text": text,
             "api_app_id": "A123456",
             "response_url": response_url,
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+            "trigger_id": f"13345224609.738474920.{next(_interaction):021x}",
         }
     )
 
@@ -263,6 +266,7 @@ def block_action_body(
     """A ``block_actions`` payload (form field ``payload``) for a button in a message."""
     from urllib.parse import urlencode
 
+    interaction = next(_interaction)
     payload = {
         "type": "block_actions",
         "team": {"id": "T0001", "domain": "example"},
@@ -275,7 +279,7 @@ def block_action_body(
             "channel_id": channel_id,
             "is_ephemeral": is_ephemeral,
         },
-        "trigger_id": "12321423423.333649436676.d8c1bb837935619ccad0f624c448ffb3",
+        "trigger_id": f"12321423423.333649436676.{interaction:032x}",
         "channel": {"id": channel_id, "name": "ops"},
         "message": {
             "bot_id": "BBOT",
@@ -293,7 +297,7 @@ def block_action_body(
                 "text": {"type": "plain_text", "text": "button"},
                 "value": value,
                 "type": "button",
-                "action_ts": "1700000001.000100",
+                "action_ts": f"1700000001.{interaction:06d}",
             }
         ],
     }

@@ -87,6 +87,7 @@ class InMemoryServices:
         self.applied: dict[str, str] = {}  # recommendation id -> change id
         self.dismissals: dict[str, datetime] = {}
         self.apply_calls = 0
+        self.deliveries: set[str] = set()
 
     def recommend(self, *recs: Recommendation) -> None:
         for rec in recs:
@@ -224,6 +225,11 @@ class InMemoryServices:
             results=("512 MB  130 ms  $0.0000011", "640 MB  101 ms  $0.0000010"),
             recommendation=rec,
         )
+
+    def first_delivery(self, key: str) -> bool:
+        first = key not in self.deliveries
+        self.deliveries.add(key)
+        return first
 
     def pending_approvals(self, limit: int) -> list[PendingApproval]:
         return [

@@ -702,3 +702,35 @@ def test_the_runner_can_run_lazy_work_at_once(
     assert bot.slack.calls_to("chat.postMessage")[0]["blocks"][0]["text"]["text"] == (
         "Tuning checkout-api"
     )
+
+
+def test_a_lazy_invocation_delivered_twice_runs_once(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    bot.command("checkout-api", run_lazy=False)
+    (lazy_event,) = bot.runner.pending
+    bot.runner.pending.clear()
+    assert slack_handler.handler(lazy_event, None)["statusCode"] == 200
+    assert slack_handler.handler(lazy_event, None)["statusCode"] == 200
+    assert len(bot.slack.calls_to("chat.postMessage")) == 1
+    assert len(services.deliveries) == 1
+
+
+def test_a_forged_lazy_invocation_is_refused_before_anything_is_recorded(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    body = _command_body(bot)
+    now = int(time.time())
+    event = function_url_event(
+        body,
+        SIGNING_SECRET,
+        signature=sign(body, "guessed", now),
+        timestamp=now,
+        extra_headers={
+            "x-slack-bolt-lazy-only": "1",
+            "x-slack-bolt-lazy-function-name": "run_tune",
+        },
+    )
+    assert slack_handler.handler(event, None)["statusCode"] == 401
+    assert services.deliveries == set()
+    assert bot.slack.calls_to("chat.postMessage") == []

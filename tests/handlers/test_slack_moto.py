@@ -285,3 +285,19 @@ def test_a_bad_accounts_setting_is_explained(
     reply = bot.slack.calls_to("response/cmd")[-1]
     assert reply["text"].startswith("TUNEBOT_ACCOUNTS is not valid JSON")
     assert reply["response_type"] == "ephemeral"
+
+
+def test_a_repeated_lazy_delivery_is_recognised_through_the_store(bot: SlackHarness) -> None:
+    import handlers.slack as slack_handler
+
+    bot.command("checkout-api")
+    card = bot.last_card()
+    bot.click("tune_apply", rec_on_card(bot), blocks=card, run_lazy=False)
+    (lazy_event,) = bot.runner.pending
+    bot.runner.pending.clear()
+    slack_handler.handler(lazy_event, None)
+    slack_handler.handler(lazy_event, None)
+    assert memory_of("checkout-api") == 512
+    # One card update, and no "already applied" message from the repeat.
+    assert len(bot.slack.calls_to("chat.update")) == 1
+    assert bot.ephemeral_texts() == []
