@@ -171,7 +171,9 @@
     }
     const author = message.user === state.info.bot.user_id ? null : userById(message.user);
     const name = author ? author.real_name : state.info.bot.name;
-    const node = el("li", { class: `message${message.ephemeral ? " message-ephemeral" : ""}`, "data-ts": message.ts });
+    const isReply = Boolean(message.thread_ts) && message.thread_ts !== message.ts;
+    const classes = ["message", message.ephemeral ? "message-ephemeral" : "", isReply ? "message-reply" : ""];
+    const node = el("li", { class: classes.join(" ").trim(), "data-ts": message.ts });
     node.append(el("div", { class: `avatar${author ? "" : " avatar-bot"}`, "aria-hidden": "true", text: name.slice(0, 1).toUpperCase() }));
     const body = el("div", { class: "message-body" });
     const meta = el("div", { class: "message-meta" }, el("span", { class: "author", text: name }));
@@ -179,6 +181,7 @@
     meta.append(el("time", { datetime: new Date(parseFloat(message.ts) * 1000).toISOString(), text: formatTime(message.ts) }));
     if (message.edited) meta.append(el("span", { class: "edited", text: "(edited)" }));
     body.append(meta);
+    if (isReply) body.append(el("p", { class: "thread-note", text: "Thread reply" }));
     if (message.ephemeral) body.append(el("p", { class: "only-you", text: "Only visible to you" }));
     if (message.blocks && message.blocks.length) body.append(render(message.blocks, messageContext(message)));
     else body.append(el("div", { class: "text", html: mrkdwnToHtml(message.text || "") }));
