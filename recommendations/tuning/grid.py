@@ -6,9 +6,11 @@ its price is ``ceil(trimmed mean)`` ms at that memory; the choice follows Power 
 analyzer: cheapest (ties: faster), fastest (ties: cheaper) or balanced
 (``w × cost / max cost + (1 − w) × duration / max duration``, first in input order on ties).
 
-Deliberate differences, both safety rules of tunebot: a configuration where any invocation
-failed is left out of the choice (Power Tuning stops the whole run), and so is one without 10%
-headroom over the Max Memory Used observed there.
+Duration limits (average: the trimmed mean; p99: of the billed durations) and the
+``fastest-within`` strategy are not Power Tuning features; they use tunebot's definitions over
+the measured values. Deliberate differences, both safety rules of tunebot: a configuration
+where any invocation failed is left out of the choice (Power Tuning stops the whole run), and
+so is one without 10% headroom over the Max Memory Used observed there.
 """
 
 from __future__ import annotations
@@ -16,11 +18,16 @@ from __future__ import annotations
 import math
 
 from recommendations.pricing import RegionPrices
-from recommendations.tuning.objective import Candidate, Objective, Strategy, choose
+from recommendations.tuning.objective import Candidate, Objective, Strategy, choose, meets_limit
 from recommendations.tuning.observation import Probe
 from recommendations.tuning.physics import HEADROOM
 from recommendations.tuning.request import TuningState
-from recommendations.tuning.samples import ConfigSamples, group, power_tuning_trimmed_mean
+from recommendations.tuning.samples import (
+    ConfigSamples,
+    group,
+    power_tuning_trimmed_mean,
+    quantile,
+)
 
 
 def plan_grid(state: TuningState) -> list[Probe]:
@@ -77,6 +84,7 @@ def grid_candidates(
                         architecture=architecture,
                         duration_ms=duration,
                         cost_usd=price_per_invocation(duration, samples, prices),
+                        duration_p99_ms=quantile(billed, 0.99),
                     ),
                 )
             )
@@ -108,7 +116,5 @@ def choose_like_power_tuning(candidates: list[Candidate], objective: Objective) 
 def grid_choice(state: TuningState, prices: RegionPrices) -> Candidate | None:
     measured = grid_candidates(state, prices)
     eligible = [c for samples, c in measured if has_headroom(samples)]
-    limit = state.request.objective.max_duration_ms
-    if limit is not None:
-        eligible = [c for c in eligible if c.duration_ms <= limit]
+    eligible = [c for c in eligible if meets_limit(c, state.request.objective)]
     return choose_like_power_tuning(eligible, state.request.objective)

@@ -60,7 +60,8 @@ class Candidate:
     duration_p99_ms: float | None = None
 
 
-def _meets_limit(candidate: Candidate, objective: Objective) -> bool:
+def meets_limit(candidate: Candidate, objective: Objective) -> bool:
+    """Whether the candidate's average (or p99) duration is within the objective's limit."""
     if objective.max_duration_ms is None:
         return True
     if objective.duration_statistic is DurationStatistic.P99:
@@ -94,7 +95,7 @@ def choose(candidates: Sequence[Candidate], objective: Objective) -> Candidate |
 
     Ties go to the cheaper, then to the smaller memory, so a flat curve never picks 10 GB.
     """
-    eligible = [c for c in candidates if _meets_limit(c, objective)]
+    eligible = [c for c in candidates if meets_limit(c, objective)]
     if not eligible:
         return None
     best_cost = min(c.cost_usd for c in eligible)
@@ -116,7 +117,7 @@ def shortfall(
     ``offered`` is the set both come from (balanced normalises by its best cost and duration).
     Missing the duration limit counts as 100% worse.
     """
-    penalty = 0.0 if _meets_limit(candidate, objective) else 1.0
+    penalty = 0.0 if meets_limit(candidate, objective) else 1.0
     if objective.strategy is Strategy.COST:
         return penalty + candidate.cost_usd / best.cost_usd - 1
     if objective.strategy is Strategy.SPEED:

@@ -9,7 +9,7 @@ import pytest
 from recommendations.pricing import prices_for
 from recommendations.snapshot import Architecture
 from recommendations.tuning.grid import grid_candidates, grid_choice, plan_grid
-from recommendations.tuning.objective import Objective, Strategy
+from recommendations.tuning.objective import DurationStatistic, Objective, Strategy
 from recommendations.tuning.observation import ErrorKind, Observation, Probe
 from recommendations.tuning.outcome import result
 from recommendations.tuning.request import SearchKind, TuningRequest, TuningState
@@ -154,3 +154,25 @@ def test_result_reports_power_tuning_figures_and_spend() -> None:
     assert best.duration_ms == 101
     assert best.cost_per_invocation_usd == pytest.approx(101 * PER_MS_128 + 0.0000002)
     assert math.isclose(best.warm_invocations, 4)
+
+
+@pytest.mark.parametrize(("statistic", "memory"), [("average", 256), ("p99", 512)])
+def test_duration_limit_on_average_or_p99(statistic: str, memory: int) -> None:
+    # Average ≤ 60 ms: 128 MB (101 ms) is out, the cheaper of the rest is 256 MB (51 ms).
+    # p99 ≤ 150 ms: the cold starts count; p99 of 256 MB is 194 ms (52 + 0.96 × 148), of
+    # 512 MB 87.4 ms, so only 512 MB qualifies.
+    limit = 60.0 if statistic == "average" else 150.0
+    state = _state().model_copy(
+        update={
+            "request": _state().request.model_copy(
+                update={
+                    "objective": Objective(
+                        max_duration_ms=limit, duration_statistic=DurationStatistic(statistic)
+                    )
+                }
+            )
+        }
+    )
+    choice = grid_choice(state, PRICES)
+    assert choice is not None
+    assert choice.memory_mb == memory
