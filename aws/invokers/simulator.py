@@ -22,8 +22,6 @@ _FAILED_INIT_FRACTION = 0.5
 class SimulatorInvoker:
     """Invokes a :class:`SimulationProfile` instead of Lambda. Calls no AWS API."""
 
-    IAM_ACTIONS: tuple[str, ...] = ()
-
     def __init__(self, profile: SimulationProfile, seed: int = 0) -> None:
         self.profile = profile
         self._rng = random.Random(seed)

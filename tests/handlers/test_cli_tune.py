@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -241,3 +242,29 @@ def test_missing_matplotlib_is_reported_before_invoking(
     captured = capsys.readouterr()
     assert "--chart needs matplotlib" in captured.err
     assert captured.out == "" and not chart.exists()
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_draws_on_a_terminal_only() -> None:
+    from handlers.cli_tune import Progress
+    from recommendations.tuning.observation import Probe
+    from recommendations.tuning.request import TuningRequest, TuningState
+
+    state = TuningState(request=TuningRequest(function_name="api"))
+    probes = [Probe(memory_mb=1024, architecture=Architecture.X86_64, count=6)]
+    terminal = _Terminal()
+    bar = Progress(terminal, expected=12)
+    bar(state, probes)
+    assert terminal.getvalue().startswith("\r[" + "." * 30 + "] 0 invocations; next 1024 MB x86_64")
+    bar.close()
+    assert terminal.getvalue().endswith("\r" + " " * 100 + "\r")
+
+    pipe = io.StringIO()
+    quiet = Progress(pipe, expected=12)
+    quiet(state, probes)
+    quiet.close()
+    assert pipe.getvalue() == ""
