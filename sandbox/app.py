@@ -12,10 +12,10 @@ import logging
 import os
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aws.errors import AwsError
 from aws.invokers.simulator import SimulatorInvoker
@@ -23,12 +23,15 @@ from recommendations.snapshot import FunctionSnapshot
 from sandbox.aws_events import duration_alarm_event, lambda_cost_anomaly_event
 from sandbox.bridge import SlackBridge
 from sandbox.embedded_aws import EmbeddedAws
-from sandbox.fleet import FLEET, by_name
+from sandbox.fleet import FLEET, DemoFunction, by_name
 from sandbox.lambda_context import LambdaContext
 from sandbox.people import CHANNELS, TUNEBOT_CHANNEL, USERGROUPS, USERS, policy_json
 from sandbox.seed import FleetSeeder
 from sandbox.server import PageError, SandboxServer, serve_in_thread
 from sandbox.workspace import BOT_NAME, BOT_USER_ID, JsonDict, Workspace
+
+if TYPE_CHECKING:
+    from sandbox.lazy_runner import ThreadedLazyRunner
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +83,10 @@ class Sandbox:
         self.aws = EmbeddedAws()
         self.workspace = demo_workspace()
         self.server: SandboxServer | None = None
-        self._env: Any = None
+        # Undoes the environment changes when the sandbox stops.
+        self._restore = ExitStack()
         self._thread: threading.Thread | None = None
-        self._lazy_runner: Any = None
+        self._lazy_runner: ThreadedLazyRunner | None = None
         self._handlers_configured = False
 
     @property
@@ -91,7 +95,7 @@ class Sandbox:
             raise RuntimeError("the sandbox is not running")
         return self.server.url
 
-    def fleet(self) -> tuple[Any, ...]:
+    def fleet(self) -> tuple[DemoFunction, ...]:
         if self.options.functions is None:
             return FLEET
         return tuple(by_name(name) for name in self.options.functions)
@@ -129,8 +133,7 @@ class Sandbox:
     def _start(self) -> None:
         self.aws.start()
         self.server = SandboxServer(self.options.port, self.workspace, bot_token=DEMO_BOT_TOKEN)
-        self._env = _environment(self.environment(self.server.url))
-        self._env.__enter__()
+        self._restore.enter_context(_environment(self.environment(self.server.url)))
 
         from aws.store_tables import create_tables
 
@@ -203,7 +206,7 @@ class Sandbox:
 
     # -- alerts through the real handlers -----------------------------------------------
 
-    def _function_from(self, payload: JsonDict) -> Any:
+    def _function_from(self, payload: JsonDict) -> DemoFunction:
         name = payload.get("function")
         if not isinstance(name, str) or name not in {f.name for f in self.fleet()}:
             raise PageError("Pick one of the demo functions first.")
@@ -248,6 +251,4 @@ class Sandbox:
             handlers.alerting.configure(None)
             self._handlers_configured = False
         self.aws.stop()
-        if self._env is not None:
-            self._env.__exit__(None, None, None)
-            self._env = None
+        self._restore.close()

@@ -40,8 +40,14 @@ class EmbeddedAws:
             self._endpoint = None
 
     def client(self, service: str) -> Any:
-        return boto3.client(
-            service, endpoint_url=self.endpoint, region_name=DEMO_REGION, **DEMO_CREDENTIALS
+        # The service name is dynamic, which boto3's typed overloads cannot express.
+        make_client: Any = boto3.client
+        return make_client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=DEMO_REGION,
+            aws_access_key_id=DEMO_CREDENTIALS["aws_access_key_id"],
+            aws_secret_access_key=DEMO_CREDENTIALS["aws_secret_access_key"],
         )
 
     def environment(self) -> dict[str, str]:

@@ -233,7 +233,7 @@
     state.homeKey = key;
     panel.replaceChildren();
     if (!home) {
-      panel.append(el("p", { class: "empty", text: "tunebot has not published a Home tab for you yet." }));
+      panel.append(el("p", { class: "empty", text: "Waiting for tunebot to publish your Home tab (it does when you open it)…" }));
       return;
     }
     panel.append(

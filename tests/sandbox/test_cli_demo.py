@@ -38,7 +38,8 @@ def test_a_busy_port_is_one_sentence_and_leaves_nothing_running(
     assert dict(os.environ) == environment
 
 
-def test_the_demo_serves_the_page_and_stops_on_sigterm() -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_the_demo_serves_the_page_and_stops_cleanly(stop_signal: signal.Signals) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "handlers.cli", "demo", "--port", "0"],
         cwd=REPO,
@@ -57,7 +58,7 @@ def test_the_demo_serves_the_page_and_stops_on_sigterm() -> None:
         assert url.startswith("http://127.0.0.1:")
         with urllib.request.urlopen(url, timeout=10) as response:
             assert "<title>tunebot sandbox</title>" in response.read().decode()
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop_signal)
         assert process.wait(timeout=60) == 0
         assert process.stderr is not None
         assert process.stderr.read().splitlines()[-2:] == ["Stopping the sandbox…", "Stopped."]
