@@ -188,6 +188,7 @@ def _build_request(
     current_architecture: str,
     region: str | None,
     invocations_per_month: float | None,
+    timeout_s: int | None = None,
 ) -> TuningRequest:
     from recommendations.snapshot import Architecture
     from recommendations.tuning.objective import DurationStatistic, Objective, Strategy
@@ -220,6 +221,7 @@ def _build_request(
             if args.invocations_per_month is not None
             else invocations_per_month
         ),
+        timeout_ms=None if timeout_s is None else timeout_s * 1000.0,
         max_invocations=args.max_invocations,
         max_cost_usd=args.max_cost,
         seed=args.seed,
@@ -293,6 +295,7 @@ def _run_simulated(args: argparse.Namespace) -> tuple[TuningResult, list[dict[st
         current_architecture=profile.architecture.value,
         region=args.region,
         invocations_per_month=profile.invocations_per_month,
+        timeout_s=profile.timeout_s,
     )
     progress = Progress(sys.stderr, _expected_invocations(request))
     try:
@@ -337,6 +340,7 @@ def _run_on_lambda(args: argparse.Namespace) -> tuple[TuningResult, list[dict[st
             current_architecture=function.architecture.value,
             region=function.region,
             invocations_per_month=traffic,
+            timeout_s=function.timeout_s,
         )
         if args.in_place and set(request.architectures) != {request.current_architecture}:
             raise _cli_error(

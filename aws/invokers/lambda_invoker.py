@@ -78,6 +78,7 @@ class BenchmarkedFunction:
     region: str
     memory_mb: int
     architecture: Architecture
+    timeout_s: int = 3
 
 
 def _download(url: str) -> bytes:
@@ -221,6 +222,7 @@ class LambdaBenchmark:
             region=parts[3] if len(parts) > 3 else (self._region or ""),
             memory_mb=int(configuration["MemorySize"]),
             architecture=Architecture(architectures[0]),
+            timeout_s=int(configuration.get("Timeout", 3)),
         )
 
     def cleanup(self, raise_errors: bool = True) -> None:

@@ -61,6 +61,8 @@ SETTLE_SHORTFALL = 0.01
 NEAR = 0.10  # memories within 10% count as the same place
 TRUST_GROWTH = 1.6
 GRID_STEP = 1.01
+TIMEOUT_MARGIN = 0.9
+_HARD_LIMITS = (ErrorKind.OUT_OF_MEMORY, ErrorKind.TIMEOUT)
 
 
 def _near(a: float, b: float) -> bool:
@@ -91,6 +93,13 @@ class ArchitectureFit:
     grid: list[int]
     rows: list[tuple[float, float, float, float, float]]
     excluded: set[int] = field(default_factory=set)
+    timeout_ms: float | None = None
+
+    def too_slow(self, centre_ms: float) -> bool:
+        """Predicted to come within 10% of the timeout at its p99."""
+        return self.timeout_ms is not None and centre_ms * self.p99_factor >= (
+            TIMEOUT_MARGIN * self.timeout_ms
+        )
 
     def candidates(self, model: DurationModel, prices: RegionPrices) -> list[Candidate]:
         result = []
@@ -98,6 +107,8 @@ class ArchitectureFit:
             if memory in self.excluded:
                 continue
             centre = model.duration_from_row(row)
+            if self.too_slow(centre):
+                continue
             duration = centre * self.mean_factor
             result.append(
                 Candidate(
@@ -163,6 +174,13 @@ def floor_mb(state: TuningState) -> tuple[int, int | None]:
         if o.error is ErrorKind.OUT_OF_MEMORY:
             floor = max(floor, o.memory_mb + 1)
     return min(floor, MAX_MEMORY_MB), used
+
+
+def timeout_ms(state: TuningState) -> float | None:
+    """The function's timeout: the request's, or what timed-out invocations ran for."""
+    seen = [o.duration_ms for o in state.observations if o.error is ErrorKind.TIMEOUT]
+    known = [t for t in (state.request.timeout_ms, min(seen, default=None)) if t]
+    return min(known) if known else None
 
 
 def _architecture_groups(
@@ -345,6 +363,9 @@ def analyse(state: TuningState, prices: RegionPrices) -> Analysis:
                 architecture, configs_of[architecture], points[architecture], model, floor, used
             )
         _pool_spread_factors(analysis)
+        limit = timeout_ms(state)
+        for f in analysis.fits.values():
+            f.timeout_ms = limit
     if not analysis.fits:
         return analysis
     offered = [c for f in analysis.fits.values() for c in f.candidates(f.model, prices)]
@@ -481,6 +502,23 @@ def plan_adaptive(state: TuningState, prices: RegionPrices) -> tuple[list[Probe]
     return probes, ""
 
 
+def _fast_enough_floor(configs: list[ConfigSamples], lower: int, limit: float | None) -> int:
+    """Raise the design's floor to where the function can finish within its timeout.
+
+    Below one vCPU duration grows at most in proportion to 1 / memory (apart from memory
+    pressure), so a probe that took d ms at m MB needs at least m × d / (0.9 × timeout) MB.
+    """
+    if limit is None:
+        return lower
+    needed = lower
+    for g in configs:
+        warm = g.warm_durations
+        if g.memory_mb <= MB_PER_VCPU and len(warm) >= MIN_WARM_TO_FIT:
+            centre = sorted(warm)[len(warm) // 2]
+            needed = max(needed, math.ceil(g.memory_mb * centre / (TIMEOUT_MARGIN * limit)))
+    return min(needed, MAX_MEMORY_MB)
+
+
 def _design_probes(
     state: TuningState,
     live: list[Architecture],
@@ -488,15 +526,18 @@ def _design_probes(
     floor: int,
 ) -> list[Probe]:
     probes: list[Probe] = []
+    limit = timeout_ms(state)
     for architecture in live:
         configs = _architecture_groups(groups, architecture)
-        lower = _lower_bound(configs, floor)
+        lower = _fast_enough_floor(configs, _lower_bound(configs, floor), limit)
         for point in _design_points(lower, state.request.objective):
+            # The floor must be covered from above: below it is out of memory or headroom.
+            # A memory that ran out of time or memory rules out the points below it.
             covered = [
                 g
                 for g in configs
                 if (_near(g.memory_mb, point) and (point != lower or g.memory_mb >= lower))
-                or (g.failed and g.memory_mb >= point)
+                or (g.memory_mb >= point and any(e in _HARD_LIMITS for e in g.errors))
             ]
             if not covered:
                 probes.append(

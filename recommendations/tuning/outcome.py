@@ -102,7 +102,12 @@ def _refine_to_integer(
         return choice
     low = max(fit.lower_mb, math.floor(choice.memory_mb / 1.01))
     high = min(fit.upper_mb, math.ceil(choice.memory_mb * 1.01))
-    candidates = [fit.estimate(m, prices) for m in range(low, high + 1) if m not in fit.excluded]
+    candidates = [
+        fit.estimate(m, prices)
+        for m in range(low, high + 1)
+        if m not in fit.excluded and not fit.too_slow(fit.model.duration_ms(m))
+    ]
+
     return choose(candidates, state.request.objective) or choice
 
 

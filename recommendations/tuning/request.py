@@ -33,6 +33,8 @@ class TuningRequest(Frozen):
     current_memory_mb: int = Field(default=1024, ge=MIN_MEMORY_MB, le=MAX_MEMORY_MB)
     current_architecture: Architecture = Architecture.X86_64
     invocations_per_month: float | None = Field(default=None, ge=0)
+    # The function's timeout: configurations predicted to come close to it are not chosen.
+    timeout_ms: float | None = Field(default=None, gt=0)
     max_invocations: int | None = Field(default=None, ge=1)
     max_cost_usd: float | None = Field(default=None, gt=0)
     # Seeds the adaptive search's resampling, so a run is reproducible and resumable.

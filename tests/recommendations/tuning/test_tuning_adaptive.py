@@ -167,3 +167,34 @@ def test_outliers_do_not_decide_the_architecture(seed: int) -> None:
     assert outcome.best is not None
     assert outcome.best.architecture is ARM
     assert regret(HEAVY_OUTLIERS, outcome.best.memory_mb, ARM, BOTH) < 0.02
+
+
+def test_timeouts_make_smaller_memories_infeasible() -> None:
+    # 2 s of CPU at one vCPU: under 708 MB it takes more than the 5 s timeout.
+    profile = SimulationProfile(
+        cpu_ms=2000, io_ms=0, memory_used_mb=100, noise_cv=0.02, memory_mb=256, timeout_s=5
+    )
+    state = run(start(_request(profile, architectures=(X86,))), SimulatorInvoker(profile, seed=2))
+    outcome = result(state)
+    assert state.observations[0].error is ErrorKind.TIMEOUT
+    # Two timeouts (256 and 512 MB) teach it enough: it does not creep up 1 MB at a time.
+    assert sum(1 for o in state.observations if o.error is ErrorKind.TIMEOUT) == 2
+    assert outcome.best is not None
+    assert expected_duration_ms(profile, outcome.best.memory_mb, X86) < 0.9 * 5000
+    assert outcome.invocations <= 42
+
+
+def test_the_functions_timeout_keeps_the_choice_clear_of_it() -> None:
+    # Waiting time makes smaller memories cheaper, down to where 2 s of CPU no longer fit in
+    # the 6 s timeout (about 670 MB). Knowing the timeout, nothing is wasted on timeouts and
+    # the choice stays 10% clear of it.
+    profile = SimulationProfile(
+        cpu_ms=2000, io_ms=100, memory_used_mb=100, noise_cv=0.02, timeout_s=6
+    )
+    request = _request(profile, architectures=(X86,), timeout_ms=6000.0)
+    state = run(start(request), SimulatorInvoker(profile, seed=1))
+    outcome = result(state)
+    assert not any(o.error for o in state.observations)
+    assert outcome.best is not None
+    assert expected_duration_ms(profile, outcome.best.memory_mb, X86) < 0.9 * 6000
+    assert outcome.best.memory_mb < 800
