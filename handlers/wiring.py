@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -67,8 +68,14 @@ DELIVERY_MEMORY = timedelta(hours=6)
 STORED_FROM_SCAN = 25
 
 # An invoker for benchmarks: takes the function, returns something with
-# ``invoke(probes) -> observations`` (aws.invokers.base.Invoker).
+# ``invoke(probes) -> observations`` (aws.invokers.base.Invoker). One that is a context manager
+# (the real Lambda invoker, whose exit deletes its temporary copies) is entered around the run.
 InvokerFactory = Callable[[FunctionSnapshot], Any]
+# A "Benchmark first" click runs in the Slack function's lazy listener (600 s timeout): these
+# caps bound what one click may spend and how long it may run, leaving time to post the result.
+BENCHMARK_MAX_INVOCATIONS = 150
+BENCHMARK_MAX_COST_USD = 0.50
+BENCHMARK_TIME_BUDGET_S = 420.0
 
 _secrets_lock = threading.Lock()
 _secrets: dict[str, dict[str, str]] = {}
@@ -103,6 +110,24 @@ def read_slack_secret(arn: str, client: Any = None) -> dict[str, str]:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def lambda_copy_invoker(fn: FunctionSnapshot) -> Any:
+    """Benchmarks on temporary copies of the real function (never the function itself), which
+    ``LambdaBenchmark`` deletes when the run ends; invocations stop when the time budget is spent.
+
+    The ARN, not the name, is invoked: a function of another account is then refused by Lambda
+    instead of a same-named function of this account being measured.
+    """
+    from aws.invokers.lambda_invoker import LambdaBenchmark
+
+    deadline = time.monotonic() + BENCHMARK_TIME_BUDGET_S
+    return LambdaBenchmark(
+        fn.arn,
+        region=fn.region,
+        in_place=False,
+        should_stop=lambda: time.monotonic() > deadline,
+    )
 
 
 def _user_of(actor: str) -> str:
@@ -356,9 +381,17 @@ class AwsServices:
             current_memory_mb=fn.memory_mb,
             current_architecture=fn.architecture,
             invocations_per_month=stats.invocations_per_month if stats else None,
+            timeout_ms=fn.timeout_s * 1000,
+            max_invocations=BENCHMARK_MAX_INVOCATIONS,
+            max_cost_usd=BENCHMARK_MAX_COST_USD,
         )
         try:
-            state = run(start(request), self.invoker_factory(fn))
+            invoker = self.invoker_factory(fn)
+            scoped = (
+                invoker if isinstance(invoker, AbstractContextManager) else nullcontext(invoker)
+            )
+            with scoped as active:
+                state = run(start(request), active)
         except AwsError as error:
             raise ServiceError(str(error)) from error
         found = tuning_result(state)
@@ -456,11 +489,14 @@ def build_services(
     *,
     session: AwsSession | None = None,
     rules: Sequence[Rule] | None = None,
-    invoker_factory: InvokerFactory | None = None,
+    invoker_factory: InvokerFactory | None = lambda_copy_invoker,
     scan_packages: bool = True,
     clock: Callable[[], datetime] = _utc_now,
 ) -> AwsServices:
-    """The services for this container, from the environment (``TUNEBOT_TABLE`` & co.)."""
+    """The services for this container, from the environment (``TUNEBOT_TABLE`` & co.).
+
+    Benchmarks use temporary copies of the real function by default; ``invoker_factory=None``
+    turns them off (the button then says so)."""
     from aws.appliers.base import ApplyContext
 
     env = os.environ if environ is None else environ
