@@ -115,6 +115,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"{grid.memory_mb!s:>7} {grid.architecture:>8} {grid.regret * 100:>6.2f}% "
                 f"{grid.invocations:>4} {grid.gb_seconds:>7.1f}"
             )
+    print()
+    print(
+        f"{'profile':20} | {'adaptive median':>15} {'worst':>7} {'inv':>5} | "
+        f"{'grid median':>11} {'worst':>7} {'inv':>5}"
+    )
+    for name in dict.fromkeys(a.profile for a, _ in rows):
+        mine = [(a, g) for a, g in rows if a.profile == name]
+        print(
+            f"{name:20} | "
+            f"{statistics.median(a.regret for a, _ in mine) * 100:>14.2f}% "
+            f"{max(a.regret for a, _ in mine) * 100:>6.2f}% "
+            f"{statistics.mean(a.invocations for a, _ in mine):>5.0f} | "
+            f"{statistics.median(g.regret for _, g in mine) * 100:>10.2f}% "
+            f"{max(g.regret for _, g in mine) * 100:>6.2f}% "
+            f"{statistics.mean(g.invocations for _, g in mine):>5.0f}"
+        )
     adaptive_regrets = [a.regret for a, _ in rows]
     grid_regrets = [g.regret for _, g in rows]
     adaptive_invocations = statistics.mean(a.invocations for a, _ in rows)
