@@ -331,7 +331,9 @@ class LambdaBenchmark:
         }
         if configuration.get("PackageType") == "Image":
             params["PackageType"] = "Image"
-            params["Code"] = {"ImageUri": self._code.get("ImageUri")}
+            # The digest, not the tag: the copy must run exactly the image the function runs.
+            image = self._code.get("ResolvedImageUri") or self._code.get("ImageUri")
+            params["Code"] = {"ImageUri": image}
             image_config = configuration.get("ImageConfigResponse", {}).get("ImageConfig")
             if image_config:
                 params["ImageConfig"] = image_config

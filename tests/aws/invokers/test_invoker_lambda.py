@@ -413,3 +413,38 @@ def test_a_copy_refused_on_the_current_architecture_stops_the_run(client: Any) -
         ):
             benchmark.invoke([Probe(memory_mb=1024, architecture=X86, count=1)])
         stubber.assert_no_pending_responses()
+
+
+def test_a_container_image_is_copied_by_digest(client: Any) -> None:
+    recorder = Recorder(client)
+    image = {
+        key: value
+        for key, value in CONFIGURATION.items()
+        if key not in ("Runtime", "Handler", "Layers")
+    }
+    image["PackageType"] = "Image"
+    image["ImageConfigResponse"] = {"ImageConfig": {"Command": ["app.handler"]}}
+    repository = "123456789012.dkr.ecr.us-east-1.amazonaws.com/checkout"
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "get_function",
+            {
+                "Configuration": image,
+                "Code": {
+                    "RepositoryType": "ECR",
+                    "ImageUri": f"{repository}:latest",
+                    "ResolvedImageUri": f"{repository}@sha256:" + "a" * 64,
+                },
+            },
+            {"FunctionName": "checkout"},
+        )
+        _stub_copy(stubber)
+        stubber.add_response("delete_function", {}, {"FunctionName": ANY})
+        with _benchmark(client) as benchmark:
+            benchmark.prepare(1024, X86)
+        stubber.assert_no_pending_responses()
+    (created,) = recorder.params("CreateFunction")
+    assert created["PackageType"] == "Image"
+    assert created["Code"] == {"ImageUri": f"{repository}@sha256:" + "a" * 64}
+    assert created["ImageConfig"] == {"Command": ["app.handler"]}
+    assert "Runtime" not in created and "Handler" not in created
