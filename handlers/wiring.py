@@ -502,11 +502,19 @@ def build_services(
     env = os.environ if environ is None else environ
     aws = session or AwsSession()
     store = StateStore(env.get("TUNEBOT_TABLE", ""), aws.client("dynamodb"))
-    context = ApplyContext(lambda_client=aws.client("lambda"), sqs_client=aws.client("sqs"))
+
+    def context_for_region(region: str) -> ApplyContext:
+        # A fleet scan covers every region of TUNEBOT_ACCOUNTS: each change must go to the
+        # Lambda of its function's region, not to this container's.
+        regional = aws.for_region(region)
+        return ApplyContext(
+            lambda_client=regional.client("lambda"), sqs_client=regional.client("sqs")
+        )
+
     return AwsServices(
         aws,
         store,
-        ChangeService(store, context),
+        ChangeService(store, context_for_region=context_for_region),
         rules=rules,
         invoker_factory=invoker_factory,
         scan_packages=scan_packages,
