@@ -264,13 +264,16 @@ def fetch_mappings(session: AwsSession, warnings: list[str]) -> dict[str, list[E
     raw = _best_effort(
         "list event source mappings", lambda: list_raw_mappings(session), no_mappings, warnings
     )
-    queue_arns = [
-        str(m["EventSourceArn"])
-        for m in raw
-        if str(m.get("EventSourceArn", "")).startswith("arn:aws")
-        and _event_source_kind(str(m["EventSourceArn"])) is EventSourceKind.SQS
+    return group_mappings(raw, fetch_queue_attributes(session, sqs_sources(raw), warnings))
+
+
+def sqs_sources(raw_mappings: Iterable[Mapping[str, Any]]) -> list[str]:
+    """ARNs of the SQS queues among the mappings' event sources."""
+    return [
+        str(raw["EventSourceArn"])
+        for raw in raw_mappings
+        if _event_source_kind(str(raw.get("EventSourceArn") or "")) is EventSourceKind.SQS
     ]
-    return group_mappings(raw, fetch_queue_attributes(session, queue_arns, warnings))
 
 
 def _architectures(values: Iterable[str] | None) -> tuple[Architecture, ...] | None:
@@ -504,12 +507,9 @@ def read_function(name: str, session: AwsSession) -> tuple[FunctionSnapshot, dic
         no_mappings,
         warnings,
     )
-    queue_arns = [
-        str(m["EventSourceArn"])
-        for m in raw
-        if _event_source_kind(str(m.get("EventSourceArn", ""))) is EventSourceKind.SQS
-    ]
-    extra.mappings = group_mappings(raw, fetch_queue_attributes(session, queue_arns, warnings))
+    extra.mappings = group_mappings(
+        raw, fetch_queue_attributes(session, sqs_sources(raw), warnings)
+    )
     extra.async_configs[arn] = _best_effort(
         f"read the async invoke config of {name}",
         lambda: fetch_async_config(session, name),
