@@ -59,8 +59,10 @@ IAM_ACTIONS: tuple[str, ...] = ("secretsmanager:GetSecretValue", "lambda:InvokeF
 ACTOR_PREFIX = "slack:"
 # Recommendations stored within this span of the newest one belong to the same analysis.
 SAME_ANALYSIS = timedelta(minutes=5)
-# /tune scan and the App Home reuse a fleet scan this long.
-FLEET_CACHE = timedelta(minutes=15)
+# The Home tab reads this many recommendation lists from the store at once.
+HOME_READERS = 8
+# Applied changes this recent keep their recommendation out of the Home tab's top savings.
+APPLIED_LOOKUP = 200
 BENCHMARK_RULE_ID = "TUNE-001"
 # Lambda keeps retrying an asynchronous event for up to 6 hours.
 DELIVERY_MEMORY = timedelta(hours=6)
@@ -202,7 +204,6 @@ class AwsServices:
         self.invoker_factory = invoker_factory
         self.scan_packages = scan_packages
         self.clock = clock
-        self._fleet: tuple[float, FleetReport] | None = None
 
     # ---- reading and analysing ---------------------------------------------------------
 
@@ -247,7 +248,6 @@ class AwsServices:
             raise ServiceError(str(error)) from error
         report = analyze_fleet(fleet, rules=self.rules, now=self.clock())
         self._store_top(fleet.functions, report)
-        self._fleet = (time.monotonic(), report)
         return report
 
     def _store_top(self, functions: Sequence[FunctionSnapshot], report: FleetReport) -> None:
@@ -259,13 +259,40 @@ class AwsServices:
             self.store.put_recommendation(rec, by_arn.get(rec.function_arn))
 
     def top_savings(self, limit: int) -> list[Recommendation]:
-        if self._fleet is None or time.monotonic() - self._fleet[0] > FLEET_CACHE.total_seconds():
-            self.scan_fleet()
-        assert self._fleet is not None
-        ranked = sorted(
-            self._fleet[1].recommendations, key=lambda rec: -(rec.monthly_savings_usd or 0.0)
-        )
-        return [rec for rec in ranked if (rec.monthly_savings_usd or 0.0) > 0][:limit]
+        """The best stored recommendations across the fleet (from `/tune`, scans, alerts and the
+        digest), without scanning: the Home tab opens often, a scan reads every function.
+
+        Each function contributes its latest analysis; applied (not undone) and dismissed
+        recommendations are left out.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        from aws import inventory
+        from aws.scan import sessions_for
+        from aws.session import account_targets
+
+        try:
+            sessions = sessions_for(account_targets(self.environ), (), base=self.session)
+            names = sorted({name for s in sessions for name in inventory.list_function_names(s)})
+            with ThreadPoolExecutor(max_workers=HOME_READERS) as pool:
+                latest = [
+                    stored.recommendation
+                    for found in pool.map(self.recommendations_for, names)
+                    for stored in found
+                ]
+        except AwsError as error:
+            raise ServiceError(str(error)) from error
+        applied = {
+            record.recommendation_id
+            for record in self.recent_changes(APPLIED_LOOKUP)
+            if record.status is ChangeStatus.APPLIED
+        }
+        saving = [
+            rec for rec in latest if (rec.monthly_savings_usd or 0.0) > 0 and rec.id not in applied
+        ]
+        dismissed = self.active_dismissals(saving, self.clock())
+        ranked = sorted(saving, key=lambda rec: -(rec.monthly_savings_usd or 0.0))
+        return [rec for rec in ranked if rec.id not in dismissed][:limit]
 
     # ---- the store ---------------------------------------------------------------------
 

@@ -150,6 +150,11 @@ def rec_on_card(bot: SlackHarness) -> str:
     return str(button(bot.last_card(), "tune_apply")["value"])
 
 
+def rec_on_card_any(bot: SlackHarness) -> str:
+    """The first recommendation on the card, also when it has no Apply button."""
+    return str(button(bot.last_card(), "tune_dismiss")["value"])
+
+
 def test_tune_apply_undo_through_dynamodb_and_lambda(bot: SlackHarness, aws: AwsServices) -> None:
     bot.command("checkout-api")
     card = bot.last_card()
@@ -233,7 +238,16 @@ def test_unknown_function_lists_close_names(bot: SlackHarness) -> None:
     assert "Did you mean: checkout-api" in all_text(reply["blocks"])
 
 
-def test_home_tab_lists_pending_and_recent_changes(bot: SlackHarness) -> None:
+def test_home_tab_lists_pending_and_recent_changes(
+    bot: SlackHarness, aws: AwsServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_scan() -> None:
+        raise AssertionError("the Home tab must not scan the fleet")
+
+    monkeypatch.setattr(aws, "scan_fleet", no_scan)
+    _create_function("idle-worker", 512, {})
+    bot.command("idle-worker")
+    bot.click("tune_dismiss", rec_on_card_any(bot), user="UBOB1")
     bot.command("orders-prod")
     bot.click("tune_apply", rec_on_card(bot), user="UALICE1")
     bot.command("checkout-api")
@@ -253,7 +267,13 @@ def test_home_tab_lists_pending_and_recent_changes(bot: SlackHarness) -> None:
     text = all_text(view["blocks"])
     assert "*orders-prod*: Lower memory to 1024 MB\\nApprovals: 1 of 2" in text
     assert "Set memory of checkout-api from 1024 MB to 512 MB\\napplied by <@UALICE1>" in text
-    assert "*checkout-api*: Lower memory to 256 MB" in text  # scanned after the change
+    top = [
+        block["text"]["text"].split("\n")[0]
+        for block in view["blocks"]
+        if block.get("block_id", "").endswith(":home")
+    ]
+    # From the store: the applied recommendation and the dismissed one are not savings to show.
+    assert top == ["*orders-prod*: Lower memory to 1024 MB"]
 
 
 def test_tune_scan_over_the_account(bot: SlackHarness) -> None:
