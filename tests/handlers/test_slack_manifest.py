@@ -24,7 +24,7 @@ def test_manifest_declares_the_command_events_interactivity_and_scopes() -> None
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is False
     assert sorted(app["oauth_config"]["scopes"]["bot"]) == sorted(
-        ["commands", "chat:write", "chat:write.public", "usergroups:read", "users:read"]
+        ["commands", "chat:write", "chat:write.public", "usergroups:read"]
     )
     urls = {
         commands[0]["url"],
@@ -32,6 +32,26 @@ def test_manifest_declares_the_command_events_interactivity_and_scopes() -> None
         settings["interactivity"]["request_url"],
     }
     assert urls == {"https://YOUR-FUNCTION-URL/"}
+
+
+# What in the code needs each scope (chat:write.public: alerts post to channels the bot was
+# never invited to, by the tunebot:channel tag or TUNEBOT_DEFAULT_CHANNEL).
+SCOPE_USES = {
+    "commands": ('app.command("/tune")',),
+    "chat:write": ("chat_postMessage(", "chat_update(", "chat_postEphemeral("),
+    "chat:write.public": ("chat_postMessage(",),
+    "usergroups:read": ("usergroups_users_list(",),
+}
+
+
+def test_every_scope_is_used_and_no_other_is_asked_for() -> None:
+    code = "\n".join(
+        path.read_text() for folder in ("bot", "handlers") for path in (ROOT / folder).glob("*.py")
+    )
+    scopes = manifest()["oauth_config"]["scopes"]["bot"]
+    assert sorted(scopes) == sorted(SCOPE_USES)
+    for scope in scopes:
+        assert all(use in code for use in SCOPE_USES[scope]), scope
 
 
 def test_docs_name_every_scope_and_setting() -> None:
