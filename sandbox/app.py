@@ -7,7 +7,6 @@ the page's server is bound (so its URL is known) before the bot is configured wi
 
 from __future__ import annotations
 
-import copy
 import logging
 import os
 import threading
@@ -71,6 +70,19 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def posted_message(what: str, result: object) -> JsonDict:
+    """What the page says after an alert handler ran: posted, or why not."""
+    outcomes = result.get("results", []) if isinstance(result, dict) else []
+    if any(isinstance(item, dict) and item.get("ts") for item in outcomes):
+        return {"message": f"tunebot posted the {what}."}
+    reasons = "; ".join(
+        str(item.get("reason") or item.get("outcome"))
+        for item in outcomes
+        if isinstance(item, dict)
+    )
+    raise PageError(f"tunebot did not post the {what}: {reasons or 'it returned no result'}.")
 
 
 def demo_workspace() -> Workspace:
@@ -216,18 +228,17 @@ class Sandbox:
         import handlers.alarm
 
         function = self._function_from(payload)
+        what = f"CloudWatch alarm for {function.name}"
         event = duration_alarm_event(function, datetime.now(UTC))
-        result = handlers.alarm.handler(copy.deepcopy(event), LambdaContext("tunebot-alarm"))
-        logger.info("alarm handler returned %s", result)
-        return {"message": f"CloudWatch alarm for {function.name} delivered to tunebot."}
+        result = handlers.alarm.handler(event, LambdaContext("tunebot-alarm"))
+        return posted_message(what, result)
 
     def fire_anomaly(self, payload: JsonDict) -> JsonDict:
         import handlers.cost_anomaly
 
         event = lambda_cost_anomaly_event(datetime.now(UTC))
         result = handlers.cost_anomaly.handler(event, LambdaContext("tunebot-cost-anomaly"))
-        logger.info("cost anomaly handler returned %s", result)
-        return {"message": "Cost Anomaly (AWS Lambda) delivered to tunebot."}
+        return posted_message("Cost Anomaly on AWS Lambda", result)
 
     # -- stopping -------------------------------------------------------------------------
 

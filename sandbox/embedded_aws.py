@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import urllib.request
 from typing import Any
 
 import boto3
@@ -32,10 +33,20 @@ class EmbeddedAws:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self._endpoint = f"http://{host}:{port}"
+        # moto keeps its accounts in process-wide state that outlives a server: start empty.
+        self.reset()
         return self._endpoint
+
+    def reset(self) -> None:
+        """Empty every service of the embedded account (moto's own reset endpoint)."""
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            response.read()
 
     def stop(self) -> None:
         if self._endpoint is not None:
+            # Leave nothing behind for whatever else runs moto in this process.
+            self.reset()
             self._server.stop()
             self._endpoint = None
 

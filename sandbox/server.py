@@ -207,7 +207,16 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             raise PageError("Unknown sandbox request.")
         payload = self._page_payload()
         if name in self.server.page_actions:
-            self._send_json(self.server.page_actions[name](payload))
+            try:
+                reply = self.server.page_actions[name](payload)
+            except PageError:
+                raise
+            except Exception:  # a failing handler must show on the page, not drop the request
+                logger.exception("the sandbox action %s failed", name)
+                message = "The handler failed; the terminal running tunebot demo has the details."
+                self._send_json({"error": message}, HTTPStatus.INTERNAL_SERVER_ERROR)
+                return
+            self._send_json(reply)
             return
         delivery = self._slack_request(name, payload)
         self._send_json(delivery.as_json())

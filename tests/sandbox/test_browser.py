@@ -143,5 +143,7 @@ def test_firing_an_alarm_brings_an_alert_card(page: Page) -> None:
     expect(page.get_by_role("heading", name="Alarm: checkout-api-p99-duration")).to_be_visible(
         timeout=CARD_TIMEOUT_MS
     )
-    expect(page.get_by_role("status")).to_contain_text("CloudWatch alarm for checkout-api")
+    expect(page.get_by_role("status")).to_have_text(
+        "tunebot posted the CloudWatch alarm for checkout-api."
+    )
     shot(page, "4-alarm")

@@ -170,7 +170,7 @@ def test_production_needs_two_distinct_approvers(sandbox: Sandbox) -> None:
 def test_a_cloudwatch_alarm_reaches_the_channel_as_an_alert_card(sandbox: Sandbox) -> None:
     count = len(sandbox.workspace.messages)
     assert sandbox.fire_alarm({"function": "image-resizer"}) == {
-        "message": "CloudWatch alarm for image-resizer delivered to tunebot."
+        "message": "tunebot posted the CloudWatch alarm for image-resizer."
     }
     alert = eventually(
         lambda: next(
@@ -192,7 +192,7 @@ def test_a_cloudwatch_alarm_reaches_the_channel_as_an_alert_card(sandbox: Sandbo
 
 def test_a_cost_anomaly_names_the_function_whose_traffic_grew(sandbox: Sandbox) -> None:
     count = len(sandbox.workspace.messages)
-    sandbox.fire_anomaly({})
+    assert sandbox.fire_anomaly({}) == {"message": "tunebot posted the Cost Anomaly on AWS Lambda."}
     alert = eventually(
         lambda: next(
             (m for m in sandbox.workspace.messages[count:] if "Cost anomaly" in m.text), None
