@@ -2,19 +2,21 @@
 
 One round:
 
-1. Discovery. Each architecture is probed once (one cold and a few warm invocations) at the
+1. Discovery. Each architecture is probed once (one cold and five warm invocations) at the
    current memory. Max Memory Used sets the floor (10% headroom); out-of-memory or timeouts
-   move the probe up, other errors twice in a row rule the architecture out.
-2. Design. Each architecture gets probes at the floor, at one vCPU (1769 MB, or 1.5 × the
-   floor when that is higher) and between them (for the speed strategy also at 4 and 10 GB).
-3. Model. Per architecture, ``model.fit`` fits the medians of warm durations. Candidate
+   move the probe up, other errors at two memories rule the architecture out.
+2. Design. Each architecture gets probes at the floor (raised to where the function finishes
+   within its timeout), at one vCPU (1769 MB, or 1.5 × the floor when that is higher) and
+   between them (for speed or a duration limit also at 4 and 10 GB).
+3. Model. ``model.fit_joint`` fits robust centres of the warm durations of every architecture
+   at once (shared waiting time and shape, CPU work scaled per architecture). Candidate
    memories (1% apart, inside a trust region of 1.6 × the largest probe) are priced with the
    fitted model and the objective picks one configuration over all architectures.
-4. Sequential test. The warm samples are resampled (bootstrap) and the models refitted; for
-   each resample we ask how much worse our choice is than that resample's best. When, in 80%
-   of resamples, it is within 1%, and the choice sits next to a probed memory, the search
-   stops. Otherwise the next round probes the choice itself, or adds samples where they
-   decide the choice.
+4. Sequential test. A parametric bootstrap refits the models to perturbed centres; for each
+   resample we ask how much worse our choice is than that resample's best. When, in 80% of
+   resamples, it is within 1%, and the choice sits next to a probed memory, the search stops.
+   Otherwise the next round probes the choice itself, or samples where the resamples put the
+   best memory elsewhere and next to the choice, or probes the rival architecture.
 
 Cold invocations only tell memory use and init time; they never enter the duration model.
 Everything is derived from the observations, so a state saved between rounds resumes exactly.
@@ -58,6 +60,8 @@ NOISY_EXTRA_PER_ARCHITECTURE = 24
 BOOTSTRAPS = 30
 SETTLE_QUANTILE = 0.8
 SETTLE_SHORTFALL = 0.01
+# Share of resamples preferring another place (or architecture) that earns it a probe.
+RIVAL_SHARE = 0.15
 NEAR = 0.10  # memories within 10% count as the same place
 TRUST_GROWTH = 1.6
 GRID_STEP = 1.01
@@ -570,25 +574,25 @@ def _refinement_probes(
         if probe is not None:
             probes.append(probe)
     else:
-        # Where do resamples put the best memory? Probe there if nothing is near it yet.
-        same = sorted(
-            c.memory_mb for c in analysis.resampled_choices if c.architecture is choice.architecture
+        # Where else do resamples put the best memory? Sample there: that is the alternative
+        # the data cannot yet rule out.
+        elsewhere = sorted(
+            c.memory_mb
+            for c in analysis.resampled_choices
+            if c.architecture is choice.architecture and not _near(c.memory_mb, choice.memory_mb)
         )
-        if same:
-            typical = same[len(same) // 2]
-            if not any(_near(g.memory_mb, typical) for g in configs):
-                probes.append(
-                    Probe(
-                        memory_mb=typical,
-                        architecture=choice.architecture,
-                        count=1 + WARM_PER_CONFIG,
-                    )
-                )
+        if len(elsewhere) >= RIVAL_SHARE * BOOTSTRAPS:
+            rival = _probe_or_top_up(elsewhere[len(elsewhere) // 2], choice.architecture, configs)
+            if rival is not None:
+                probes.append(rival)
         # More samples at the probes that pin the curve down around the choice.
         fitted = analysis.fits[choice.architecture].points
         nearest = sorted(fitted, key=lambda g: abs(math.log(g.memory_mb / choice.memory_mb)))
-        for g in nearest[: 2 - len(probes)]:
-            if len(g.warm_durations) < MAX_WARM_PER_CONFIG:
+        taken = {p.memory_mb for p in probes}
+        for g in nearest:
+            if len(probes) >= 2:
+                break
+            if g.memory_mb not in taken and len(g.warm_durations) < MAX_WARM_PER_CONFIG:
                 probes.append(
                     Probe(
                         memory_mb=g.memory_mb,
@@ -597,7 +601,7 @@ def _refinement_probes(
                     )
                 )
     for architecture, share in analysis.architecture_votes.items():
-        if architecture is choice.architecture or share < 0.15:
+        if architecture is choice.architecture or share < RIVAL_SHARE:
             continue
         rival_fit = analysis.fits[architecture]
         rival = choose(rival_fit.candidates(rival_fit.model, prices), objective)
