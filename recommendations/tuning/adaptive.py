@@ -582,9 +582,11 @@ def _refinement_probes(
             if c.architecture is choice.architecture and not _near(c.memory_mb, choice.memory_mb)
         )
         if len(elsewhere) >= RIVAL_SHARE * BOOTSTRAPS:
-            rival = _probe_or_top_up(elsewhere[len(elsewhere) // 2], choice.architecture, configs)
-            if rival is not None:
-                probes.append(rival)
+            alternative = _probe_or_top_up(
+                elsewhere[len(elsewhere) // 2], choice.architecture, configs
+            )
+            if alternative is not None:
+                probes.append(alternative)
         # More samples at the probes that pin the curve down around the choice.
         fitted = analysis.fits[choice.architecture].points
         nearest = sorted(fitted, key=lambda g: abs(math.log(g.memory_mb / choice.memory_mb)))
