@@ -257,7 +257,7 @@ class Listeners:
                 dismissed_by=user,
                 dismissed_until=until,
             )
-            self._replace_blocks(body, stored.recommendation.id, view, client, respond)
+            self._replace_blocks(body, stored, view, client, respond)
 
     def run_benchmark(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
@@ -402,19 +402,21 @@ class Listeners:
         view = recommendation_view(
             stored, self.settings, state=state, approvers=result.approvers, record=result.record
         )
-        self._replace_blocks(body, stored.recommendation.id, view, client, respond)
+        self._replace_blocks(body, stored, view, client, respond)
 
     def _replace_blocks(
         self,
         body: dict[str, Any],
-        recommendation_id: str,
+        stored: StoredRecommendation,
         view: Any,
         client: WebClient,
         respond: Respond,
     ) -> None:
-        """Swap one recommendation's blocks in the clicked message (chat.update in place)."""
+        """Swap one recommendation's blocks in the clicked message (chat.update in place), and
+        the card's cost summary with them."""
         message = body.get("message") or {}
         container = body.get("container") or {}
+        recommendation_id = stored.recommendation.id
         new_blocks = render_blocks("recommendation.j2", rec=view)
         blocks: list[dict[str, Any]] = []
         replaced = False
@@ -427,6 +429,7 @@ class Listeners:
             blocks.append(block)
         if not replaced:
             return
+        blocks = self._with_summary(blocks, stored)
         text = str(message.get("text") or view.title)
         if container.get("is_ephemeral") or not container.get("message_ts"):
             respond(text=text, blocks=blocks, replace_original=True)
@@ -437,6 +440,64 @@ class Listeners:
                 text=text,
                 blocks=blocks,
             )
+
+    def _with_summary(
+        self, blocks: list[dict[str, Any]], stored: StoredRecommendation
+    ) -> list[dict[str, Any]]:
+        """The blocks with the card's "cost now → after" recomputed: savings from the store,
+        states as the card shows them (a message without a summary, a benchmark's, is left
+        alone)."""
+        from bot.views import (
+            SUMMARY_BLOCK,
+            RecState,
+            card_summary,
+            hidden_on_card,
+            recommendation_states,
+        )
+
+        position = next(
+            (
+                i
+                for i, block in enumerate(blocks)
+                if str(block.get("block_id", "")).startswith(SUMMARY_BLOCK)
+            ),
+            None,
+        )
+        if position is None:
+            return blocks
+        states = recommendation_states(blocks)
+        on_card = {stored.recommendation.id: stored.recommendation}
+        for rec_id in states.keys() - on_card.keys():
+            found = self.services.get_recommendation(rec_id)
+            if found is not None:
+                on_card[rec_id] = found.recommendation
+        dismissed = self.services.active_dismissals(list(on_card.values()), self.now())
+        open_savings = applied_savings = 0.0
+        count = 0
+        for rec_id, item in on_card.items():
+            saving = max(0.0, item.monthly_savings_usd or 0.0)
+            state = states.get(rec_id, RecState.OPEN)
+            if state is RecState.APPLIED:
+                applied_savings += saving
+            elif state in (RecState.OPEN, RecState.PENDING) and rec_id not in dismissed:
+                open_savings += saving
+                count += 1
+        rec = stored.recommendation
+        summary = card_summary(
+            rec.function,
+            rec.region,
+            rec.account_id,
+            stored.function_monthly_cost_usd,
+            open_savings=open_savings,
+            applied_savings=applied_savings,
+            count=count,
+            hidden=hidden_on_card(str(blocks[position].get("block_id", ""))),
+        )
+        return [
+            *blocks[:position],
+            *render_blocks("card_summary.j2", summary=summary),
+            *blocks[position + 1 :],
+        ]
 
     @staticmethod
     def _tell(

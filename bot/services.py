@@ -35,6 +35,8 @@ class StoredRecommendation(Frozen):
     cloudformation_stack: str | None = None
     requested_by: str | None = None
     created_at: datetime
+    # The function's monthly cost when analysed (None: traffic unknown), for the card's summary.
+    function_monthly_cost_usd: float | None = None
 
 
 class ChangeStatus(StrEnum):

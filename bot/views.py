@@ -159,13 +159,83 @@ def recommendation_view(
     )
 
 
+SUMMARY_BLOCK = "card:summary"
+
+
+class CardSummary(Frozen):
+    """The card's summary: the function, its "monthly cost now → after" and the savings of its
+    open recommendations."""
+
+    function: str
+    region: str
+    account_id: str
+    cost_now: str
+    cost_after: str
+    savings: str
+    # Open recommendations (not applied, undone or dismissed), the hidden ones included.
+    count: int
+    # The recommendations behind "Show all" stay open on the card; their count and savings
+    # (in cents) ride in the block id, so a click can recompute the summary without them.
+    block_id: str = SUMMARY_BLOCK
+
+
+def card_summary(
+    function: str,
+    region: str,
+    account_id: str,
+    cost_usd: float | None,
+    *,
+    open_savings: float,
+    applied_savings: float,
+    count: int,
+    hidden: tuple[int, int] = (0, 0),
+) -> CardSummary:
+    """``cost_usd`` is the function's monthly cost when the card was made; applied changes have
+    lowered it since, and the open recommendations (with ``hidden``: count, savings in cents)
+    would lower it further."""
+    hidden_count, hidden_cents = hidden
+    open_total = open_savings + hidden_cents / 100
+    now = max(0.0, cost_usd - applied_savings) if cost_usd is not None else None
+    after = max(0.0, now - open_total) if now is not None else None
+    block_id = SUMMARY_BLOCK
+    if hidden_count:
+        block_id = f"{SUMMARY_BLOCK}:{hidden_count}:{hidden_cents}"
+    return CardSummary(
+        function=function,
+        region=region,
+        account_id=account_id,
+        cost_now=money(now) if now is not None else "unknown",
+        cost_after=money(after) if after is not None else "unknown",
+        savings=money(open_total),
+        count=count + hidden_count,
+        block_id=block_id,
+    )
+
+
+def hidden_on_card(summary_block_id: str) -> tuple[int, int]:
+    """(count, savings in cents) of a card's hidden recommendations, from its summary block."""
+    parts = summary_block_id.split(":")
+    if len(parts) == 4 and parts[2].isdigit() and parts[3].isdigit():
+        return int(parts[2]), int(parts[3])
+    return 0, 0
+
+
+def recommendation_states(blocks: Sequence[Mapping[str, object]]) -> dict[str, RecState]:
+    """Each recommendation's state as a card shows it (its section's block id says it)."""
+    states: dict[str, RecState] = {}
+    for block in blocks:
+        rec_id, section, rest = str(block.get("block_id", "")).partition(":section")
+        if section and rec_id and rest in ("", *(f":{state.value}" for state in RecState)):
+            states[rec_id] = RecState(rest[1:]) if rest else RecState.OPEN
+    return states
+
+
 class CardView(Frozen):
     function: str
     function_arn: str
     region: str
     account_id: str
-    cost_now: str
-    cost_after: str
+    summary: CardSummary
     savings: str
     requested_by: str | None = None
     drift_stack: str | None = None
@@ -184,8 +254,13 @@ def card_view(
     now: datetime,
 ) -> CardView:
     cost = monthly_cost(snapshot, at=now)
-    savings = sum(max(0.0, s.recommendation.monthly_savings_usd or 0.0) for s in stored)
+
+    def saving(item: StoredRecommendation) -> float:
+        return max(0.0, item.recommendation.monthly_savings_usd or 0.0)
+
+    savings = sum(saving(s) for s in stored)
     shown = stored[:CARD_RECOMMENDATIONS]
+    hidden = stored[CARD_RECOMMENDATIONS:]
     footer = f"Apply mode: {settings.apply_mode.value}"
     if settings.apply_mode is not ApplyMode.RECOMMEND_ONLY:
         footer += f" · changes need {settings.required_approvals(snapshot.tags)} approver(s)"
@@ -194,8 +269,16 @@ def card_view(
         function_arn=snapshot.arn,
         region=snapshot.region,
         account_id=snapshot.account_id,
-        cost_now=money(cost.total_usd) if cost else "unknown",
-        cost_after=money(max(0.0, cost.total_usd - savings)) if cost else "unknown",
+        summary=card_summary(
+            snapshot.name,
+            snapshot.region,
+            snapshot.account_id,
+            cost.total_usd if cost else None,
+            open_savings=sum(saving(s) for s in shown),
+            applied_savings=0.0,
+            count=len(shown),
+            hidden=(len(hidden), round(sum(saving(s) for s in hidden) * 100)),
+        ),
         savings=money(savings),
         requested_by=requested_by,
         drift_stack=snapshot.cloudformation_stack,

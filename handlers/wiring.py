@@ -160,12 +160,14 @@ def _record(record: StoreChangeRecord) -> ChangeRecord:
 
 def _stored(stored: StoreRecommendation) -> StoredRecommendation:
     function = stored.function
+    cost = monthly_cost(function, at=stored.stored_at) if function is not None else None
     return StoredRecommendation(
         recommendation=stored.recommendation,
         function_tags=dict(function.tags) if function is not None else {},
         cloudformation_stack=function.cloudformation_stack if function is not None else None,
         requested_by=stored.requested_by,
         created_at=stored.stored_at,
+        function_monthly_cost_usd=cost.total_usd if cost is not None else None,
     )
 
 

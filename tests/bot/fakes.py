@@ -22,6 +22,7 @@ from bot.services import (
 )
 from recommendations.changes import MemoryChange
 from recommendations.engine import FleetReport, FunctionReport, rank_key
+from recommendations.pricing import monthly_cost
 from recommendations.recommendation import Category, Confidence, Evidence, Recommendation, Severity
 from recommendations.snapshot import FunctionSnapshot, FunctionStats
 
@@ -119,6 +120,7 @@ class InMemoryServices:
         return FleetReport(functions=reports, recommendations=recs)
 
     def save_recommendations(self, analysis: FunctionAnalysis, *, requested_by: str | None) -> None:
+        cost = monthly_cost(analysis.snapshot, at=NOW)
         for rec in analysis.report.recommendations:
             self.stored[rec.id] = StoredRecommendation(
                 recommendation=rec,
@@ -126,6 +128,7 @@ class InMemoryServices:
                 cloudformation_stack=analysis.snapshot.cloudformation_stack,
                 requested_by=requested_by,
                 created_at=NOW,
+                function_monthly_cost_usd=cost.total_usd if cost is not None else None,
             )
 
     def get_recommendation(self, recommendation_id: str) -> StoredRecommendation | None:

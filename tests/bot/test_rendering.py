@@ -27,10 +27,13 @@ from bot.settings import ApplyMode, BotSettings
 from bot.views import (
     BenchmarkView,
     RecState,
+    card_summary,
     card_view,
     details_view,
+    hidden_on_card,
     home_view,
     list_page_view,
+    recommendation_states,
     recommendation_view,
     scan_view,
 )
@@ -452,3 +455,40 @@ def test_money(value: float | None, shown: str) -> None:
     from bot.views import money
 
     assert money(value) == shown
+
+
+@pytest.mark.parametrize("cost", [None, 0.0, 19.26, HUGE])
+def test_card_summary_alone_replaces_the_cards_summary(cost: float | None) -> None:
+    summary = card_summary(
+        LONG,
+        "us-east-1",
+        "123456789012",
+        cost,
+        open_savings=HUGE,
+        applied_savings=HUGE / 3,
+        count=7,
+        hidden=(48, round(HUGE * 100)),
+    )
+    blocks = render_blocks("card_summary.j2", summary=summary)
+    assert_valid_message(blocks)
+    (block,) = blocks
+    assert hidden_on_card(block["block_id"]) == (48, round(HUGE * 100))
+    assert block["fields"][3]["text"].endswith("from 55 open recommendations")
+
+
+def test_a_card_says_each_recommendations_state_and_its_hidden_ones() -> None:
+    items = extreme(12)
+    card = card_view(snapshot(), items, SETTINGS, requested_by="UALICE1", now=NOW)
+    blocks = render_blocks("card.j2", card=card)
+    shown = [item.recommendation.id for item in items[:8]]
+    assert recommendation_states(blocks) == dict.fromkeys(shown, RecState.OPEN)
+    hidden = round(sum(i.recommendation.monthly_savings_usd or 0 for i in items[8:]) * 100)
+    assert hidden_on_card(blocks[1]["block_id"]) == (4, hidden)
+    applied = render_blocks(
+        "recommendation.j2",
+        rec=recommendation_view(items[0], SETTINGS, state=RecState.APPLIED, record=record()),
+    )
+    assert recommendation_states(applied) == {shown[0]: RecState.APPLIED}
+    # Cards posted before the state was in the block id read as open.
+    assert recommendation_states([{"block_id": f"{shown[0]}:section"}]) == {shown[0]: RecState.OPEN}
+    assert recommendation_states([{"block_id": f"{shown[0]}:evidence"}]) == {}

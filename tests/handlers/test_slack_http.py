@@ -15,7 +15,9 @@ from urllib.parse import urlencode
 import pytest
 
 import handlers.slack as slack_handler
-from tests.bot.fakes import InMemoryServices, memory_recommendation, snapshot
+from bot.views import money
+from recommendations.pricing import monthly_cost
+from tests.bot.fakes import NOW, InMemoryServices, memory_recommendation, snapshot
 from tests.handlers.slack_harness import (  # noqa: F401  (pytest fixtures)
     CHANNEL,
     SIGNING_SECRET,
@@ -189,6 +191,69 @@ def test_authorised_user_applies_and_the_card_updates_in_place(
         button(update["blocks"], "tune_apply")
     # The rest of the card is untouched.
     assert update["blocks"][0]["text"]["text"] == "Tuning checkout-api"
+
+
+def _summary(blocks: list[dict[str, Any]]) -> tuple[str, str]:
+    (block,) = [b for b in blocks if b.get("block_id", "").startswith("card:summary")]
+    fields = [field["text"].split("\n", 1)[1] for field in block["fields"]]
+    return fields[2], fields[3]
+
+
+def test_the_card_summary_follows_apply_dismiss_and_undo(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    fn = services.functions["checkout-api"]
+    cost = monthly_cost(fn, at=NOW)
+    assert cost is not None
+    now = cost.total_usd
+    timeout = memory_recommendation(
+        fn, rule_id="TMO-001", title="Lower the timeout", monthly_savings_usd=3.0, change=None
+    )
+    services.recommend(timeout)
+    memory = rec_id(services, "checkout-api")
+    bot.command("checkout-api")
+    assert _summary(bot.last_card()) == (
+        f"{money(now)} → {money(now - 13)}",
+        "$13.00/mo from 2 open recommendations",
+    )
+    bot.click("tune_apply", memory)
+    assert _summary(bot.last_card()) == (
+        f"{money(now - 10)} → {money(now - 13)}",
+        "$3.00/mo from 1 open recommendation",
+    )
+    bot.click("tune_dismiss", timeout.id)
+    assert _summary(bot.last_card()) == (
+        f"{money(now - 10)} → {money(now - 10)}",
+        "$0.00/mo from 0 open recommendations",
+    )
+    bot.click("tune_undo", button(bot.last_card(), "tune_undo")["value"])
+    assert _summary(bot.last_card()) == (
+        f"{money(now)} → {money(now)}",
+        "$0.00/mo from 0 open recommendations",
+    )
+
+
+def test_the_card_summary_keeps_the_hidden_recommendations(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    fn = services.functions["checkout-api"]
+    cost = monthly_cost(fn, at=NOW)
+    assert cost is not None
+    services.recommend(
+        *(
+            memory_recommendation(
+                fn, rule_id=f"T-{n:02}", title=f"Advice {n}", monthly_savings_usd=1.0, change=None
+            )
+            for n in range(9)
+        )
+    )
+    bot.command("checkout-api")
+    assert _summary(bot.last_card())[1] == "$19.00/mo from 10 open recommendations"
+    bot.click("tune_apply", rec_id(services, "checkout-api"))
+    assert _summary(bot.last_card()) == (
+        f"{money(cost.total_usd - 10)} → {money(cost.total_usd - 19)}",
+        "$9.00/mo from 9 open recommendations",
+    )
 
 
 def test_unauthorised_user_is_refused_and_nothing_changes(
