@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from recommendations.tuning.observation import Observation, Probe
 from recommendations.tuning.outcome import result as build_result
 from recommendations.tuning.request import TuningRequest, TuningState
-from recommendations.tuning.search import finish, start
+from recommendations.tuning.search import finish, invoke_within_budget, start
 from recommendations.tuning.search import plan as plan_probes
 from recommendations.tuning.search import update as fold
 
@@ -91,7 +91,7 @@ def invoke_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             payloads=payloads,
             should_stop=out_of_time,
         ) as benchmark:
-            observations = benchmark.invoke(probes)
+            observations, _ = invoke_within_budget(state, probes, benchmark)
     logger.info(
         "invoked",
         extra={"function": state.request.function_name, "invocations": len(observations)},

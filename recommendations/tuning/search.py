@@ -4,7 +4,8 @@ A Step Functions state machine (or ``run``, for the CLI) drives the loop::
 
     state = start(request)
     while probes := plan(state):
-        state = update(state, invoker.invoke(probes))
+        observations, _ = invoke_within_budget(state, probes, invoker)
+        state = update(state, observations)
     state = finish(state)
     outcome = result(state)
 
@@ -73,6 +74,33 @@ def finish(state: TuningState) -> TuningState:
     return state.model_copy(update={"finished": True, "stop_reason": reason or "stopped"})
 
 
+def invoke_within_budget(
+    state: TuningState, probes: Sequence[Probe], runner: ProbeRunner
+) -> tuple[list[Observation], bool]:
+    """Run a planned batch; with a dollar cap, price every invocation again before it runs.
+
+    The planner's estimate can be too low (a smaller memory under memory pressure), so each
+    invocation is checked with what the ones before it actually cost. Consecutive invocations
+    of one configuration stay warm either way. Returns the observations and whether the cap
+    stopped the batch.
+    """
+    if state.request.max_cost_usd is None:
+        return runner.invoke(probes), False
+    prices = prices_for(state.request.region)
+    batch: list[Observation] = []
+    for probe in probes:
+        single = probe.model_copy(update={"count": 1})
+        for _ in range(probe.count):
+            now = state.model_copy(update={"observations": state.observations + tuple(batch)})
+            if not fit_to_budget(now, [single], prices):
+                return batch, True
+            observed = runner.invoke([single])
+            batch.extend(observed)
+            if not observed or any(o.error for o in observed):
+                break
+    return batch, False
+
+
 def run(
     state: TuningState,
     runner: ProbeRunner,
@@ -85,9 +113,9 @@ def run(
             return state.model_copy(update={"finished": True, "stop_reason": reason})
         if on_progress is not None:
             on_progress(state, probes)
-        observations = runner.invoke(probes)
-        if not observations:
-            return state.model_copy(
-                update={"finished": True, "stop_reason": "the invoker returned nothing"}
-            )
-        state = update(state, observations)
+        batch, over_budget = invoke_within_budget(state, probes, runner)
+        if batch:
+            state = update(state, batch)
+        if over_budget or not batch:
+            stop = "the budget cap was reached" if over_budget else "the invoker returned nothing"
+            return state.model_copy(update={"finished": True, "stop_reason": stop})

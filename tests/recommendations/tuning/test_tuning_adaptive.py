@@ -10,10 +10,14 @@ from recommendations.snapshot import Architecture
 from recommendations.tuning.objective import Objective, Strategy
 from recommendations.tuning.observation import ErrorKind
 from recommendations.tuning.outcome import result
-from recommendations.tuning.physics import expected_duration_ms, regret, true_optimum
+from recommendations.tuning.physics import (
+    expected_duration_ms,
+    regret,
+    true_optimum,
+)
 from recommendations.tuning.profile import SimulationProfile
 from recommendations.tuning.request import TuningRequest, TuningState
-from recommendations.tuning.search import finish, plan, run, start, update
+from recommendations.tuning.search import finish, invoke_within_budget, plan, run, start, update
 
 X86 = Architecture.X86_64
 ARM = Architecture.ARM64
@@ -198,3 +202,33 @@ def test_the_functions_timeout_keeps_the_choice_clear_of_it() -> None:
     assert outcome.best is not None
     assert expected_duration_ms(profile, outcome.best.memory_mb, X86) < 0.9 * 6000
     assert outcome.best.memory_mb < 800
+
+
+def test_dollar_cap_holds_when_smaller_memories_cost_more_than_estimated() -> None:
+    # Memory pressure makes 770 MB cost ~2.2× what the 2048 MB probe suggests (the planner
+    # assumes duration at most doubles when memory halves); each invocation is priced again,
+    # with what the ones before it cost, before it runs.
+    profile = MEMORY_PRESSURE.model_copy(
+        update={"memory_mb": 2048, "noise_cv": 0.0, "init_ms": 0.0}
+    )
+    cap = 0.0003
+    state = run(
+        start(_request(profile, architectures=(X86,), max_cost_usd=cap)),
+        SimulatorInvoker(profile, seed=1),
+    )
+    outcome = result(state)
+    assert any(o.memory_mb == 770 for o in state.observations)
+    assert outcome.tuning_cost_usd <= cap
+    assert state.stop_reason == "the budget cap was reached"
+
+
+def test_step_by_step_runs_hold_the_dollar_cap_too() -> None:
+    profile = MEMORY_PRESSURE.model_copy(
+        update={"memory_mb": 2048, "noise_cv": 0.0, "init_ms": 0.0}
+    )
+    invoker = SimulatorInvoker(profile, seed=1)
+    state = start(_request(profile, architectures=(X86,), max_cost_usd=0.0003))
+    while probes := plan(state):
+        observations, _ = invoke_within_budget(state, probes, invoker)
+        state = update(state, observations)
+    assert result(finish(state)).tuning_cost_usd <= 0.0003
