@@ -13,19 +13,20 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from aws.events.alarm import AlarmEvent, AlarmKind, AlarmState, parse_alarm
-from aws.events.envelopes import Envelope, MalformedEventError, PayloadKind, Rejected, unwrap
+from aws.events.envelopes import Envelope, PayloadKind, Rejected, unwrap
 from aws.events.targets import FunctionTarget, lambda_targets, watches_lambda
 from handlers.alerting import (
     AlertRuntime,
     Analysed,
     analyse_for_alert,
     count,
+    handle_envelope,
     logger,
     metrics,
+    published,
     route,
     runtime,
     traced,
-    transient_errors,
 )
 
 if TYPE_CHECKING:
@@ -173,52 +174,22 @@ def process_alarm(rt: AlertRuntime, alarm: AlarmEvent) -> dict[str, Any]:
         reply=reply,
         now=rt.now(),
     )
-    count("AlertsPosted" if result.outcome.value == "posted" else "AlertsUpdated")
-    logger.info(
-        "alert published",
-        extra={"outcome": result.outcome.value, "channel": result.channel, "ts": result.ts},
-    )
-    return {"outcome": result.outcome.value, "channel": result.channel, "ts": result.ts}
+    return published(result)
 
 
 def _handle_envelope(rt: AlertRuntime, item: Envelope | Rejected, raw: Any) -> dict[str, Any]:
-    from bot.alerts import SlackDeliveryError
-
-    count("EventsReceived")
-    if isinstance(item, Rejected):
-        logger.warning("malformed event", extra={"reason": item.reason, "event": raw})
-        count("ParseFailures")
-        return {"outcome": "malformed", "reason": item.reason}
-    logger.set_correlation_id(item.delivery_id)
-    if item.kind is not PayloadKind.ALARM:
-        reason = f"not a CloudWatch alarm ({item.kind.value} payload)"
-        logger.warning("unknown payload", extra={"reason": reason, "event": raw})
-        count("ParseFailures")
-        return {"outcome": "malformed", "reason": reason}
-    try:
-        alarm = parse_alarm(item)
-    except MalformedEventError as error:
-        logger.warning("malformed alarm", extra={"reason": str(error), "event": raw})
-        count("ParseFailures")
-        return {"outcome": "malformed", "reason": str(error)}
-
-    def process(*, item: dict[str, str], alarm: AlarmEvent) -> dict[str, Any]:
-        return process_alarm(rt, alarm)
-
     # The transition, not the delivery, is the key: a redelivered SNS message and the same
     # change arriving through EventBridge too are both handled once.
-    idempotent = rt.idempotent("alarm", process)
-    try:
-        result: dict[str, Any] = idempotent(item={"key": alarm.transition_key}, alarm=alarm)
-    except SlackDeliveryError as error:
-        logger.error("Slack refused the alert", extra={"reason": str(error)})
-        count("DeliveryFailures")
-        return {"outcome": "delivery_failed", "reason": str(error)}
-    except transient_errors():
-        logger.exception("transient failure; the event will be retried")
-        count("TransientFailures")
-        raise
-    return result
+    return handle_envelope(
+        rt,
+        item,
+        raw,
+        expected=PayloadKind.ALARM,
+        description="a CloudWatch alarm",
+        parse=parse_alarm,
+        key=lambda alarm: alarm.transition_key,
+        handle=process_alarm,
+    )
 
 
 @metrics.log_metrics

@@ -24,10 +24,12 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+
+from aws.events.envelopes import Envelope, MalformedEventError, PayloadKind, Rejected
 
 if TYPE_CHECKING:
     from aws.session import AwsSession
@@ -47,6 +49,8 @@ IDEMPOTENCY_TTL_S = 7 * 24 * 3600
 # How far back a rebuilt alert card looks for changes applied from it.
 APPLIED_LOOKBACK = timedelta(days=7)
 APPLIED_LOOKBACK_LIMIT = 50
+
+T = TypeVar("T")
 
 logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
@@ -331,6 +335,67 @@ def _done_from_cards(
         if item.stored.recommendation.function == function
     }
     return applied, pending
+
+
+def published(result: Any) -> dict[str, Any]:
+    """Count and log a published alert; the summary the handler returns (and idempotency keeps)."""
+    count("AlertsPosted" if result.outcome.value == "posted" else "AlertsUpdated")
+    logger.info(
+        "alert published",
+        extra={"outcome": result.outcome.value, "channel": result.channel, "ts": result.ts},
+    )
+    return {"outcome": result.outcome.value, "channel": result.channel, "ts": result.ts}
+
+
+def handle_envelope(
+    rt: AlertRuntime,
+    item: Envelope | Rejected,
+    raw: Any,
+    *,
+    expected: PayloadKind,
+    description: str,
+    parse: Callable[[Envelope], T],
+    key: Callable[[T], str],
+    handle: Callable[[AlertRuntime, T], dict[str, Any]],
+) -> dict[str, Any]:
+    """One delivered event, by the failure policy above: malformed or unexpected payloads are
+    logged with the raw event, counted and answered; the payload is processed at most once per
+    ``key`` (Powertools idempotency); transient failures raise for Lambda to retry."""
+    from bot.alerts import SlackDeliveryError
+
+    count("EventsReceived")
+    if isinstance(item, Rejected):
+        return _malformed("malformed event", item.reason, raw)
+    logger.set_correlation_id(item.delivery_id)
+    if item.kind is not expected:
+        return _malformed("unknown payload", f"not {description} ({item.kind.value} payload)", raw)
+    try:
+        payload = parse(item)
+    except MalformedEventError as error:
+        return _malformed(f"malformed {expected.value} payload", str(error), raw)
+
+    # Named "process" as before: Powertools keys idempotency records by the function's name.
+    def process(*, item: dict[str, str], payload: T) -> dict[str, Any]:
+        return handle(rt, payload)
+
+    idempotent = rt.idempotent(expected.value, process)
+    try:
+        result: dict[str, Any] = idempotent(item={"key": key(payload)}, payload=payload)
+    except SlackDeliveryError as error:
+        logger.error("Slack refused the alert", extra={"reason": str(error)})
+        count("DeliveryFailures")
+        return {"outcome": "delivery_failed", "reason": str(error)}
+    except transient_errors():
+        logger.exception("transient failure; the event will be retried")
+        count("TransientFailures")
+        raise
+    return result
+
+
+def _malformed(message: str, reason: str, raw: Any) -> dict[str, Any]:
+    logger.warning(message, extra={"reason": reason, "event": raw})
+    count("ParseFailures")
+    return {"outcome": "malformed", "reason": reason}
 
 
 def raise_if_transient(error: BaseException) -> None:

@@ -14,18 +14,19 @@ from datetime import datetime
 from typing import Any
 
 from aws.events.cost_anomaly import CostAnomaly, parse_cost_anomaly
-from aws.events.envelopes import Envelope, MalformedEventError, PayloadKind, Rejected, unwrap
+from aws.events.envelopes import Envelope, PayloadKind, Rejected, unwrap
 from handlers.alerting import (
     AlertRuntime,
     Analysed,
     analyse_for_alert,
     count,
+    handle_envelope,
     logger,
     metrics,
+    published,
     route,
     runtime,
     traced,
-    transient_errors,
 )
 
 COST_ALERTS_ENV = "TUNEBOT_COST_ALERTS"
@@ -213,53 +214,22 @@ def process_anomaly(rt: AlertRuntime, anomaly: CostAnomaly) -> dict[str, Any]:
     result = publisher.publish(
         key, state="open", channel=channel, card=render_cost_card(view), reply=reply, now=rt.now()
     )
-    count("AlertsPosted" if result.outcome.value == "posted" else "AlertsUpdated")
-    logger.info(
-        "alert published",
-        extra={"outcome": result.outcome.value, "channel": result.channel, "ts": result.ts},
-    )
-    return {"outcome": result.outcome.value, "channel": result.channel, "ts": result.ts}
+    return published(result)
 
 
 def _handle_envelope(rt: AlertRuntime, item: Envelope | Rejected, raw: Any) -> dict[str, Any]:
-    from bot.alerts import SlackDeliveryError
-
-    count("EventsReceived")
-    if isinstance(item, Rejected):
-        logger.warning("malformed event", extra={"reason": item.reason, "event": raw})
-        count("ParseFailures")
-        return {"outcome": "malformed", "reason": item.reason}
-    logger.set_correlation_id(item.delivery_id)
-    if item.kind is not PayloadKind.COST_ANOMALY:
-        reason = f"not a cost anomaly ({item.kind.value} payload)"
-        logger.warning("unknown payload", extra={"reason": reason, "event": raw})
-        count("ParseFailures")
-        return {"outcome": "malformed", "reason": reason}
-    try:
-        anomaly = parse_cost_anomaly(item)
-    except MalformedEventError as error:
-        logger.warning("malformed anomaly", extra={"reason": str(error), "event": raw})
-        count("ParseFailures")
-        return {"outcome": "malformed", "reason": str(error)}
-
-    def process(*, item: dict[str, str], anomaly: CostAnomaly) -> dict[str, Any]:
-        return process_anomaly(rt, anomaly)
-
     # The delivery is the key: a redelivered message is handled once, while a later alert for
     # the same anomaly (a new delivery with new figures) updates its card.
-    idempotent = rt.idempotent("cost_anomaly", process)
-    try:
-        key = f"{anomaly.anomaly_id}#{anomaly.delivery_id}"
-        result: dict[str, Any] = idempotent(item={"key": key}, anomaly=anomaly)
-    except SlackDeliveryError as error:
-        logger.error("Slack refused the alert", extra={"reason": str(error)})
-        count("DeliveryFailures")
-        return {"outcome": "delivery_failed", "reason": str(error)}
-    except transient_errors():
-        logger.exception("transient failure; the event will be retried")
-        count("TransientFailures")
-        raise
-    return result
+    return handle_envelope(
+        rt,
+        item,
+        raw,
+        expected=PayloadKind.COST_ANOMALY,
+        description="a cost anomaly",
+        parse=parse_cost_anomaly,
+        key=lambda anomaly: f"{anomaly.anomaly_id}#{anomaly.delivery_id}",
+        handle=process_anomaly,
+    )
 
 
 @metrics.log_metrics
