@@ -188,7 +188,9 @@ class Sandbox:
                 {"id": u.id, "name": u.name, "real_name": u.real_name, "role": u.role}
                 for u in self.workspace.users
             ],
-            "channels": [{"id": c.id, "name": c.name} for c in self.workspace.channels],
+            "channels": [
+                {"id": c.id, "name": c.name, "topic": c.topic} for c in self.workspace.channels
+            ],
             "bot": {"user_id": BOT_USER_ID, "name": BOT_NAME},
             "command_hints": [f"/tune {name}" for name in names] + ["/tune help"],
             "alert_functions": names,

@@ -31,8 +31,14 @@ USERS = (ALICE, BOB, CAROL)
 PLATFORM_GROUP = "S0PLATFORM1"
 USERGROUPS = {PLATFORM_GROUP: (BOB.id,)}
 
-TUNEBOT_CHANNEL = Channel(id="C0TUNEBOT01", name="tunebot")
-PLATFORM_CHANNEL = Channel(id="C0PLATFRM01", name="platform-team")
+TUNEBOT_CHANNEL = Channel(
+    id="C0TUNEBOT01",
+    name="tunebot",
+    topic="Alerts and cards land here (TUNEBOT_DEFAULT_CHANNEL). Try /tune thumbnail-native.",
+)
+PLATFORM_CHANNEL = Channel(
+    id="C0PLATFRM01", name="platform-team", topic="Another channel: /tune works anywhere."
+)
 CHANNELS = (TUNEBOT_CHANNEL, PLATFORM_CHANNEL)
 
 # Alice by name, Bob through a user group; functions tagged env=prod need two approvers.

@@ -36,6 +36,7 @@ class DemoUser:
 class Channel:
     id: str
     name: str
+    topic: str = ""
 
 
 @dataclass

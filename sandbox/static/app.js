@@ -16,6 +16,7 @@
     modalKey: null,
     homeKey: null,
     pollToken: 0,
+    lost: false,
   };
 
   // -- talking to the server --------------------------------------------------------------
@@ -68,11 +69,16 @@
         const snapshot = await response.json();
         if (token !== state.pollToken) return;
         state.snapshot = snapshot;
+        if (state.lost) {
+          state.lost = false;
+          $("view-topic").textContent = topicFor(state.view);
+        }
         since = snapshot.version;
         state.version = snapshot.version;
         renderAll();
       } catch (error) {
         if (token !== state.pollToken) return;
+        state.lost = true;
         $("view-topic").textContent = "Lost contact with the sandbox; retrying…";
         await new Promise((resolve) => setTimeout(resolve, 2000));
       }
@@ -255,7 +261,9 @@
     state.modalKey = key;
     if (!modal) {
       backdrop.hidden = true;
-      modalReturnFocus?.focus?.();
+      // The button that opened the modal may have been re-rendered meanwhile.
+      const target = modalReturnFocus?.isConnected ? modalReturnFocus : $("view-title");
+      target.focus();
       return;
     }
     if (backdrop.hidden) modalReturnFocus = document.activeElement;
@@ -307,6 +315,11 @@
 
   // -- navigation --------------------------------------------------------------------------
 
+  function topicFor(view) {
+    if (view === "home") return "Home: pending approvals, recent changes and top savings";
+    return channelById(view)?.topic || "";
+  }
+
   function showView(view) {
     state.view = view;
     const isHome = view === "home";
@@ -321,15 +334,14 @@
     $("home-panel").hidden = !isHome || $("tab-home").getAttribute("aria-selected") !== "true";
     $("about-panel").hidden = !isHome || $("tab-about").getAttribute("aria-selected") !== "true";
     $("composer").hidden = isHome;
+    $("view-topic").textContent = topicFor(view);
     if (isHome) {
       $("view-title").textContent = "tunebot";
-      $("view-topic").textContent = "Home: pending approvals, recent changes and top savings";
       state.homeKey = null;
       run("Opening the Home tab failed", () => post("home", { user: state.user }));
     } else {
       const channel = channelById(view);
       $("view-title").textContent = `#${channel.name}`;
-      $("view-topic").textContent = channel.topic || "";
       $("composer-label").textContent = `Message #${channel.name}`;
     }
     renderAll();

@@ -42,10 +42,17 @@ const BlockKit = (() => {
   // > quotes and line breaks. Slack escapes &, < and > itself, so undo that first.
   function mrkdwnToHtml(source) {
     const raw = String(source).replace(/&lt;/g, "\u0001").replace(/&gt;/g, "\u0002").replace(/&amp;/g, "&");
+    // Code is shown as written: no links, mentions or formatting inside it.
+    const literal = (code) => escapeHtml(code.replace(/\u0001/g, "<").replace(/\u0002/g, ">"));
     const codeBlocks = [];
     let text = raw.replace(/```([\s\S]*?)```/g, (_, code) => {
       codeBlocks.push(code);
       return `\u0003${codeBlocks.length - 1}\u0003`;
+    });
+    const inlineCode = [];
+    text = text.replace(/`([^`\n]+)`/g, (_, code) => {
+      inlineCode.push(code);
+      return `\u0005${inlineCode.length - 1}\u0005`;
     });
     const links = [];
     text = text.replace(/<([^<>|]+)(?:\|([^<>]+))?>/g, (_, target, label) => {
@@ -53,11 +60,6 @@ const BlockKit = (() => {
       return `\u0004${links.length - 1}\u0004`;
     });
     text = emoji(escapeHtml(text)).replace(/\u0001/g, "&lt;").replace(/\u0002/g, "&gt;");
-    const inlineCode = [];
-    text = text.replace(/`([^`\n]+)`/g, (_, code) => {
-      inlineCode.push(code);
-      return `\u0005${inlineCode.length - 1}\u0005`;
-    });
     text = text
       .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/g, "$1<strong>$2</strong>")
       .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,:;!?])/g, "$1<em>$2</em>")
@@ -66,7 +68,7 @@ const BlockKit = (() => {
       .split("\n")
       .map((line) => (line.startsWith("&gt; ") ? `<q class="quote">${line.slice(5)}</q>` : line))
       .join("<br>");
-    text = text.replace(/\u0005(\d+)\u0005/g, (_, i) => `<code>${inlineCode[+i]}</code>`);
+    text = text.replace(/\u0005(\d+)\u0005/g, (_, i) => `<code>${literal(inlineCode[+i])}</code>`);
     text = text.replace(/\u0004(\d+)\u0004/g, (_, i) => {
       const [target, label] = links[+i];
       if (target.startsWith("@")) return `<span class="mention">@${escapeHtml(names.user(target.slice(1)))}</span>`;
@@ -76,7 +78,7 @@ const BlockKit = (() => {
       const safe = /^https?:\/\//.test(target) ? target : "#";
       return `<a href="${escapeHtml(safe)}" target="_blank" rel="noopener noreferrer">${escapeHtml(label)}</a>`;
     });
-    return text.replace(/\u0003(\d+)\u0003/g, (_, i) => `<pre>${escapeHtml(codeBlocks[+i])}</pre>`);
+    return text.replace(/\u0003(\d+)\u0003/g, (_, i) => `<pre>${literal(codeBlocks[+i])}</pre>`);
   }
 
   function el(tag, attrs = {}, ...children) {

@@ -147,3 +147,37 @@ def test_firing_an_alarm_brings_an_alert_card(page: Page) -> None:
         "tunebot posted the CloudWatch alarm for checkout-api."
     )
     shot(page, "4-alarm")
+
+
+NEW_TAB = 'target="_blank" rel="noopener noreferrer"'
+
+
+@pytest.mark.parametrize(
+    ("mrkdwn", "html"),
+    [
+        (
+            "*Saves $12/mo* and _maybe_ ~not~",
+            "<strong>Saves $12/mo</strong> and <em>maybe</em> <del>not</del>",
+        ),
+        ("Type `/tune <function>` here", "Type <code>/tune &lt;function&gt;</code> here"),
+        ("a &lt;b&gt; &amp; c", "a &lt;b&gt; &amp; c"),
+        (
+            "<script>alert(1)</script>",
+            f'<a href="#" {NEW_TAB}>script</a>alert(1)<a href="#" {NEW_TAB}>/script</a>',
+        ),
+        (
+            "by <@U0ALICE001> in <#C0TUNEBOT01>",
+            'by <span class="mention">@alice</span> in <span class="mention">#tunebot</span>',
+        ),
+        (
+            "<https://example.com/x?a=1&b=2|the docs>",
+            f'<a href="https://example.com/x?a=1&amp;b=2" {NEW_TAB}>the docs</a>',
+        ),
+        (":white_check_mark: applied :unknown_thing:", "\u2705 applied :unknown_thing:"),
+        ("line one\n&gt; quoted", 'line one<br><q class="quote">quoted</q>'),
+    ],
+)
+def test_mrkdwn_renders_like_slack_and_never_injects_html(
+    page: Page, mrkdwn: str, html: str
+) -> None:
+    assert page.evaluate("text => BlockKit.mrkdwnToHtml(text)", mrkdwn) == html
