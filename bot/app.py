@@ -209,33 +209,36 @@ class Listeners:
     def run_apply(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        from bot.approvals import FlowKind
-        from bot.views import RecState
-
-        user = body["user"]["id"]
         with _explained(respond, client, body):
-            result = self.flow.approve(str(action.get("value", "")), user)
-            if result.kind is FlowKind.PENDING and result.stored is not None:
-                self._update_card(body, result.stored, client, respond, RecState.PENDING, result)
-                self._tell(client, respond, body, result.message, ":hourglass:")
-            elif result.kind is FlowKind.APPLIED and result.stored is not None:
-                self._update_card(body, result.stored, client, respond, RecState.APPLIED, result)
-            else:
-                self._tell(client, respond, body, result.message, _ICONS.get(result.kind, ""))
+            result = self.flow.approve(str(action.get("value", "")), body["user"]["id"])
+            self._show(body, result, client, respond)
 
     def run_undo(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
+        with _explained(respond, client, body):
+            result = self.flow.undo(str(action.get("value", "")), body["user"]["id"])
+            self._show(body, result, client, respond)
+
+    def _show(
+        self, body: dict[str, Any], result: FlowResult, client: WebClient, respond: Respond
+    ) -> None:
+        """An approval, apply or undo on the card (the waiting approver is told too); anything
+        else (a refusal, a stale or repeated click, a failure) to the clicker alone."""
         from bot.approvals import FlowKind
         from bot.views import RecState
 
-        user = body["user"]["id"]
-        with _explained(respond, client, body):
-            result = self.flow.undo(str(action.get("value", "")), user)
-            if result.kind is FlowKind.UNDONE and result.stored is not None:
-                self._update_card(body, result.stored, client, respond, RecState.UNDONE, result)
-            else:
-                self._tell(client, respond, body, result.message, _ICONS.get(result.kind, ""))
+        state = {
+            FlowKind.PENDING: RecState.PENDING,
+            FlowKind.APPLIED: RecState.APPLIED,
+            FlowKind.UNDONE: RecState.UNDONE,
+        }.get(result.kind)
+        if state is None or result.stored is None:
+            self._tell(client, respond, body, result.message, _ICONS.get(result.kind, ""))
+            return
+        self._update_card(body, result.stored, client, respond, state, result)
+        if state is RecState.PENDING:
+            self._tell(client, respond, body, result.message, ":hourglass:")
 
     def run_dismiss(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
