@@ -542,10 +542,26 @@ def _tell(
         except SlackApiError as error:
             # A channel the bot is not in (the card was shown to one person only).
             logger.info("chat.postEphemeral failed (%s); using the response URL", error)
-    if respond is not None:
+    # Bolt passes a Respond even where Slack sent no response_url (the App Home, modals).
+    if respond is not None and getattr(respond, "response_url", None):
         respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=False)
-    else:  # a click in the App Home or a modal: no channel, no response_url
-        logger.info("could not tell %s: %s", user, text)
+        return
+    trigger = (body or {}).get("trigger_id")
+    if client is not None and trigger:
+        # A click in the App Home or a modal, still within its trigger's 3 seconds: a small modal.
+        from slack_sdk.errors import SlackApiError
+
+        view = render_view("notice_modal.j2", text=text, icon=icon)
+        in_modal = ((body or {}).get("view") or {}).get("type") == "modal"
+        try:
+            if in_modal:
+                client.views_push(trigger_id=trigger, view=view)
+            else:
+                client.views_open(trigger_id=trigger, view=view)
+            return
+        except SlackApiError as error:  # an expired trigger, after lazy work
+            logger.info("could not open a notice (%s)", error)
+    logger.info("could not tell %s: %s", user, text)
 
 
 class _explained:

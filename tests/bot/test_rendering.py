@@ -323,6 +323,9 @@ def test_unknown_function(closest: tuple[str, ...]) -> None:
 def test_notice_and_help(text: str) -> None:
     assert_valid_message(render_blocks("notice.j2", text=text, icon=":warning:"))
     assert_valid_message(render_blocks("help.j2", apply_mode="approve"))
+    modal = render_view("notice_modal.j2", text=text, icon="")
+    assert_valid_view(modal, "modal")
+    assert modal["blocks"] == render_blocks("notice.j2", text=text, icon="")
 
 
 @pytest.mark.parametrize("dataset", ["representative", "extreme"])

@@ -134,8 +134,8 @@ def test_a_rate_limited_post_is_retried(bot: SlackHarness) -> None:
     ]
 
 
-def test_details_from_the_home_tab_for_an_expired_recommendation_does_not_fail(
-    bot: SlackHarness,
+def test_details_from_the_home_tab_for_an_expired_recommendation_is_explained(
+    bot: SlackHarness, caplog: pytest.LogCaptureFixture
 ) -> None:
     payload = {
         "type": "block_actions",
@@ -149,7 +149,29 @@ def test_details_from_the_home_tab_for_an_expired_recommendation_does_not_fail(
     }
     response = bot.send(urlencode({"payload": json.dumps(payload)}))
     assert response["statusCode"] == 200
-    assert bot.slack.calls_to("views.open") == []
+    # No channel and no response URL: the click's trigger opens a notice instead.
+    (opened,) = bot.slack.calls_to("views.open")
+    assert opened["trigger_id"] == "1.2.3"
+    assert all_text(opened["view"]["blocks"]) == all_text(
+        [
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": ":grey_question: tunebot no longer knows this recommendation: "
+                    "run /tune again.",
+                },
+            }
+        ]
+    )
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+
+    # From a modal (Show all → Details) the notice is pushed on top.
+    bot.slack.clear()
+    payload["view"] = {"id": "V2", "type": "modal"}
+    payload["actions"] = [{"action_id": "tune_details_push", "value": "rec-0", "type": "button"}]
+    bot.send(urlencode({"payload": json.dumps(payload)}))
+    assert [call.method for call in bot.slack.calls] == ["views.push"]
 
 
 def test_card_falls_back_to_ephemeral_where_the_bot_cannot_post(
