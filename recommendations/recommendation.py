@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from enum import StrEnum
 
 from pydantic import Field, model_validator
@@ -130,7 +129,13 @@ class Recommendation(Frozen):
 
 
 def stable_id(function_arn: str, rule_id: str, change: Change | None) -> str:
-    """The same function, rule and change always give the same id."""
-    change_json = change.model_dump(mode="json") if change is not None else None
-    key = json.dumps([function_arn, rule_id, change_json], sort_keys=True)
+    """The same function, rule and change always give the same id.
+
+    The change is serialised by pydantic (fields in declaration order, so the text is
+    stable); it runs for every recommendation of a fleet, and that serialiser is several
+    times faster than ``json.dumps`` of a dumped dict. An ARN and a rule id never contain a
+    newline, so the three parts cannot run into each other.
+    """
+    change_json = change.model_dump_json() if change is not None else "null"
+    key = f"{function_arn}\n{rule_id}\n{change_json}"
     return "rec-" + hashlib.sha256(key.encode()).hexdigest()[:16]
