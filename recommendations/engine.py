@@ -116,8 +116,11 @@ def evaluate_rule(rule: Rule, fn: FunctionSnapshot, context: RuleContext) -> Rul
 def analyze_function(
     fn: FunctionSnapshot, *, now: datetime, rules: Sequence[Rule] | None = None
 ) -> FunctionReport:
-    context = RuleContext(now=now)
-    results = tuple(evaluate_rule(rule, fn, context) for rule in (rules or default_rules()))
+    return _analyze(fn, RuleContext(now=now), rules or default_rules())
+
+
+def _analyze(fn: FunctionSnapshot, context: RuleContext, rules: Sequence[Rule]) -> FunctionReport:
+    results = tuple(evaluate_rule(rule, fn, context) for rule in rules)
     found = [rec for result in results for rec in result.recommendations]
     # Built from already-validated parts: re-validating every recommendation again for each
     # report would dominate the analysis time.
@@ -139,12 +142,19 @@ def _cycle_collector_paused() -> Iterator[None]:
     returned; the collector would rescan them again and again, which makes a 10,000-function
     fleet several times slower per function than a small one. Reference counting still frees
     everything as usual, and the collector's previous state is restored.
+
+    On the way out the survivors (the report) are handed to the oldest generation as they
+    are: ``freeze`` then ``unfreeze`` only splices the collector's lists. Re-enabling alone
+    would make the first young collection walk every one of them at once, about a sixth of
+    the analysis time of a dense fleet. They are still checked by the next full collection.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        gc.freeze()
+        gc.unfreeze()
         if was_enabled:
             gc.enable()
 
@@ -153,11 +163,9 @@ def analyze_fleet(
     fleet: FleetSnapshot, *, rules: Sequence[Rule] | None = None, now: datetime | None = None
 ) -> FleetReport:
     active_rules = rules or default_rules()
-    when = now or fleet.collected_at
+    context = RuleContext(now=now or fleet.collected_at)
     with _cycle_collector_paused():
-        reports = tuple(
-            analyze_function(fn, now=when, rules=active_rules) for fn in fleet.functions
-        )
+        reports = tuple(_analyze(fn, context, active_rules) for fn in fleet.functions)
         ranked = sorted((rec for report in reports for rec in report.recommendations), key=rank_key)
         return FleetReport.model_construct(
             functions=reports, recommendations=tuple(ranked), errors=dict(fleet.errors)

@@ -136,3 +136,42 @@ def test_recommendation_ids_are_stable() -> None:
     assert first[0].id == again[0].id
     assert first[0].id.startswith("rec-")
     assert isinstance(first[0], Recommendation)
+
+
+def test_recommendation_ids_tell_function_rule_and_change_apart() -> None:
+    def rec(name: str, rule: type[ProposeMemory], after: int) -> Recommendation:
+        fn = function(name)
+        return build(
+            rule(),
+            fn,
+            severity=Severity.LOW,
+            title="t",
+            rationale="r",
+            confidence=Confidence.LOW,
+            change=MemoryChange(function_name=name, before=fn.memory_mb, after=after),
+        )
+
+    base = rec("a", SmallerMemory, 512)
+    assert rec("a", SmallerMemory, 512).id == base.id
+    others = {rec("b", SmallerMemory, 512).id, rec("a", BiggerMemory, 512).id}
+    others.add(rec("a", SmallerMemory, 640).id)
+    assert len(others) == 3 and base.id not in others
+    # A saved recommendation loads with the id derived from its content, whatever it claims.
+    forged = Recommendation.model_validate({**base.model_dump(), "id": "rec-0000000000000000"})
+    assert forged.id == base.id
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_analyze_fleet_leaves_the_garbage_collector_as_it_found_it(enabled: bool) -> None:
+    import gc
+
+    fleet = FleetSnapshot(
+        collected_at=NOW, window_start=NOW.replace(day=1), window_end=NOW, functions=(function(),)
+    )
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        analyze_fleet(fleet)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
