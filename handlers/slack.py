@@ -213,57 +213,79 @@ def _normalised(event: Any) -> dict[str, Any] | None:
     if not isinstance(body, str):
         return None
     encoded = bool(http.get("isBase64Encoded"))
-    text = body
     if encoded:
         try:
-            text = base64.b64decode(body, validate=True).decode("utf-8")
+            base64.b64decode(body, validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             return None
-    if not _well_formed(text):
-        return None
     http["body"] = body
     http["isBase64Encoded"] = encoded
     return http
 
 
+# Parts of a payload or event Bolt reads while building its request; each an object or an id.
+_ADDRESSED = ("user", "team", "channel", "enterprise", "container", "view", "message")
+
+
 def _well_formed(body: str) -> bool:
-    """Interaction payloads Bolt would choke on (it indexes them unchecked) are refused early."""
-    if not body.startswith("payload="):
-        return True
+    """Payloads and events Bolt would choke on (it indexes them unchecked) are refused early;
+    slash commands (form fields) are strings only and always fine."""
     from urllib.parse import parse_qs
 
     try:
-        payload = json.loads(parse_qs(body).get("payload", [""])[0])
+        if body.startswith("payload="):
+            payload = json.loads(parse_qs(body).get("payload", [""])[0])
+        elif body.lstrip().startswith("{"):
+            payload = json.loads(body)
+        else:
+            return True
     except json.JSONDecodeError:
         return False
-    if not isinstance(payload, dict):
+    if not isinstance(payload, dict) or not isinstance(payload.get("event", {}), dict):
         return False
+    for part in (payload, payload.get("event", {})):
+        if any(not isinstance(part.get(key), dict | str | None) for key in _ADDRESSED):
+            return False
     if payload.get("type") == "block_actions":
         actions = payload.get("actions")
         return isinstance(actions, list) and bool(actions) and isinstance(actions[0], dict)
     return True
 
 
-def _is_repeat_delivery(event: dict[str, Any]) -> bool:
-    """A lazy-listener invocation Lambda delivered before (async delivery is at least once).
+def _headers(event: dict[str, Any]) -> dict[str, str]:
+    return {str(key).lower(): str(value) for key, value in event["headers"].items()}
 
-    Only signed requests are looked up, so nobody can fill the store with made-up keys; an
-    unsigned one goes on to Bolt, which answers 401.
+
+def _text(event: dict[str, Any]) -> str:
+    body: str = event["body"]
+    return base64.b64decode(body).decode("utf-8") if event["isBase64Encoded"] else body
+
+
+def _signed(event: dict[str, Any]) -> bool:
+    """Signed by Slack with our secret within the last 5 minutes.
+
+    Checked before Bolt sees the request: Bolt reads the body (user, team, channel) before its
+    own signature check, and indexes it unchecked, so a forged body could crash it.
     """
-    headers = {str(key).lower(): value for key, value in event["headers"].items()}
-    if not headers.get("x-slack-bolt-lazy-only"):
-        return False
-    body = event["body"]
-    if event["isBase64Encoded"]:
-        body = base64.b64decode(body).decode("utf-8")
-    timestamp = str(headers.get("x-slack-request-timestamp") or "")
     from slack_sdk.signature import SignatureVerifier
 
-    verifier = SignatureVerifier(_slack_secrets()[1])
-    if not verifier.is_valid(body, timestamp, str(headers.get("x-slack-signature") or "")):
+    headers = _headers(event)
+    return SignatureVerifier(_slack_secrets()[1]).is_valid(
+        _text(event),
+        headers.get("x-slack-request-timestamp", ""),
+        headers.get("x-slack-signature", ""),
+    )
+
+
+def _is_repeat_delivery(event: dict[str, Any]) -> bool:
+    """A lazy-listener invocation Lambda delivered before (async delivery is at least once).
+    Only signed requests get here, so nobody can fill the store with made-up keys."""
+    headers = _headers(event)
+    if not headers.get("x-slack-bolt-lazy-only"):
         return False
-    name = str(headers.get("x-slack-bolt-lazy-function-name") or "")
-    key = hashlib.sha256(f"{name}\n{timestamp}\n{body}".encode()).hexdigest()
+    name = headers.get("x-slack-bolt-lazy-function-name", "")
+    timestamp = headers.get("x-slack-request-timestamp", "")
+    key = hashlib.sha256(f"{name}\n{timestamp}\n{_text(event)}".encode()).hexdigest()
     if _services.first_delivery(key):
         return False
     logger.info("lazy listener %s was delivered again; skipped", name)
@@ -282,9 +304,19 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
     except RuntimeError as error:
         logger.error("%s", error)
         return _reply(500, "tunebot is not configured; see its logs.")
+    if not _signed(normalised):
+        return _reply(401, "The request is not signed by Slack, or the signature is stale.")
+    if not _well_formed(_text(normalised)):
+        return _reply(400, "Expected a Slack request body of a known shape.")
     if _is_repeat_delivery(normalised):
         return {"statusCode": 200, "headers": {}, "body": ""}
-    response: dict[str, Any] = request_handler.handle(  # type: ignore[no-untyped-call]
-        normalised, context or _LocalContext()
-    )
+    try:
+        response: dict[str, Any] = request_handler.handle(  # type: ignore[no-untyped-call]
+            normalised, context or _LocalContext()
+        )
+    except (TypeError, AttributeError, KeyError, ValueError):
+        # Bolt parsing a signed body of an unexpected shape (listener errors never get here:
+        # Bolt answers those itself).
+        logger.warning("unexpected Slack request body", exc_info=True)
+        return _reply(400, "Expected a Slack request body of a known shape.")
     return response

@@ -597,6 +597,41 @@ def test_forged_signature_gets_401(bot: SlackHarness) -> None:
     assert bot.runner.pending == []
 
 
+# Bodies Bolt would index unchecked while building its request, before its own signature check.
+ODD_SHAPES = [
+    json.dumps({"type": "event_callback", "event": {"type": "app_home_opened", "user": 5}}),
+    json.dumps({"type": "event_callback", "event": "x"}),
+    urlencode({"payload": json.dumps({"type": "block_actions", "user": 5, "actions": [{}]})}),
+]
+
+
+def _type(body: str) -> str:
+    return "application/json" if body.startswith("{") else "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize("body", ODD_SHAPES)
+def test_an_unsigned_body_of_any_shape_gets_401_before_bolt_reads_it(
+    bot: SlackHarness, body: str
+) -> None:
+    now = int(time.time())
+    response = bot.send(
+        body, signature=sign(body, "not-the-secret", now), timestamp=now, content_type=_type(body)
+    )
+    assert response["statusCode"] == 401
+    assert json.loads(response["body"]) == {
+        "error": "The request is not signed by Slack, or the signature is stale."
+    }
+
+
+@pytest.mark.parametrize("body", ODD_SHAPES)
+def test_a_signed_body_of_an_odd_shape_gets_400_without_raising(
+    bot: SlackHarness, body: str
+) -> None:
+    response = bot.send(body, content_type=_type(body))
+    assert response["statusCode"] in (400, 404)
+    bot.runner.run_pending()
+
+
 def test_body_changed_after_signing_gets_401(bot: SlackHarness) -> None:
     body = _command_body(bot)
     now = int(time.time())
