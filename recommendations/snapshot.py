@@ -147,6 +147,10 @@ class AsyncInvokeConfig(Frozen):
     on_failure_destination: str | None = None
 
 
+# What Lambda does for a function without an event invoke config (one frozen value, shared).
+AWS_DEFAULT_ASYNC_CONFIG = AsyncInvokeConfig()
+
+
 class VpcConfig(Frozen):
     subnet_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
@@ -269,7 +273,7 @@ class FunctionSnapshot(Frozen):
 
     @property
     def effective_async_config(self) -> AsyncInvokeConfig:
-        return self.async_config or AsyncInvokeConfig()
+        return self.async_config or AWS_DEFAULT_ASYNC_CONFIG
 
     @property
     def has_async_failure_handling(self) -> bool:

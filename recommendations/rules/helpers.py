@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from recommendations.changes import Change
 from recommendations.pricing import MonthlyCost, monthly_cost
@@ -77,6 +78,8 @@ def cost(
     provisioned: int | None = None,
 ) -> MonthlyCost | None:
     """``pricing.monthly_cost`` at the analysis time, with what-if overrides."""
+    if (memory_mb, architecture, billed_duration_ms, provisioned) == (None, None, None, None):
+        return _current_cost(fn, now)
     return monthly_cost(
         fn,
         memory_mb=memory_mb,
@@ -87,6 +90,22 @@ def cost(
     )
 
 
+# The engine runs every rule over one function before it moves to the next, and most rules
+# start from the function's cost as it is: the last one is remembered. The entry holds the
+# function itself, so ``is`` cannot match a new object that reuses a freed one's address.
+_last_current_cost: tuple[FunctionSnapshot, datetime, MonthlyCost | None] | None = None
+
+
+def _current_cost(fn: FunctionSnapshot, now: datetime) -> MonthlyCost | None:
+    global _last_current_cost
+    last = _last_current_cost  # one read: another thread may replace it meanwhile
+    if last is not None and last[0] is fn and last[1] == now:
+        return last[2]
+    found = monthly_cost(fn, at=now)
+    _last_current_cost = (fn, now, found)
+    return found
+
+
 def cents(value: float) -> float:
     return round(value, 2)
 
@@ -95,6 +114,9 @@ def percent(value: float) -> float:
     return round(value * 100.0, 1)
 
 
+# Evidence values are frozen and many repeat across a fleet (memory sizes, runtimes, counts),
+# so equal ones share one object. ``typed``: 1 and 1.0 display differently.
+@lru_cache(maxsize=8192, typed=True)
 def evidence(label: str, value: float | int | str, unit: str = "", source: str = "") -> Evidence:
     return Evidence(label=label, value=value, unit=unit, source=source)
 
