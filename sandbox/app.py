@@ -40,7 +40,7 @@ DEMO_SIGNING_SECRET = "sandbox-signing-secret-not-for-production"
 TABLE_NAME = "tunebot-sandbox"
 IDEMPOTENCY_TABLE_NAME = "tunebot-sandbox-idempotency"
 
-# Environment variables the sandbox replaces while it runs (and restores when it stops).
+# Credentials that must not leak into the sandbox: removed while it runs, restored after.
 _AWS_CREDENTIAL_VARIABLES = ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN")
 
 

@@ -118,6 +118,10 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         return args
 
     def _page_payload(self) -> JsonDict:
+        # A JSON content type cannot come from a plain cross-site form, only from the page.
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        if content_type != "application/json":
+            raise PageError("Requests to the sandbox must be JSON.")
         body = self._read_body()
         if not body:
             return {}
@@ -137,9 +141,17 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self._route("POST")
 
+    def _trusted_host(self) -> bool:
+        """Only pages served from this server may talk to it (no DNS rebinding)."""
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0]
+        return host in ("127.0.0.1", "localhost")
+
     def _route(self, verb: str) -> None:
         parts = urlsplit(self.path)
         path = parts.path
+        if not self._trusted_host():
+            self._send_json({"error": "forbidden host"}, HTTPStatus.FORBIDDEN)
+            return
         try:
             if path.startswith("/api/"):
                 self._web_api(path.removeprefix("/api/"), parts.query)

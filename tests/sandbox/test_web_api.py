@@ -167,3 +167,24 @@ def test_page_requests_before_the_bot_is_attached_get_one_sentence(server: Sandb
         urllib.request.urlopen(request, timeout=5)
     assert raised.value.code == 400
     assert json.load(raised.value) == {"error": "The bot is still starting; try again in a moment."}
+
+
+def test_requests_for_another_host_are_refused(server: SandboxServer) -> None:
+    # A page on another site that rebinds its DNS name to 127.0.0.1 sends its own Host.
+    request = urllib.request.Request(f"{server.url}/sandbox/info", headers={"Host": "evil.example"})
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=5)
+    assert raised.value.code == 403
+
+
+def test_page_requests_must_be_json(server: SandboxServer) -> None:
+    # What a cross-site HTML form could send.
+    request = urllib.request.Request(
+        f"{server.url}/sandbox/command",
+        data=b"user=U0ALICE001&channel=C0TUNEBOT01&text=/tune+x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=5)
+    assert raised.value.code == 400
+    assert json.load(raised.value) == {"error": "Requests to the sandbox must be JSON."}
