@@ -18,6 +18,7 @@ from recommendations.snapshot import (
     Architecture,
     Frozen,
     FunctionSnapshot,
+    FunctionStats,
     PackageType,
 )
 
@@ -159,6 +160,22 @@ def average_billed_duration_ms(fn: FunctionSnapshot, at: datetime | None = None)
     return billed
 
 
+def served_by_provisioned(stats: FunctionStats) -> float:
+    """The share of invocations that ran on provisioned environments, for a function with
+    provisioned concurrency.
+
+    Utilisation says how busy the environments were, not how many requests they took: 30%
+    busy environments that never filled up served every request. Only when they did fill up
+    (peak utilisation 100%) did requests spill over to on-demand ones; the average then is
+    the best figure at hand. Unknown utilisation counts as no discount (the dearer case).
+    """
+    peak = stats.provisioned_concurrency_utilization_max
+    if peak is not None and peak < 1.0:
+        return 1.0
+    average = stats.provisioned_concurrency_utilization_avg
+    return min(1.0, average) if average is not None else 0.0
+
+
 def monthly_cost(
     fn: FunctionSnapshot,
     *,
@@ -194,9 +211,8 @@ def monthly_cost(
     provisioned_cost = provisioned_concurrency_monthly_cost(pc_count, memory, arch, prices)
     if pc_count:
         # Invocations served by provisioned environments pay the lower duration price.
-        utilisation = stats.provisioned_concurrency_utilization_avg
-        share = min(1.0, utilisation) if utilisation is not None else 0.0
         discount = prices.gb_second[arch] - prices.provisioned_duration_gb_second[arch]
+        share = served_by_provisioned(stats)
         compute -= share * per_month * seconds * memory / 1024.0 * discount
     return MonthlyCost(
         total_usd=compute + storage + requests + provisioned_cost,

@@ -192,16 +192,18 @@ class IdleProvisionedConcurrency(Rule):
         after = None
         if before is not None:
             # The same traffic spread over fewer environments raises their utilisation.
+            busier = allocated / proposed if proposed else None
             resized = fn.model_copy(
                 update={
                     "provisioned_concurrency": proposed,
                     "stats": stats.model_copy(
                         update={
-                            "provisioned_concurrency_utilization_avg": min(
-                                1.0, average * allocated / proposed
-                            )
-                            if proposed
-                            else None
+                            "provisioned_concurrency_utilization_avg": min(1.0, average * busier)
+                            if busier
+                            else None,
+                            "provisioned_concurrency_utilization_max": min(1.0, peak * busier)
+                            if busier
+                            else None,
                         }
                     ),
                 }

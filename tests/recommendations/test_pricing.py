@@ -65,6 +65,34 @@ def test_provisioned_concurrency_is_billed_every_second() -> None:
     assert round(provisioned_concurrency_monthly_cost(1, 1024, Architecture.X86_64), 2) == 10.95
 
 
+@pytest.mark.parametrize(
+    ("average", "peak", "share"),
+    [
+        (0.3, 0.6, 1.0),  # never full: every request found a provisioned environment
+        (0.7, 1.0, 0.7),  # full at times: some requests spilled over to on-demand
+        (None, None, 0.0),  # unknown: no discount (the dearer case)
+    ],
+)
+def test_provisioned_duration_price_applies_to_what_provisioned_environments_served(
+    average: float | None, peak: float | None, share: float
+) -> None:
+    fn = function(
+        provisioned_concurrency=2,
+        stats_=stats(
+            invocations=1_000_000,
+            billed_duration_avg_ms=1000.0,
+            provisioned_concurrency_utilization_avg=average,
+            provisioned_concurrency_utilization_max=peak,
+        ),
+    )
+    cost = monthly_cost(fn)
+    assert cost is not None
+    # 1M × 1 s × 1 GB, the served share at $0.0000097222, the rest at $0.0000166667.
+    on_demand, provisioned = 1_000_000 * 0.0000166667, 1_000_000 * 0.0000097222
+    assert cost.compute_usd == pytest.approx(share * provisioned + (1 - share) * on_demand)
+    assert cost.provisioned_usd == pytest.approx(2 * 730 * 3600 * 0.0000041667)
+
+
 def test_init_is_billed_for_zip_on_managed_runtimes_since_august_2025() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     before = datetime(2025, 7, 31, tzinfo=UTC)

@@ -7,7 +7,7 @@ from recommendations.pricing import SECONDS_PER_MONTH
 from recommendations.recommendation import Severity
 from recommendations.rules.base import Outcome
 from recommendations.rules.concurrency import IdleProvisionedConcurrency, Throttling
-from tests.recommendations.builders import X86_GB_S, function, run, single, stats
+from tests.recommendations.builders import function, run, single, stats
 
 PC_GB_S = 0.0000041667
 PC_DURATION_GB_S = 0.0000097222
@@ -63,15 +63,17 @@ class TestIdleProvisionedConcurrency:
             function_name="orders", qualifier="live", before=40, after=20
         )
 
-        def monthly(environments: int, utilisation: float) -> float:
+        def monthly(environments: int) -> float:
             standing = environments * 1.0 * SECONDS_PER_MONTH * PC_GB_S
-            compute = 1_000_000 * 0.1 * X86_GB_S
-            discount = utilisation * 1_000_000 * 0.1 * (X86_GB_S - PC_DURATION_GB_S)
-            return standing + compute - discount + 0.2
+            # Neither level ever fills up (peaks 45% and 90%): every invocation runs on a
+            # provisioned environment at the lower duration price, before and after.
+            compute = 1_000_000 * 0.1 * PC_DURATION_GB_S
+            return standing + compute + 0.2
 
-        # Half the environments, twice the utilisation.
-        assert rec.monthly_savings_usd == round(monthly(40, 0.12) - monthly(20, 0.24), 2)
-        assert rec.monthly_savings_usd == 219.09
+        # Half the environments, the same invocations at the same price.
+        assert rec.monthly_savings_usd == round(monthly(40) - monthly(20), 2)
+        assert rec.monthly_savings_usd == 219.0
+        assert rec.monthly_cost_before_usd == round(monthly(40), 2)
 
     def test_removes_it_when_never_used(self) -> None:
         rec = single(run(self.rule, self.provisioned(0.0, 0.0)))
