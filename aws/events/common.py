@@ -73,6 +73,20 @@ def region_code(value: str | None) -> str | None:
     return REGION_BY_DISPLAY_NAME.get(value)
 
 
+_CONSOLE_LINK = re.compile(r"^https://([a-z0-9-]+\.)*console\.aws\.amazon\.com/[^\s<>|]*$")
+
+
+def console_link(value: str | None) -> str | None:
+    """An AWS console URL fit to put in a Slack link (``<url|text>``); anything else is None.
+
+    The link comes from the event; a ``|`` or ``>`` in it would end Slack's link syntax early
+    and turn the rest into message text (a mention of the whole channel, say).
+    """
+    if value and _CONSOLE_LINK.match(value.strip()):
+        return value.strip()
+    return None
+
+
 def arn_part(arn: str | None, index: int) -> str | None:
     """One colon-separated field of an ARN, or None when the ARN is missing or malformed."""
     if not arn or not arn.startswith("arn:"):

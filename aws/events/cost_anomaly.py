@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from aws.events.common import (
     account_of_arn,
     arn_part,
+    console_link,
     lower_keys,
     mapping,
     parse_time,
@@ -153,5 +154,5 @@ def parse_cost_anomaly(envelope: Envelope) -> CostAnomaly:
         score_max=_float(score.get("maxScore")),
         monitor_arn=monitor_arn if arn_part(monitor_arn, 2) == "ce" else None,
         monitor_name=_text(body.get("monitorName")),
-        details_link=_text(body.get("anomalyDetailsLink")),
+        details_link=console_link(_text(body.get("anomalyDetailsLink"))),
     )

@@ -199,6 +199,23 @@ def test_cost_anomaly_with_only_a_service() -> None:
 
 
 @pytest.mark.parametrize(
+    ("link", "kept"),
+    [
+        ("https://console.aws.amazon.com/cost-management/home#/anomaly-detection", True),
+        ("https://us-east-1.console.aws.amazon.com/cost-management/home", True),
+        ("https://console.aws.amazon.com/x|Click> <!channel", False),
+        ("https://evil.example/console.aws.amazon.com/", False),
+        ("https://console.aws.amazon.com.evil.example/", False),
+        ("javascript:alert(1)", False),
+    ],
+)
+def test_only_aws_console_links_are_kept(link: str, kept: bool) -> None:
+    message = load("cost-anomaly-sns-service-only.json")
+    anomaly = parse_cost_anomaly(only_envelope(sns_event({**message, "anomalyDetailsLink": link})))
+    assert anomaly.details_link == (link if kept else None)
+
+
+@pytest.mark.parametrize(
     ("event", "reason"),
     [
         ("not a dict", "the event is a str, not a JSON object"),
