@@ -4,6 +4,7 @@ copies, never the function itself), entered and left around the run, and capped.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any
 
@@ -132,3 +133,23 @@ def test_a_failed_benchmark_still_leaves_its_invoker_and_is_one_sentence(aws: No
     with pytest.raises(ServiceError, match=r"^Lambda refused to create the benchmark copy\.$"):
         services.benchmark(_stored_recommendation(services), user_id="UALICE1")
     assert invokers[0].exited
+
+
+def test_a_benchmarks_recommendation_joins_the_functions_latest_analysis(aws: None) -> None:
+    services = _services(lambda fn: ScopedSimulator())
+    start = datetime.now(UTC)
+    services.store._clock = lambda: start
+    rec_id = _stored_recommendation(services)
+    # The benchmark ends well after the analysis (more than SAME_ANALYSIS later).
+    services.store._clock = lambda: start + timedelta(minutes=9)
+    outcome = services.benchmark(rec_id, user_id="UALICE1")
+    assert outcome.recommendation is not None
+    arn = outcome.recommendation.function_arn
+    assert sorted(s.recommendation.rule_id for s in services.recommendations_for(arn)) == [
+        "TEST-HALF",
+        "TUNE-001",
+    ]
+    # A later analysis starts afresh: the older benchmark result is not part of it.
+    services.store._clock = lambda: start + timedelta(minutes=30)
+    _stored_recommendation(services)
+    assert [s.recommendation.rule_id for s in services.recommendations_for(arn)] == ["TEST-HALF"]
