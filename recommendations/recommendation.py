@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from enum import StrEnum
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from recommendations.changes import Change
 from recommendations.snapshot import Frozen
@@ -65,6 +65,8 @@ class TradeOff(StrEnum):
 class Evidence(Frozen):
     """One observed or derived number, with its unit, behind a recommendation."""
 
+    model_config = ConfigDict(allow_inf_nan=False)
+
     label: str
     value: float | int | str
     unit: str = ""
@@ -80,6 +82,10 @@ class Evidence(Frozen):
 
 
 class Recommendation(Frozen):
+    # Money is a finite number or unknown (None): a rule whose arithmetic overflows fails
+    # (and the engine reports it unknown) instead of printing NaN.
+    model_config = ConfigDict(allow_inf_nan=False)
+
     # Derived from function, rule and change (see ``stable_id``); a value given on input is
     # recomputed, so a stored recommendation always loads with the id it was shown with.
     id: str = ""

@@ -159,11 +159,16 @@ class VpcConfig(Frozen):
 class FunctionStats(Frozen):
     """Observed over ``window_days``. Every figure may be unknown (None).
 
+    Figures are finite: an infinite duration (JSON allows ``Infinity``) would price as NaN
+    and turn the whole report into invalid JSON, so it is refused at the door.
+
     Counts from CloudWatch metrics (``invocations``, ``errors``, ``throttles``) cover the whole
     window. Figures read from REPORT log lines (``timeouts``, ``out_of_memory``,
     ``cold_starts``, memory used, billed duration) cover ``log_sample_invocations`` invocations,
     which may be a sample; use the ``*_rate`` properties to compare them with traffic.
     """
+
+    model_config = ConfigDict(allow_inf_nan=False)
 
     window_days: float = Field(gt=0)
     invocations: int | None = Field(default=None, ge=0)

@@ -175,3 +175,30 @@ def test_analyze_fleet_leaves_the_garbage_collector_as_it_found_it(enabled: bool
         assert gc.isenabled() is enabled
     finally:
         gc.enable() if was else gc.disable()
+
+
+class OverflowingSaving(Rule):
+    rule_id = "TEST-004"
+    name = "overflowing"
+    category = Category.MEMORY
+    needs = ("memory_mb",)
+
+    def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
+        huge = 1e308 * 10  # arithmetic that overflows to infinity
+        return self.recommend(
+            build(
+                self,
+                fn,
+                severity=Severity.LOW,
+                title="t",
+                rationale="r",
+                confidence=Confidence.LOW,
+                savings=huge - huge,  # NaN
+            )
+        )
+
+
+def test_a_rule_whose_figures_are_not_finite_is_unknown_not_nan() -> None:
+    report = analyze_function(function(), now=NOW, rules=(OverflowingSaving(), SmallerMemory()))
+    assert report.outcome_of("TEST-004") is Outcome.UNKNOWN
+    assert [rec.rule_id for rec in report.recommendations] == ["TEST-002"]

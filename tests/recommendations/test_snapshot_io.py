@@ -83,3 +83,13 @@ def test_the_documented_example_is_valid() -> None:
     assert fleet.errors == {
         "legacy-billing": "AccessDenied: not authorised to perform lambda:GetFunction"
     }
+
+
+def test_an_infinite_figure_is_refused_with_its_field() -> None:
+    # JSON as Python writes it allows Infinity; priced, it became NaN in `--format json`.
+    data = example()
+    data["functions"][0]["stats"]["duration_p99_ms"] = float("inf")  # type: ignore[index]
+    assert error_for(data) == (
+        "fleet.json: functions[0].stats.duration_p99_ms: input should be a finite number "
+        "(got Infinity)."
+    )
