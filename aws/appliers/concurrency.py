@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.appliers.base import ApplyContext, ApplyOutcome, call, request_ids
 from aws.appliers.errors import (
@@ -77,8 +77,12 @@ def _requested_provisioned(
         response = context.lambda_client.get_provisioned_concurrency_config(
             FunctionName=target, Qualifier=qualifier
         )
-    except ClientError as error:
-        if error_code(error) == "ProvisionedConcurrencyConfigNotFoundException":
+    except (ClientError, BotoCoreError) as error:
+        # "Not found" is an answer (none configured); connection and credential errors are
+        # translated like every other call's, not left to escape as a traceback.
+        if isinstance(error, ClientError) and (
+            error_code(error) == "ProvisionedConcurrencyConfigNotFoundException"
+        ):
             return 0, None
         raise translate_error(
             error, f"read the provisioned concurrency of {name}:{qualifier}"

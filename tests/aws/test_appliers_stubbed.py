@@ -521,3 +521,19 @@ def test_stream_mapping_reads_minus_one_as_unlimited_retries() -> None:
         bisect_batch_on_function_error=False,
         report_batch_item_failures=True,
     )
+
+
+def test_provisioned_concurrency_read_without_a_connection_is_one_sentence() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    class Unreachable:
+        def get_provisioned_concurrency_config(self, **kwargs: Any) -> dict[str, Any]:
+            raise EndpointConnectionError(endpoint_url="https://lambda.us-east-1.amazonaws.com")
+
+    change = ProvisionedConcurrencyChange(function_name=NAME, qualifier="live", before=5, after=0)
+    with pytest.raises(ChangeError) as raised:
+        apply_change(change, ApplyContext(Unreachable()))
+    assert str(raised.value) == (
+        "Could not read the provisioned concurrency of checkout-api:live: Could not connect to "
+        'the endpoint URL: "https://lambda.us-east-1.amazonaws.com".'
+    )
