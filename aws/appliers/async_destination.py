@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.appliers.base import ApplyContext, ApplyOutcome, call, request_ids
 from aws.appliers.errors import (
     ChangeError,
     ChangeVerificationError,
+    ResourceMissingError,
     StaleChangeError,
     error_code,
     translate_error,
@@ -53,15 +54,14 @@ def settings_from_aws(config: dict[str, Any] | None) -> AsyncSettings:
 
 def _read_config(context: ApplyContext, target: str, name: str) -> dict[str, Any] | None:
     try:
-        response: dict[str, Any] = context.lambda_client.get_function_event_invoke_config(
-            FunctionName=target
+        return call(
+            context.lambda_client.get_function_event_invoke_config,
+            f"read the async settings of {name}",
+            FunctionName=target,
         )
-    except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            # No config: AWS defaults apply. A missing *function* shows up on the put.
-            return None
-        raise translate_error(error, f"read the async settings of {name}") from error
-    return response
+    except ResourceMissingError:
+        # No config: AWS defaults apply. A missing *function* shows up on the put.
+        return None
 
 
 def _ensure_queue(context: ApplyContext, queue_name: str, function_name: str) -> tuple[str, str]:
@@ -147,6 +147,8 @@ def _put_config(
                     f"{settings.on_failure_destination}; grant it sqs:SendMessage on that queue "
                     "and apply again."
                 ) from error
+            raise translate_error(error, doing) from error
+        except BotoCoreError as error:
             raise translate_error(error, doing) from error
     raise ChangeError(f"Could not {doing}.")  # pragma: no cover - the loop always returns
 

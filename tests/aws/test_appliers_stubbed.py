@@ -537,3 +537,32 @@ def test_provisioned_concurrency_read_without_a_connection_is_one_sentence() -> 
         "Could not read the provisioned concurrency of checkout-api:live: Could not connect to "
         'the endpoint URL: "https://lambda.us-east-1.amazonaws.com".'
     )
+
+
+@pytest.mark.parametrize("failing", ["get_function_event_invoke_config", "put"])
+def test_async_destination_without_a_connection_is_one_sentence(failing: str) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    unreachable = EndpointConnectionError(endpoint_url="https://lambda.us-east-1.amazonaws.com")
+
+    class Lambda:
+        def get_function_event_invoke_config(self, **kwargs: Any) -> dict[str, Any]:
+            if failing == "get_function_event_invoke_config":
+                raise unreachable
+            return _invoke_config(None)
+
+        def put_function_event_invoke_config(self, **kwargs: Any) -> dict[str, Any]:
+            raise unreachable
+
+    change = AsyncFailureDestinationChange(
+        function_name=NAME,
+        before=AsyncSettings(),
+        after=AsyncSettings(on_failure_destination="arn:aws:sns:us-east-1:123456789012:failed"),
+    )
+    with pytest.raises(ChangeError) as raised:
+        apply_change(change, ApplyContext(Lambda()))
+    doing = "read" if failing.startswith("get") else "set"
+    assert str(raised.value) == (
+        f"Could not {doing} the async settings of checkout-api: Could not connect to the "
+        'endpoint URL: "https://lambda.us-east-1.amazonaws.com".'
+    )
