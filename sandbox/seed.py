@@ -199,7 +199,15 @@ class FleetSeeder:
                 SourceAccount=DEMO_ACCOUNT_ID,
             )
         elif function.invoked_by == "function_url":
-            lam.create_function_url_config(FunctionName=function.name, AuthType="AWS_IAM")
+            # A public webhook URL; AWS needs this statement for AuthType NONE to work.
+            lam.create_function_url_config(FunctionName=function.name, AuthType="NONE")
+            lam.add_permission(
+                FunctionName=function.name,
+                StatementId="FunctionURLAllowPublicAccess",
+                Action="lambda:InvokeFunctionUrl",
+                Principal="*",
+                FunctionUrlAuthType="NONE",
+            )
         if function.queue is not None:
             queue = function.queue
             dead_letter = None
