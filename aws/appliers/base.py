@@ -123,6 +123,11 @@ class ApplyContext:
                 f"The update of {function_name} did not finish successfully{reason}; "
                 "check the function in the Lambda console."
             ) from error
+        except (ClientError, BotoCoreError) as error:
+            # The update call went through; only watching it failed (connection, throttling).
+            raise translate_error(
+                error, f"confirm that the update of {function_name} finished"
+            ) from error
 
 
 def call(operation: Callable[..., Any], doing: str, **kwargs: Any) -> dict[str, Any]:

@@ -566,3 +566,23 @@ def test_async_destination_without_a_connection_is_one_sentence(failing: str) ->
         f"Could not {doing} the async settings of checkout-api: Could not connect to the "
         'endpoint URL: "https://lambda.us-east-1.amazonaws.com".'
     )
+
+
+def test_losing_the_connection_while_waiting_is_one_sentence() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    class Waiter:
+        def wait(self, **kwargs: Any) -> None:
+            raise EndpointConnectionError(endpoint_url="https://lambda.us-east-1.amazonaws.com")
+
+    class Lambda:
+        def get_waiter(self, name: str) -> Waiter:
+            assert name == "function_updated_v2"
+            return Waiter()
+
+    with pytest.raises(ChangeError) as raised:
+        ApplyContext(Lambda()).wait_until_updated(ARN)
+    assert str(raised.value) == (
+        f"Could not confirm that the update of {ARN} finished: Could not connect to the "
+        'endpoint URL: "https://lambda.us-east-1.amazonaws.com".'
+    )
