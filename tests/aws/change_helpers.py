@@ -60,9 +60,11 @@ def create_role() -> str:
     )
 
 
-def create_function(name: str = "checkout-api", memory: int = 1024, timeout: int = 30) -> str:
+def create_function(
+    name: str = "checkout-api", memory: int = 1024, timeout: int = 30, region: str = REGION
+) -> str:
     """A zip function in moto; returns its ARN."""
-    client = boto3.client("lambda", region_name=REGION)
+    client = boto3.client("lambda", region_name=region)
     response = client.create_function(
         FunctionName=name,
         Runtime="python3.12",

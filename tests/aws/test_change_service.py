@@ -25,12 +25,10 @@ from tests.aws.change_helpers import (
     REGION,
     Clock,
     create_function,
-    create_role,
     moto_store,
     put_replaces_like_aws,
     recommendation,
     snapshot,
-    zip_bytes,
 )
 
 
@@ -262,14 +260,7 @@ def _in_region(region: str) -> Recommendation:
 def test_each_change_runs_in_its_functions_region() -> None:
     with mock_aws(), moto_store(Clock(tick=timedelta(seconds=1))) as store:
         eu = boto3.client("lambda", region_name="eu-west-1")
-        eu.create_function(
-            FunctionName="checkout-api",
-            Runtime="python3.12",
-            Role=create_role(),
-            Handler="app.handler",
-            Code={"ZipFile": zip_bytes()},
-            MemorySize=1024,
-        )
+        create_function(region="eu-west-1")
         create_function()  # a namesake in us-east-1 that must stay untouched
         regions: list[str] = []
 

@@ -14,9 +14,7 @@ from recommendations.recommendation import Recommendation
 from tests.aws.change_helpers import (
     ACCOUNT,
     create_function,
-    create_role,
     recommendation,
-    zip_bytes,
 )
 
 TABLE = "tunebot-wiring-regions"
@@ -29,14 +27,7 @@ def test_a_change_to_a_function_of_another_region_goes_to_that_region(
     with mock_aws():
         create_tables(TABLE, "idem", client=boto3.client("dynamodb", region_name="us-east-1"))
         eu = boto3.client("lambda", region_name="eu-west-1")
-        eu.create_function(
-            FunctionName="checkout-api",
-            Runtime="python3.12",
-            Role=create_role(),
-            Handler="app.handler",
-            Code={"ZipFile": zip_bytes()},
-            MemorySize=1024,
-        )
+        create_function(region="eu-west-1")
         create_function("checkout-api", memory=1024)  # a namesake in us-east-1
         services = build_services(
             {"TUNEBOT_TABLE": TABLE}, session=AwsSession(region="us-east-1"), invoker_factory=None
