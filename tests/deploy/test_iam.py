@@ -246,6 +246,13 @@ def _managed_tag_key() -> str:
     return key
 
 
+def test_template_default_is_the_bots_default_managed_tag() -> None:
+    from bot.settings import DEFAULT_MANAGED_TAG
+
+    default_value = TEMPLATE["Parameters"]["ManagedTagValue"]["Default"]
+    assert f"{_managed_tag_key()}={default_value}" == DEFAULT_MANAGED_TAG
+
+
 def test_writes_on_all_functions_require_the_managed_tag() -> None:
     """Every write whose resource is any function or mapping is conditioned on the same tag the
     bot reads from TUNEBOT_MANAGED_TAG, with the value from the ManagedTagValue parameter."""
