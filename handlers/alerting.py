@@ -399,10 +399,25 @@ def _malformed(message: str, reason: str, raw: Any) -> dict[str, Any]:
 
 
 def raise_if_transient(error: BaseException) -> None:
-    """The bot's ServiceError wraps the AWS error; throttling must still reach Lambda's retry."""
+    """The bot's ServiceError wraps the AWS error; a transient one (throttling, AWS failing,
+    no connection, the store) must still reach Lambda's retry. A request AWS rejected for good
+    (a 4xx, such as a name Lambda calls invalid) is not raised: the card says it instead of
+    the event going to the failure queue after retries that send the same request again."""
     cause = error.__cause__
-    if cause is not None and isinstance(cause, transient_errors()):
+    if cause is not None and isinstance(cause, transient_errors()) and not _rejected(cause):
         raise cause
+
+
+def _rejected(error: BaseException) -> bool:
+    from botocore.exceptions import ClientError
+
+    from aws.errors import AwsCallError
+
+    origin = error.__cause__
+    if not isinstance(error, AwsCallError) or not isinstance(origin, ClientError):
+        return False
+    status = origin.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    return 400 <= int(status) < 500
 
 
 def transient_errors() -> tuple[type[BaseException], ...]:

@@ -233,6 +233,50 @@ def test_a_function_that_no_longer_exists_gets_a_short_card() -> None:
     )
 
 
+class FailingRead(InMemoryServices):
+    """Reading the function fails the way the wiring reports it: ServiceError from the AWS
+    error, itself from botocore's."""
+
+    def __init__(self, status: int, code: str) -> None:
+        super().__init__()
+        self.status, self.code = status, code
+
+    def analyze_function(self, name: str) -> Any:
+        from botocore.exceptions import ClientError
+
+        from aws.errors import AwsCallError
+        from bot.errors import ServiceError
+
+        response: Any = {
+            "Error": {"Code": self.code, "Message": "no"},
+            "ResponseMetadata": {"HTTPStatusCode": self.status},
+        }
+        origin = ClientError(response, "GetFunction")
+        try:
+            raise AwsCallError(f"Could not read the function: {self.code}.") from origin
+        except AwsCallError as error:
+            raise ServiceError(str(error)) from error
+
+
+def test_a_function_aws_refuses_to_read_gets_a_short_card_not_a_retry() -> None:
+    with alert_env(FailingRead(400, "ValidationException")) as env:
+        handler(duration_alarm(), CONTEXT)
+        (post,) = env.posts()
+    assert (
+        "*`orders-worker`* · us-east-1\n:warning: The function could not be read: "
+        "Could not read the function: ValidationException." in section_texts(post["blocks"])
+    )
+
+
+def test_aws_failing_to_read_a_function_is_retried() -> None:
+    from aws.errors import AwsCallError
+
+    with alert_env(FailingRead(503, "ServiceException")) as env:
+        with pytest.raises(AwsCallError):
+            handler(duration_alarm(), CONTEXT)
+        assert env.posts() == []
+
+
 @pytest.mark.parametrize(
     ("event", "reason"),
     [
