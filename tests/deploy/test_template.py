@@ -141,12 +141,40 @@ def test_async_functions_keep_failed_events(name: str) -> None:
         "Type": "SQS",
         "Destination": {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]},
     }
+    queue_arn = {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}
     for event in FUNCTIONS[name].get("Events", {}).values():
+        # Delivery failures between EventBridge or SNS and Lambda land in the same queue.
         if event["Type"] in ("EventBridgeRule", "Schedule"):
-            # Delivery failures between EventBridge and Lambda land in the same queue.
-            assert event["Properties"]["DeadLetterConfig"]["Arn"] == {
-                "Fn::GetAtt": ["FailedEventsQueue", "Arn"]
-            }
+            assert event["Properties"]["DeadLetterConfig"]["Arn"] == queue_arn
+        elif event["Type"] == "SNS":
+            assert event["Properties"]["RedrivePolicy"] == {"deadLetterTargetArn": queue_arn}
+        else:
+            raise AssertionError(f"{name}: no dead-letter check for {event['Type']} events")
+
+
+def test_failed_events_queue_accepts_the_dead_letters_it_is_given() -> None:
+    [policy] = [
+        p["Properties"]["PolicyDocument"]
+        for p in resources(TEMPLATE, "AWS::SQS::QueuePolicy").values()
+        if p["Properties"]["Queues"] == [{"Ref": "FailedEventsQueue"}]
+    ]
+    senders = {
+        s["Principal"]["Service"]
+        for s in policy["Statement"]
+        if s["Effect"] == "Allow" and s["Action"] == "sqs:SendMessage"
+    }
+    assert senders == {"events.amazonaws.com", "sns.amazonaws.com"}
+    key_users = {
+        service
+        for s in RESOURCES["TunebotKey"]["Properties"]["KeyPolicy"]["Statement"]
+        for service in _as_list(s["Principal"].get("Service", []))
+        if isinstance(service, str)  # the logs principal is a !Sub with the region
+    }
+    assert senders <= key_users  # the queue is encrypted with the stack's key
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _events(name: str) -> dict[str, dict[str, Any]]:
