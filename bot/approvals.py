@@ -119,6 +119,18 @@ class ApplyFlow:
                 kind=FlowKind.UNKNOWN, message="tunebot has no record of this change."
             )
         checked = self.authorise(record.recommendation_id, user_id)
+        if checked.kind is FlowKind.UNKNOWN:
+            # The recommendation (with the tags the policy needs) expired; the change did not.
+            return checked.model_copy(
+                update={
+                    "record": record,
+                    "message": (
+                        "tunebot no longer keeps the recommendation behind this change, so it "
+                        "cannot check who may undo it from Slack; run "
+                        f"`tunebot undo {record.change_id}` instead."
+                    ),
+                }
+            )
         if checked.kind is not FlowKind.PENDING or checked.stored is None:
             return checked.model_copy(update={"record": record})
         outcome = self.services.undo(change_id, user_id=user_id)

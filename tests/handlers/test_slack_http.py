@@ -406,6 +406,20 @@ def test_undo_restores_the_function(bot: SlackHarness, services: InMemoryService
     assert bot.ephemeral_texts()[-1] == "Already undone; nothing changed."
 
 
+def test_undo_after_the_recommendation_expired_points_to_the_cli(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    bot.command("checkout-api")
+    bot.click("tune_apply", rec_id(services, "checkout-api"))
+    del services.stored[rec_id(services, "checkout-api")]
+    bot.click("tune_undo", "chg-1", user="UBOB1")
+    assert services.functions["checkout-api"].memory_mb == 512
+    assert bot.ephemeral_texts()[-1] == (
+        "tunebot no longer keeps the recommendation behind this change, so it cannot check who "
+        "may undo it from Slack; run `tunebot undo chg-1` instead."
+    )
+
+
 def test_undo_needs_apply_rights(bot: SlackHarness, services: InMemoryServices) -> None:
     bot.command("checkout-api")
     bot.click("tune_apply", rec_id(services, "checkout-api"))
