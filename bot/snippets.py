@@ -99,38 +99,25 @@ def _queue_resource(change: AsyncFailureDestinationChange) -> list[str]:
     ]
 
 
+def _function_setting(
+    change: MemoryChange | TimeoutChange | ArchitectureChange | ReservedConcurrencyChange,
+) -> list[str]:
+    """The function property a change sets, the same in SAM and CloudFormation."""
+    if isinstance(change, MemoryChange):
+        return [f"MemorySize: {change.after}"]
+    if isinstance(change, TimeoutChange):
+        return [f"Timeout: {change.after}"]
+    if isinstance(change, ArchitectureChange):
+        return ["Architectures:", f"  - {change.after.value}"]
+    if change.after is None:
+        return ["# remove ReservedConcurrentExecutions (unreserved)"]
+    return [f"ReservedConcurrentExecutions: {change.after}"]
+
+
 def snippet_for(change: Change) -> TemplateSnippet:
     """The template edit equivalent to ``change`` (its ``after`` state)."""
     resource = logical_id(change.function_name)
     sam_kind, cfn_kind = "AWS::Serverless::Function", "AWS::Lambda::Function"
-    if isinstance(change, MemoryChange):
-        props = [f"MemorySize: {change.after}"]
-        return TemplateSnippet(
-            sam=_function_properties(resource, sam_kind, props),
-            cloudformation=_function_properties(resource, cfn_kind, props),
-        )
-    if isinstance(change, TimeoutChange):
-        props = [f"Timeout: {change.after}"]
-        return TemplateSnippet(
-            sam=_function_properties(resource, sam_kind, props),
-            cloudformation=_function_properties(resource, cfn_kind, props),
-        )
-    if isinstance(change, ArchitectureChange):
-        props = ["Architectures:", f"  - {change.after.value}"]
-        return TemplateSnippet(
-            sam=_function_properties(resource, sam_kind, props),
-            cloudformation=_function_properties(resource, cfn_kind, props),
-        )
-    if isinstance(change, ReservedConcurrencyChange):
-        props = (
-            [f"ReservedConcurrentExecutions: {change.after}"]
-            if change.after is not None
-            else ["# remove ReservedConcurrentExecutions (unreserved)"]
-        )
-        return TemplateSnippet(
-            sam=_function_properties(resource, sam_kind, props),
-            cloudformation=_function_properties(resource, cfn_kind, props),
-        )
     if isinstance(change, ProvisionedConcurrencyChange):
         sam_props = [
             f"AutoPublishAlias: {_quoted(change.qualifier)}",
@@ -178,7 +165,12 @@ def snippet_for(change: Change) -> TemplateSnippet:
             ]
         )
         return TemplateSnippet(sam=sam, cloudformation=cfn)
-    # AsyncFailureDestinationChange: the last variant of the union.
+    if not isinstance(change, AsyncFailureDestinationChange):
+        props = _function_setting(change)
+        return TemplateSnippet(
+            sam=_function_properties(resource, sam_kind, props),
+            cloudformation=_function_properties(resource, cfn_kind, props),
+        )
     props = _async_properties(change)
     queue = _queue_resource(change)
     sam = "\n".join(
