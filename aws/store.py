@@ -238,6 +238,40 @@ class StateStore:
             return False
         return True
 
+    def _update(
+        self,
+        key: tuple[str, str],
+        expression: str,
+        *,
+        condition: str,
+        values: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+        returns: str = "NONE",
+    ) -> dict[str, Any] | None:
+        """Update the item ``key`` (PK, SK) if ``condition`` holds; None when it does not.
+
+        Every update here is conditional: that is how the store keeps state transitions
+        (applied -> undone, held -> finished) to one winner.
+        """
+        kwargs: dict[str, Any] = {}
+        if values:
+            kwargs["ExpressionAttributeValues"] = {
+                name: serialize_value(value) for name, value in values.items()
+            }
+        if names:
+            kwargs["ExpressionAttributeNames"] = names
+        try:
+            return self._call(
+                "update_item",
+                Key=serialize_item({"PK": key[0], "SK": key[1]}),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ReturnValues=returns,
+                **kwargs,
+            )
+        except ClientError:  # only ConditionalCheckFailed reaches here
+            return None
+
     def _query(
         self,
         key_condition: str,
@@ -352,21 +386,14 @@ class StateStore:
 
     def set_recommendation_message(self, recommendation_id: str, channel: str, ts: str) -> None:
         """Remember where the recommendation's card was posted (to update it later)."""
-        try:
-            self._call(
-                "update_item",
-                Key=serialize_item({"PK": f"REC#{recommendation_id}", "SK": "REC"}),
-                UpdateExpression="SET channel = :channel, message_ts = :ts",
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeValues={
-                    ":channel": serialize_value(channel),
-                    ":ts": serialize_value(ts),
-                },
-            )
-        except ClientError as error:
-            raise StoreError(
-                f"Recommendation {recommendation_id} is not stored (or has expired)."
-            ) from error
+        updated = self._update(
+            (f"REC#{recommendation_id}", "REC"),
+            "SET channel = :channel, message_ts = :ts",
+            condition="attribute_exists(PK)",
+            values={":channel": channel, ":ts": ts},
+        )
+        if updated is None:
+            raise StoreError(f"Recommendation {recommendation_id} is not stored (or has expired).")
 
     def recommendations_for(self, function: str, limit: int = 50) -> list[StoredRecommendation]:
         """Unexpired recommendations of one function (name or ARN), newest first."""
@@ -419,19 +446,13 @@ class StateStore:
         approvers = tuple(approval.user for approval in self.approvals(recommendation_id))
         # Denormalised on the recommendation so listings need one read; the sparse GSI2 lists
         # recommendations waiting for approvals until one is applied.
-        try:
-            self._call(
-                "update_item",
-                Key=serialize_item({"PK": f"REC#{recommendation_id}", "SK": "REC"}),
-                UpdateExpression="SET approvers = :approvers, GSI2PK = :pending, GSI2SK = :at",
-                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(applied_change)",
-                ExpressionAttributeValues={
-                    ":approvers": serialize_value(list(approvers)),
-                    ":pending": serialize_value("PENDING"),
-                    ":at": serialize_value(_iso(now)),
-                },
-            )
-        except ClientError:
+        pending = self._update(
+            (f"REC#{recommendation_id}", "REC"),
+            "SET approvers = :approvers, GSI2PK = :pending, GSI2SK = :at",
+            condition="attribute_exists(PK) AND attribute_not_exists(applied_change)",
+            values={":approvers": list(approvers), ":pending": "PENDING", ":at": _iso(now)},
+        )
+        if pending is None:
             logger.info("recommendation %s is already applied; not pending", recommendation_id)
         return created, approvers
 
@@ -467,27 +488,23 @@ class StateStore:
 
     def mark_recommendation_applied(self, recommendation_id: str, change_id: str) -> None:
         """Take it off the pending list and remember which change applied it."""
-        try:
-            self._call(
-                "update_item",
-                Key=serialize_item({"PK": f"REC#{recommendation_id}", "SK": "REC"}),
-                UpdateExpression="SET applied_change = :change REMOVE GSI2PK, GSI2SK",
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeValues={":change": serialize_value(change_id)},
-            )
-        except ClientError:
+        marked = self._update(
+            (f"REC#{recommendation_id}", "REC"),
+            "SET applied_change = :change REMOVE GSI2PK, GSI2SK",
+            condition="attribute_exists(PK)",
+            values={":change": change_id},
+        )
+        if marked is None:
             logger.info("recommendation %s expired before it was marked applied", recommendation_id)
 
     def mark_recommendation_undone(self, recommendation_id: str) -> None:
         """After an undo the recommendation is appliable (and approvable) again."""
-        try:
-            self._call(
-                "update_item",
-                Key=serialize_item({"PK": f"REC#{recommendation_id}", "SK": "REC"}),
-                UpdateExpression="REMOVE applied_change",
-                ConditionExpression="attribute_exists(PK)",
-            )
-        except ClientError:
+        marked = self._update(
+            (f"REC#{recommendation_id}", "REC"),
+            "REMOVE applied_change",
+            condition="attribute_exists(PK)",
+        )
+        if marked is None:
             logger.info("recommendation %s expired before its change was undone", recommendation_id)
 
     # ------------------------------------------------------------------ claims (at most once)
@@ -564,40 +581,29 @@ class StateStore:
         self, key: str, change_id: str, status: ClaimStatus, message: str = ""
     ) -> None:
         """Record how the holder's attempt ended (only the holder, by change id, may)."""
-        try:
-            self._call(
-                "update_item",
-                Key=serialize_item({"PK": f"CLAIM#{key}", "SK": "CLAIM"}),
-                UpdateExpression="SET #status = :status, message = :message",
-                ConditionExpression="change_id = :change_id",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":status": serialize_value(status.value),
-                    ":message": serialize_value(message),
-                    ":change_id": serialize_value(change_id),
-                },
-            )
-        except ClientError as error:
+        finished = self._update(
+            (f"CLAIM#{key}", "CLAIM"),
+            "SET #status = :status, message = :message",
+            condition="change_id = :change_id",
+            names={"#status": "status"},
+            values={":status": status.value, ":message": message, ":change_id": change_id},
+        )
+        if finished is None:
             raise StoreError(
                 f"The claim {key} is no longer held by change {change_id}; "
                 "another attempt took it over."
-            ) from error
+            )
 
     def release_claim(self, key: str) -> None:
         """After an undo: the key may be claimed again (only an applied claim is released)."""
-        try:
-            self._call(
-                "update_item",
-                Key=serialize_item({"PK": f"CLAIM#{key}", "SK": "CLAIM"}),
-                UpdateExpression="SET #status = :released",
-                ConditionExpression="#status = :applied",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":released": serialize_value(ClaimStatus.RELEASED.value),
-                    ":applied": serialize_value(ClaimStatus.APPLIED.value),
-                },
-            )
-        except ClientError:
+        released = self._update(
+            (f"CLAIM#{key}", "CLAIM"),
+            "SET #status = :released",
+            condition="#status = :applied",
+            names={"#status": "status"},
+            values={":released": ClaimStatus.RELEASED.value, ":applied": ClaimStatus.APPLIED.value},
+        )
+        if released is None:
             logger.info("claim %s was not in the applied state; left as is", key)
 
     # ------------------------------------------------------------------ change records
@@ -637,27 +643,20 @@ class StateStore:
 
     def mark_change_undone(self, change_id: str, undo_change_id: str, actor: str) -> bool:
         """Applied -> undone, once. False when it was not in the applied state."""
-        try:
-            self._call(
-                "update_item",
-                Key=serialize_item({"PK": f"CHANGE#{change_id}", "SK": "CHANGE"}),
-                UpdateExpression=(
-                    "SET #status = :undone, undone_by = :actor, undone_at = :at, "
-                    "undo_change_id = :undo"
-                ),
-                ConditionExpression="#status = :applied",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":undone": serialize_value(ChangeStatus.UNDONE.value),
-                    ":applied": serialize_value(ChangeStatus.APPLIED.value),
-                    ":actor": serialize_value(actor),
-                    ":at": serialize_value(_iso(self.now())),
-                    ":undo": serialize_value(undo_change_id),
-                },
-            )
-        except ClientError:
-            return False
-        return True
+        undone = self._update(
+            (f"CHANGE#{change_id}", "CHANGE"),
+            "SET #status = :undone, undone_by = :actor, undone_at = :at, undo_change_id = :undo",
+            condition="#status = :applied",
+            names={"#status": "status"},
+            values={
+                ":undone": ChangeStatus.UNDONE.value,
+                ":applied": ChangeStatus.APPLIED.value,
+                ":actor": actor,
+                ":at": _iso(self.now()),
+                ":undo": undo_change_id,
+            },
+        )
+        return undone is not None
 
     def changes_for_function(self, function: str, limit: int = 20) -> list[ChangeRecord]:
         return [
@@ -858,18 +857,14 @@ class StateStore:
             if value is not None:
                 updates[name] = value
         names = {f"#a{i}": name for i, name in enumerate(updates)}
-        try:
-            response = self._call(
-                "update_item",
-                Key=serialize_item({"PK": f"ALERT#{key}", "SK": "THREAD"}),
-                UpdateExpression="SET " + ", ".join(f"{n} = :v{n[2:]}" for n in names),
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues={
-                    f":v{i}": serialize_value(value) for i, value in enumerate(updates.values())
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            raise StoreError(f"There is no alert thread for {key}.") from error
+        response = self._update(
+            (f"ALERT#{key}", "THREAD"),
+            "SET " + ", ".join(f"{n} = :v{n[2:]}" for n in names),
+            condition="attribute_exists(PK)",
+            names=names,
+            values={f":v{i}": value for i, value in enumerate(updates.values())},
+            returns="ALL_NEW",
+        )
+        if response is None:
+            raise StoreError(f"There is no alert thread for {key}.")
         return self._thread_from_item(deserialize_item(response["Attributes"]))
