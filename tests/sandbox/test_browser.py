@@ -93,6 +93,11 @@ def apply_and_confirm(page: Page, recommendation_title: str) -> None:
     expect(dialog).to_be_hidden()
 
 
+def memory_of(sandbox: Sandbox, function: str) -> int:
+    config = sandbox.aws.client("lambda").get_function_configuration(FunctionName=function)
+    return int(config["MemorySize"])
+
+
 MEMORY_TITLE = "Reduce memory from 1536 MB to 704 MB"
 
 
@@ -115,10 +120,7 @@ def test_an_unauthorised_user_sees_the_refusal(page: Page, sandbox: Sandbox) -> 
         page.get_by_text("You are not allowed to apply changes (not listed in TUNEBOT_POLICY).")
     ).to_be_visible(timeout=CARD_TIMEOUT_MS)
     shot(page, "2-refused")
-    config = sandbox.aws.client("lambda").get_function_configuration(
-        FunctionName="thumbnail-native"
-    )
-    assert config["MemorySize"] == 1536
+    assert memory_of(sandbox, "thumbnail-native") == 1536
 
 
 def test_an_authorised_user_applies_and_the_function_changes(page: Page, sandbox: Sandbox) -> None:
@@ -131,10 +133,42 @@ def test_an_authorised_user_applies_and_the_function_changes(page: Page, sandbox
     )
     expect(actions_of(page, MEMORY_TITLE).get_by_role("button", name="Undo")).to_be_visible()
     shot(page, "3-applied")
-    config = sandbox.aws.client("lambda").get_function_configuration(
-        FunctionName="thumbnail-native"
+    assert memory_of(sandbox, "thumbnail-native") == 704
+
+
+def test_undo_puts_the_function_back(page: Page, sandbox: Sandbox) -> None:
+    actions_of(page, MEMORY_TITLE).get_by_role("button", name="Undo").click()
+    dialog = page.get_by_role("alertdialog")
+    expect(dialog).to_have_accessible_name("Undo this change?")
+    dialog.get_by_role("button", name="Undo").click()
+    expect(page.get_by_text(re.compile(r"Undone by @alice"))).to_be_visible(timeout=CARD_TIMEOUT_MS)
+    shot(page, "4-undone")
+    assert memory_of(sandbox, "thumbnail-native") == 1536
+
+
+PROD_TITLE = "Reduce memory from 1024 MB to 256 MB"
+
+
+def test_a_production_change_waits_for_a_second_approver(page: Page, sandbox: Sandbox) -> None:
+    composer = page.get_by_label("Message #tunebot")
+    composer.fill("/tune checkout-api")
+    composer.press("Enter")
+    expect(page.get_by_role("heading", name="Tuning checkout-api")).to_be_visible(
+        timeout=CARD_TIMEOUT_MS
     )
-    assert config["MemorySize"] == 704
+    actions_of(page, PROD_TITLE).get_by_role("button", name="Approve (0/2)").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("Approved by @alice (1 of 2)")).to_be_visible(timeout=CARD_TIMEOUT_MS)
+    assert memory_of(sandbox, "checkout-api") == 1024
+    shot(page, "5-one-of-two")
+
+    act_as(page, "Bob Reviewer (@bob)")
+    actions_of(page, PROD_TITLE).get_by_role("button", name="Approve (1/2)").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Apply").click()
+    expect(page.get_by_text(re.compile(r"Applied by @bob"))).to_be_visible(timeout=CARD_TIMEOUT_MS)
+    shot(page, "6-approved")
+    assert memory_of(sandbox, "checkout-api") == 256
+    act_as(page, "Alice Applier (@alice)")
 
 
 def test_firing_an_alarm_brings_an_alert_card(page: Page) -> None:
@@ -146,7 +180,7 @@ def test_firing_an_alarm_brings_an_alert_card(page: Page) -> None:
     expect(page.get_by_role("status")).to_have_text(
         "tunebot posted the CloudWatch alarm for checkout-api."
     )
-    shot(page, "4-alarm")
+    shot(page, "7-alarm")
 
 
 NEW_TAB = 'target="_blank" rel="noopener noreferrer"'
