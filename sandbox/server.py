@@ -170,6 +170,10 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             self._send_json({"error": message}, HTTPStatus.BAD_REQUEST)
         except (BrokenPipeError, ConnectionResetError):
             logger.debug("the browser went away")
+        except Exception:  # one bad request must not look like a hung page
+            logger.exception("the sandbox failed on %s %s", verb, path)
+            message = "The sandbox failed on that request; the terminal has the details."
+            self._send_json({"error": message}, HTTPStatus.INTERNAL_SERVER_ERROR)
 
     def _static(self, name: str) -> None:
         if name not in STATIC_FILES:
@@ -182,7 +186,11 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, data, content_type)
 
     def _web_api(self, method: str, query: str) -> None:
-        args = self._arguments(query)
+        try:
+            args = self._arguments(query)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            self._send_json({"ok": False, "error": "invalid_json"})
+            return
         authorization = self.headers.get("Authorization") or ""
         token = authorization.removeprefix("Bearer ").strip() or args.pop("token", None)
         reply = web_api.call(self.server.workspace, method, args, token, self.server.bot_token)
@@ -211,8 +219,11 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
             params = {key: values[-1] for key, values in parse_qs(query).items()}
             user = params.get("user") or ""
             workspace.user(user)
-            if "since" in params and not self.server.stopping.is_set():
-                workspace.wait_for_change(int(params["since"]), LONG_POLL_S)
+            since = params.get("since")
+            if since is not None and not since.isdigit():
+                raise PageError("'since' must be a version number.")
+            if since is not None and not self.server.stopping.is_set():
+                workspace.wait_for_change(int(since), LONG_POLL_S)
             self._send_json(workspace.state_for(user))
             return
         if verb != "POST":

@@ -188,3 +188,20 @@ def test_page_requests_must_be_json(server: SandboxServer) -> None:
         urllib.request.urlopen(request, timeout=5)
     assert raised.value.code == 400
     assert json.load(raised.value) == {"error": "Requests to the sandbox must be JSON."}
+
+
+def test_malformed_json_gets_slacks_invalid_json(server: SandboxServer) -> None:
+    request = urllib.request.Request(
+        f"{server.url}/api/chat.postMessage",
+        data=b"{not json",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {DEMO_BOT_TOKEN}"},
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert json.load(response) == {"ok": False, "error": "invalid_json"}
+
+
+def test_a_bad_long_poll_version_is_one_sentence(server: SandboxServer) -> None:
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(f"{server.url}/sandbox/state?user={ALICE.id}&since=x", timeout=5)
+    assert raised.value.code == 400
+    assert json.load(raised.value) == {"error": "'since' must be a version number."}
