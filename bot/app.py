@@ -266,7 +266,7 @@ class Listeners:
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         from bot.approvals import FlowKind
-        from bot.views import BenchmarkView, money, recommendation_view
+        from bot.views import BenchmarkView, benchmarkable, money, recommendation_view
 
         user = body["user"]["id"]
         with _explained(respond, client, body):
@@ -280,6 +280,9 @@ class Listeners:
                 self._tell(client, respond, body, message, _ICONS.get(checked.kind, ""))
                 return
             rec = checked.stored.recommendation
+            if not benchmarkable(rec):
+                self._tell(client, respond, body, _NOT_BENCHMARKABLE, ":information_source:")
+                return
             self._tell(
                 client,
                 respond,
@@ -511,6 +514,10 @@ class Listeners:
 
 
 _UNKNOWN = "tunebot no longer knows this recommendation: run /tune again."
+_NOT_BENCHMARKABLE = (
+    "Benchmarks measure memory sizes, so they can only check a memory change; apply this one "
+    "or read its Details."
+)
 # By FlowKind value (a StrEnum, so its members look these up directly).
 _ICONS = {
     "refused": ":no_entry:",

@@ -16,6 +16,7 @@ from bot.rendering import escape_mrkdwn
 from bot.services import ChangeRecord, PendingApproval, StoredRecommendation
 from bot.settings import ApplyMode, BotSettings
 from bot.snippets import TemplateSnippet, snippet_for
+from recommendations.changes import MemoryChange
 from recommendations.pricing import monthly_cost
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Frozen, FunctionSnapshot
@@ -57,6 +58,12 @@ def mention(actor: str) -> str:
     return escape_mrkdwn(actor)
 
 
+def benchmarkable(rec: Recommendation) -> bool:
+    """A benchmark measures memory sizes on the function's architecture: it can prove or
+    correct a memory change, and has nothing to say about the others."""
+    return isinstance(rec.change, MemoryChange)
+
+
 class RecState(StrEnum):
     OPEN = "open"
     PENDING = "pending"
@@ -79,7 +86,8 @@ class RecommendationView(Frozen):
     trade_off: str | None = None
     evidence: tuple[str, ...] = ()
     change: str | None = None
-    benchmark_first: bool = False
+    # Whether Benchmark first can measure this change (memory sizes are what it measures).
+    can_benchmark: bool = False
     # Whether the Apply button is shown (a change exists, the mode and managed tag allow it).
     can_apply: bool = False
     apply_label: str = "Apply"
@@ -149,7 +157,7 @@ def recommendation_view(
         trade_off=rec.trade_off.value if rec.trade_off else None,
         evidence=tuple(item.display() for item in rec.evidence),
         change=rec.change.describe() if rec.change else None,
-        benchmark_first=rec.benchmark_first,
+        can_benchmark=benchmarkable(rec),
         can_apply=can_apply,
         apply_label=label,
         not_applicable_reason=reason,

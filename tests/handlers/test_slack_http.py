@@ -16,6 +16,7 @@ import pytest
 
 import handlers.slack as slack_handler
 from bot.views import money
+from recommendations.changes import TimeoutChange
 from recommendations.pricing import monthly_cost
 from tests.bot.fakes import NOW, InMemoryServices, memory_recommendation, snapshot
 from tests.handlers.slack_harness import (  # noqa: F401  (pytest fixtures)
@@ -551,6 +552,41 @@ def test_benchmark_needs_apply_rights(bot: SlackHarness, services: InMemoryServi
     bot.command("checkout-api")
     bot.click("tune_benchmark", rec_id(services, "checkout-api"), user="UMALLORY1")
     assert bot.ephemeral_texts()[0].startswith("Benchmarks invoke the function")
+
+
+def test_only_memory_changes_offer_a_benchmark(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    fn = services.functions["checkout-api"]
+    timeout = memory_recommendation(
+        fn,
+        rule_id="TMO-001",
+        title="Lower the timeout to 10 s",
+        change=TimeoutChange(function_name=fn.name, before=30, after=10),
+    )
+    services.recommend(timeout)
+    bot.command("checkout-api")
+    actions = {
+        block["block_id"].split(":")[0]: [e["action_id"] for e in block["elements"]]
+        for block in bot.last_card()
+        if block["type"] == "actions" and block["block_id"] != "card:more"
+    }
+    assert actions == {
+        rec_id(services, "checkout-api"): [
+            "tune_apply",
+            "tune_benchmark",
+            "tune_details",
+            "tune_dismiss",
+        ],
+        timeout.id: ["tune_apply", "tune_details", "tune_dismiss"],
+    }
+    # A click from an older card is answered, and nothing is invoked.
+    bot.click("tune_benchmark", timeout.id)
+    assert bot.ephemeral_texts() == [
+        "Benchmarks measure memory sizes, so they can only check a memory change; apply this "
+        "one or read its Details."
+    ]
+    assert [call for call in bot.slack.calls if call.args.get("thread_ts")] == []
 
 
 def _event_body(event: dict[str, Any]) -> str:
