@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         print(f"tunebot sandbox ready: open {url}", flush=True)
-        print("Try /tune image-resizer, then Apply. Press Ctrl-C to stop.", flush=True)
+        print("Try /tune thumbnail-native, then Apply. Press Ctrl-C to stop.", flush=True)
         while not stop_requested.wait(timeout=0.5):
             pass
     finally:

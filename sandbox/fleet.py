@@ -107,7 +107,7 @@ FLEET: tuple[DemoFunction, ...] = (
     DemoFunction(
         name="image-resizer",
         summary="CPU-heavy and short of memory: garbage collection makes it slow, so more memory "
-        "is cheaper. Its traffic quadrupled yesterday: the Cost Anomaly's cause.",
+        "is cheaper. Its traffic quadrupled over the last day: the Cost Anomaly's cause.",
         runtime="python3.12",
         memory_mb=512,
         timeout_s=60,

@@ -24,7 +24,13 @@ from sandbox.server import PageError
 from sandbox.workspace import BOT_USER_ID, Message
 
 T = TypeVar("T")
-FUNCTIONS = ("thumbnail-native", "checkout-api", "legacy-billing", "image-resizer")
+FUNCTIONS = (
+    "thumbnail-native",
+    "checkout-api",
+    "legacy-billing",
+    "image-resizer",
+    "inventory-sync",
+)
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +229,7 @@ def test_opening_the_home_tab_publishes_it(sandbox: Sandbox) -> None:
 def test_benchmark_first_runs_on_the_simulator_and_lands_near_the_true_optimum(
     sandbox: Sandbox,
 ) -> None:
-    card = tune(sandbox, ALICE.id, "image-resizer")
+    card = tune(sandbox, ALICE.id, "inventory-sync")
     benchmark = next(
         {**element, "block_id": block["block_id"]}
         for block in card.blocks
@@ -243,14 +249,13 @@ def test_benchmark_first_runs_on_the_simulator_and_lands_near_the_true_optimum(
         ),
         "the benchmark result in the card's thread",
     )
-    proposed = re.search(r"from 512 MB to (\d+) MB", json.dumps(result.blocks))
+    proposed = re.search(r"from 3008 MB to (\d+) MB", json.dumps(result.blocks))
     assert proposed is not None
     # The benchmark measured the same physics the seeded traffic came from; on the function's
     # architecture its pick costs within 5% of the exact optimum.
-    profile = by_name("image-resizer").profile
-    assert (
-        regret(profile, int(proposed.group(1)), Architecture.X86_64, [Architecture.X86_64]) < 0.05
-    )
+    profile = by_name("inventory-sync").profile
+    memory = int(proposed.group(1))
+    assert regret(profile, memory, Architecture.X86_64, [Architecture.X86_64]) < 0.05
 
 
 def test_dismiss_marks_the_recommendation_on_the_card(sandbox: Sandbox) -> None:
