@@ -515,8 +515,8 @@ class Listeners:
 
 _UNKNOWN = "tunebot no longer knows this recommendation: run /tune again."
 _NOT_BENCHMARKABLE = (
-    "Benchmarks measure memory sizes, so they can only check a memory change; apply this one "
-    "or read its Details."
+    "Benchmarks measure memory sizes and architectures, so they can only check a memory or "
+    "architecture change; apply this one or read its Details."
 )
 # By FlowKind value (a StrEnum, so its members look these up directly).
 _ICONS = {

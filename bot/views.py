@@ -16,7 +16,7 @@ from bot.rendering import escape_mrkdwn
 from bot.services import ChangeRecord, PendingApproval, StoredRecommendation
 from bot.settings import ApplyMode, BotSettings
 from bot.snippets import TemplateSnippet, snippet_for
-from recommendations.changes import MemoryChange
+from recommendations.changes import ArchitectureChange, MemoryChange
 from recommendations.pricing import monthly_cost
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Frozen, FunctionSnapshot
@@ -59,9 +59,9 @@ def mention(actor: str) -> str:
 
 
 def benchmarkable(rec: Recommendation) -> bool:
-    """A benchmark measures memory sizes on the function's architecture: it can prove or
-    correct a memory change, and has nothing to say about the others."""
-    return isinstance(rec.change, MemoryChange)
+    """A benchmark measures memory sizes (on both architectures for an architecture change):
+    it can check a memory or architecture change, and has nothing to say about the others."""
+    return isinstance(rec.change, MemoryChange | ArchitectureChange)
 
 
 class RecState(StrEnum):
@@ -86,7 +86,7 @@ class RecommendationView(Frozen):
     trade_off: str | None = None
     evidence: tuple[str, ...] = ()
     change: str | None = None
-    # Whether Benchmark first can measure this change (memory sizes are what it measures).
+    # Whether Benchmark first can measure this change (memory sizes and architectures).
     can_benchmark: bool = False
     # Whether the Apply button is shown (a change exists, the mode and managed tag allow it).
     can_apply: bool = False

@@ -38,7 +38,7 @@ from bot.services import (
     PendingApproval,
     StoredRecommendation,
 )
-from recommendations.changes import MemoryChange
+from recommendations.changes import ArchitectureChange, MemoryChange
 from recommendations.engine import FleetReport, analyze_fleet, analyze_function, rank_key
 from recommendations.pricing import monthly_cost
 from recommendations.recommendation import (
@@ -48,7 +48,7 @@ from recommendations.recommendation import (
     Severity,
 )
 from recommendations.rules.base import Rule
-from recommendations.snapshot import FunctionSnapshot
+from recommendations.snapshot import Architecture, FunctionSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -406,6 +406,10 @@ class AwsServices:
 
         stats = fn.stats
         architectures = (fn.architecture,)
+        change = stored.recommendation.change
+        if isinstance(change, ArchitectureChange) and change.after is not fn.architecture:
+            # An architecture change is checked by measuring both architectures.
+            architectures = (fn.architecture, change.after)
         request = TuningRequest(
             function_name=fn.name,
             region=fn.region,
@@ -442,6 +446,8 @@ class AwsServices:
         summary = found.confidence_statement
         if best is not None:
             summary = f"Best: {best.memory_mb} MB on {best.architecture.value}. {summary}"
+        if len(architectures) > 1:
+            summary += " " + _architecture_verdict(found, fn.architecture, architectures[1])
         return BenchmarkOutcome(
             function=fn.name,
             summary=summary,
@@ -514,6 +520,22 @@ class AwsServices:
         )
         self.store.put_recommendation(rec, fn, requested_by=user_id)
         return rec
+
+
+def _architecture_verdict(found: Any, current: Architecture, other: Architecture) -> str:
+    """Whether the other architecture measured cheaper, in one sentence."""
+    mine, theirs = found.best_on_current_architecture, found.best
+    if theirs is None or theirs.architecture is not other:
+        return f"{other.value} was measured too and is not cheaper."
+    if mine is None or mine.cost_per_invocation_usd is None:
+        return f"Only {other.value} ran: {theirs.memory_mb} MB is its best."
+    if theirs.cost_per_invocation_usd is None:
+        return f"{other.value} was measured too; its cost is unknown."
+    saving = 1 - theirs.cost_per_invocation_usd / mine.cost_per_invocation_usd
+    return (
+        f"{other.value} at {theirs.memory_mb} MB costs {saving:.0%} less per invocation than "
+        f"{current.value} at {mine.memory_mb} MB: apply the architecture change to get it."
+    )
 
 
 def build_services(

@@ -3,6 +3,7 @@ copies, never the function itself), entered and left around the run, and capped.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -20,7 +21,9 @@ from aws.store import create_tables
 from bot.errors import ServiceError
 from handlers import wiring
 from handlers.wiring import AwsServices, build_services, lambda_copy_invoker
-from recommendations.snapshot import FunctionSnapshot
+from recommendations.changes import ArchitectureChange
+from recommendations.recommendation import Recommendation
+from recommendations.snapshot import Architecture, FunctionSnapshot
 from recommendations.tuning.observation import Observation, Probe
 from tests.bot.fakes import NOW
 from tests.handlers.test_slack_moto import REGION, TABLE, HalveMemory, _create_function
@@ -36,6 +39,7 @@ class ScopedSimulator:
         self.entered = False
         self.exited = False
         self.invocations = 0
+        self.architectures: set[Architecture] = set()
 
     def __enter__(self) -> ScopedSimulator:
         self.entered = True
@@ -51,6 +55,7 @@ class ScopedSimulator:
 
     def invoke(self, probes: Sequence[Probe]) -> list[Observation]:
         assert self.entered and not self.exited
+        self.architectures.update(probe.architecture for probe in probes)
         if self.fail:
             raise AwsCallError("Lambda refused to create the benchmark copy.")
         observations = self.simulator.invoke(probes)
@@ -153,3 +158,39 @@ def test_a_benchmarks_recommendation_joins_the_functions_latest_analysis(aws: No
     services.store._clock = lambda: start + timedelta(minutes=30)
     _stored_recommendation(services)
     assert [s.recommendation.rule_id for s in services.recommendations_for(arn)] == ["TEST-HALF"]
+
+
+def test_an_architecture_change_is_benchmarked_on_both_architectures(aws: None) -> None:
+    invokers: list[ScopedSimulator] = []
+
+    def factory(fn: FunctionSnapshot) -> ScopedSimulator:
+        invokers.append(ScopedSimulator())
+        return invokers[-1]
+
+    services = _services(factory)
+    analysis = services.analyze_function("report-builder")
+    fn = analysis.snapshot
+    arm = analysis.report.recommendations[0].model_copy(
+        update={
+            "id": "",
+            "rule_id": "ARCH-TEST",
+            "title": "Switch to arm64",
+            "change": ArchitectureChange(
+                function_name=fn.name, before=Architecture.X86_64, after=Architecture.ARM64
+            ),
+        }
+    )
+    arm = Recommendation.model_validate(arm.model_dump())
+    services.store.put_recommendation(arm, fn)
+    outcome = services.benchmark(arm.id, user_id="UALICE1")
+    assert invokers[0].architectures == {Architecture.X86_64, Architecture.ARM64}
+    # The simulated function runs as fast on arm64, which is 20% cheaper per GB-second.
+    assert re.search(
+        r"arm64 at \d+ MB costs \d+% less per invocation than x86_64 at \d+ MB: apply the "
+        r"architecture change to get it\.$",
+        outcome.summary,
+    ), outcome.summary
+    # A memory change is measured on the function's own architecture only.
+    invokers.clear()
+    services.benchmark(_stored_recommendation(services), user_id="UALICE1")
+    assert invokers[0].architectures == {Architecture.X86_64}

@@ -583,8 +583,8 @@ def test_only_memory_changes_offer_a_benchmark(
     # A click from an older card is answered, and nothing is invoked.
     bot.click("tune_benchmark", timeout.id)
     assert bot.ephemeral_texts() == [
-        "Benchmarks measure memory sizes, so they can only check a memory change; apply this "
-        "one or read its Details."
+        "Benchmarks measure memory sizes and architectures, so they can only check a memory or "
+        "architecture change; apply this one or read its Details."
     ]
     assert [call for call in bot.slack.calls if call.args.get("thread_ts")] == []
 
