@@ -47,10 +47,6 @@ class ClaimStatus(StrEnum):
     # The applied change was undone; the same key may be claimed again.
     RELEASED = "released"
 
-    @property
-    def reclaimable(self) -> bool:
-        return self in (ClaimStatus.STALE, ClaimStatus.FAILED, ClaimStatus.RELEASED)
-
 
 class Claim(Frozen):
     key: str
