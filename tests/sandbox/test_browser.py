@@ -215,3 +215,83 @@ def test_mrkdwn_renders_like_slack_and_never_injects_html(
     page: Page, mrkdwn: str, html: str
 ) -> None:
     assert page.evaluate("text => BlockKit.mrkdwnToHtml(text)", mrkdwn) == html
+
+
+EVERY_BLOCK = [
+    {"type": "header", "text": {"type": "plain_text", "text": ":tada: Done"}},
+    {
+        "type": "section",
+        "block_id": "s1",
+        "text": {"type": "mrkdwn", "text": "*Memory*"},
+        "fields": [
+            {"type": "mrkdwn", "text": "*Before*\n1024 MB"},
+            {"type": "plain_text", "text": "After: 256 MB"},
+        ],
+        "accessory": {
+            "type": "button",
+            "action_id": "undo",
+            "style": "danger",
+            "text": {"type": "plain_text", "text": "Undo"},
+        },
+    },
+    {"type": "context", "elements": [{"type": "mrkdwn", "text": "via `tunebot`"}]},
+    {"type": "divider"},
+    {
+        "type": "actions",
+        "block_id": "a1",
+        "elements": [
+            {
+                "type": "static_select",
+                "action_id": "pick",
+                "placeholder": {"type": "plain_text", "text": "Pick a size"},
+                "options": [
+                    {"text": {"type": "plain_text", "text": "512 MB"}, "value": "512"},
+                    {"text": {"type": "plain_text", "text": "1024 MB"}, "value": "1024"},
+                ],
+            },
+            {
+                "type": "overflow",
+                "action_id": "more",
+                "options": [{"text": {"type": "plain_text", "text": "Snooze"}, "value": "s"}],
+            },
+        ],
+    },
+    {"type": "image", "image_url": "/static/favicon.svg", "alt_text": "tunebot logo"},
+    {"type": "video", "title": {"type": "plain_text", "text": "?"}},
+]
+
+
+def test_every_block_we_use_renders_with_its_roles(page: Page) -> None:
+    summary = page.evaluate(
+        """blocks => {
+          const root = BlockKit.render(blocks, { idPrefix: "t", onAction: () => {} });
+          const text = (selector) => root.querySelector(selector)?.textContent;
+          return {
+            header: text("h3.block-header"),
+            fields: [...root.querySelectorAll(".section-field")].map((f) => f.innerHTML),
+            accessory: root.querySelector(".section-accessory button").className,
+            context: root.querySelector(".block-context").innerHTML,
+            dividers: root.querySelectorAll("hr").length,
+            actionsRole: root.querySelector(".block-actions").getAttribute("role"),
+            options: [...root.querySelectorAll("select option")].map((o) => o.textContent),
+            menu: root.querySelector("[role=menu]").hidden,
+            menuItems: [...root.querySelectorAll("[role=menuitem]")].map((i) => i.textContent),
+            image: root.querySelector("img.block-image").alt,
+            unknown: text(".unsupported"),
+          };
+        }""",
+        EVERY_BLOCK,
+    )
+    assert summary == {
+        "header": "\U0001f389 Done",
+        "fields": ["<strong>Before</strong><br>1024 MB", "After: 256 MB"],
+        "accessory": "block-button button-danger",
+        "context": '<span class="text context-text">via <code>tunebot</code></span>',
+        "dividers": 1,
+        "actionsRole": "group",
+        "options": ["Pick a size", "512 MB", "1024 MB"],
+        "menu": True,
+        "menuItems": ["Snooze"],
+        "image": "tunebot logo",
+        "unknown": "[video block]",
+    }
