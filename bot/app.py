@@ -38,8 +38,13 @@ _FUNCTION_NAME = re.compile(
     r"^(arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:)?[A-Za-z0-9_-]{1,140}(:[A-Za-z0-9$_-]+)?$"
 )
 HOME_ITEMS = 8
-SOMETHING_WENT_WRONG = (
-    "Something went wrong on tunebot's side; nothing was changed. The details are in its logs."
+SOMETHING_WENT_WRONG = "Something went wrong on tunebot's side; the details are in its logs."
+# A failure while applying or undoing may come after AWS made the change (the audit write,
+# say), so the person who clicked is not told that nothing changed.
+CHANGE_UNCERTAIN = (
+    "Something went wrong on tunebot's side while making this change, so it may or may not "
+    "have been made; the details are in its logs. Run /tune again to see the function's "
+    "configuration before trying again."
 )
 
 Clock = Callable[[], datetime]
@@ -209,14 +214,14 @@ class Listeners:
     def run_apply(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        with _explained(respond, client, body):
+        with _explained(respond, client, body, failure=CHANGE_UNCERTAIN):
             result = self.flow.approve(str(action.get("value", "")), body["user"]["id"])
             self._show(body, result, client, respond)
 
     def run_undo(
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
-        with _explained(respond, client, body):
+        with _explained(respond, client, body, failure=CHANGE_UNCERTAIN):
             result = self.flow.undo(str(action.get("value", "")), body["user"]["id"])
             self._show(body, result, client, respond)
 
@@ -236,7 +241,18 @@ class Listeners:
         if state is None or result.stored is None:
             self._tell(client, respond, body, result.message, _ICONS.get(result.kind, ""))
             return
-        self._update_card(body, result.stored, client, respond, state, result)
+        try:
+            self._update_card(body, result.stored, client, respond, state, result)
+        except Exception:
+            logger.exception("could not update the card after %s", result.kind.value)
+            done = {
+                RecState.PENDING: "Your approval is recorded",
+                RecState.APPLIED: "The change was applied",
+                RecState.UNDONE: "The change was undone",
+            }[state]
+            note = f"{done}, but the card could not be updated; /tune shows the current state."
+            self._tell(client, respond, body, note, ":warning:")
+            return
         if state is RecState.PENDING:
             self._tell(client, respond, body, result.message, ":hourglass:")
 
@@ -579,9 +595,15 @@ class _explained:
     """
 
     def __init__(
-        self, respond: Respond, client: WebClient | None = None, body: dict[str, Any] | None = None
+        self,
+        respond: Respond,
+        client: WebClient | None = None,
+        body: dict[str, Any] | None = None,
+        *,
+        failure: str = SOMETHING_WENT_WRONG,
     ) -> None:
         self.respond, self.client, self.body = respond, client, body
+        self.failure = failure
 
     def __enter__(self) -> None:
         return None
@@ -595,7 +617,7 @@ class _explained:
             message, icon = str(error), ":warning:"
         else:
             logger.exception("listener failed", exc_info=error)
-            message, icon = SOMETHING_WENT_WRONG, ":x:"
+            message, icon = self.failure, ":x:"
         try:
             _tell(self.client, self.respond, self.body, message, icon)
         except Exception:

@@ -407,6 +407,38 @@ def test_undo_restores_the_function(bot: SlackHarness, services: InMemoryService
     assert bot.ephemeral_texts()[-1] == "Already undone; nothing changed."
 
 
+def test_a_failure_after_the_change_is_not_reported_as_nothing_changed(
+    bot: SlackHarness, services: InMemoryServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    applied = services.apply
+
+    def apply_then_fail(recommendation_id: str, **kwargs: Any) -> Any:
+        applied(recommendation_id, **kwargs)
+        raise RuntimeError("the audit table is gone")
+
+    monkeypatch.setattr(services, "apply", apply_then_fail)
+    bot.command("checkout-api")
+    bot.click("tune_apply", rec_id(services, "checkout-api"))
+    assert services.functions["checkout-api"].memory_mb == 512
+    assert bot.ephemeral_texts() == [
+        "Something went wrong on tunebot's side while making this change, so it may or may "
+        "not have been made; the details are in its logs. Run /tune again to see the "
+        "function's configuration before trying again."
+    ]
+
+
+def test_an_applied_change_whose_card_cannot_be_updated_says_it_was_applied(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    bot.command("checkout-api")
+    bot.slack.fail_next["chat.update"] = "msg_too_long"
+    bot.click("tune_apply", rec_id(services, "checkout-api"))
+    assert services.functions["checkout-api"].memory_mb == 512
+    assert bot.ephemeral_texts() == [
+        "The change was applied, but the card could not be updated; /tune shows the current state."
+    ]
+
+
 def test_undo_after_the_recommendation_expired_points_to_the_cli(
     bot: SlackHarness, services: InMemoryServices
 ) -> None:
