@@ -388,6 +388,36 @@ class Listeners:
             else:
                 client.views_open(trigger_id=body["trigger_id"], view=view)
 
+    def open_savings(
+        self, ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        """The scan card's "Show all": a modal opened at once (the click's trigger lasts 3
+        seconds), which ``fill_savings`` fills from the store; paging updates it in place."""
+        ack()
+        trigger = body.get("trigger_id")
+        if body.get("view") or not trigger:
+            return
+        with _explained(respond, client, body):
+            loading = render_view("notice_modal.j2", text="Reading the top savings…", icon="")
+            client.views_open(
+                trigger_id=trigger, view={**loading, "external_id": _savings_view_id(body)}
+            )
+
+    def fill_savings(
+        self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
+    ) -> None:
+        from bot.views import SCAN_LIST_SIZE, savings_page_view
+
+        with _explained(respond, client, body):
+            value = str(action.get("value", ""))
+            page = int(value) if value.isdigit() else 0
+            recommendations = list(self.services.top_savings(SCAN_LIST_SIZE + 1))
+            view = render_view("savings_modal.j2", page=savings_page_view(recommendations, page))
+            if body.get("view"):
+                client.views_update(view_id=body["view"]["id"], view=view)
+            else:
+                client.views_update(external_id=_savings_view_id(body), view=view)
+
     # ---- App Home --------------------------------------------------------------------------
 
     def publish_home(self, event: dict[str, Any], client: WebClient) -> None:
@@ -529,6 +559,11 @@ class Listeners:
         _tell(client, respond, body, text, icon)
 
 
+def _savings_view_id(body: dict[str, Any]) -> str:
+    """The savings modal's external id: unique per click, known to the lazy part too."""
+    return f"tune-savings-{body.get('trigger_id', '')}"[:255]
+
+
 _UNKNOWN = "tunebot no longer knows this recommendation: run /tune again."
 _NOT_BENCHMARKABLE = (
     "Benchmarks measure memory sizes and architectures, so they can only check a memory or "
@@ -654,5 +689,8 @@ def build_app(
     app.action("tune_benchmark")(ack=listeners.ack_only, lazy=[listeners.run_benchmark])
     app.action(re.compile(r"^tune_details(_push)?$"))(listeners.open_details)
     app.action(re.compile(r"^tune_(show_more|list_page)$"))(listeners.open_list)
+    app.action(re.compile(r"^tune_savings_(all|page)$"))(
+        ack=listeners.open_savings, lazy=[listeners.fill_savings]
+    )
     app.event("app_home_opened")(ack=listeners.ack_only, lazy=[listeners.publish_home])
     return app

@@ -27,6 +27,8 @@ CARD_RECOMMENDATIONS = 8
 LIST_PAGE_SIZE = 20
 HOME_SECTION_SIZE = 8
 SCAN_SIZE = 12
+# The scan card's "Show all" lists this many of the top savings, 20 to a page.
+SCAN_LIST_SIZE = 100
 
 
 def money(value: float | None) -> str:
@@ -366,10 +368,14 @@ class ScanView(Frozen):
 
 
 def scan_view(
-    recommendations: Sequence[Recommendation], functions: int, errors: Mapping[str, str]
+    recommendations: Sequence[Recommendation],
+    functions: int,
+    errors: Mapping[str, str],
+    *,
+    shown: int = SCAN_SIZE,
 ) -> ScanView:
     ranked = sorted(recommendations, key=lambda r: -(r.monthly_savings_usd or 0.0))
-    shown = ranked[:SCAN_SIZE]
+    first = ranked[:shown]
     return ScanView(
         functions=functions,
         total_savings=money(sum(max(0.0, r.monthly_savings_usd or 0.0) for r in ranked)),
@@ -381,10 +387,36 @@ def scan_view(
                 savings=money(r.monthly_savings_usd),
                 confidence=r.confidence.value,
             )
-            for r in shown
+            for r in first
         ),
-        hidden=len(ranked) - len(shown),
+        hidden=len(ranked) - len(first),
         errors=tuple(f"{name}: {reason}" for name, reason in sorted(errors.items()))[:5],
+    )
+
+
+class SavingsPageView(Frozen):
+    """One page of the fleet's top savings in a modal (the scan card's "Show all")."""
+
+    lines: tuple[ScanLine, ...]
+    page: int
+    pages: int
+    # Recommendations listed over all pages, and those beyond the list (for `tunebot scan`).
+    listed: int
+    beyond: int
+    total_savings: str
+
+
+def savings_page_view(recommendations: Sequence[Recommendation], page: int) -> SavingsPageView:
+    ranked = scan_view(recommendations, 0, {}, shown=SCAN_LIST_SIZE)
+    pages = max(1, math.ceil(len(ranked.lines) / LIST_PAGE_SIZE))
+    page = min(max(0, page), pages - 1)
+    return SavingsPageView(
+        lines=ranked.lines[page * LIST_PAGE_SIZE : (page + 1) * LIST_PAGE_SIZE],
+        page=page,
+        pages=pages,
+        listed=len(ranked.lines),
+        beyond=ranked.hidden,
+        total_savings=ranked.total_savings,
     )
 
 

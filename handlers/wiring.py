@@ -66,8 +66,9 @@ APPLIED_LOOKUP = 200
 BENCHMARK_RULE_ID = "TUNE-001"
 # Lambda keeps retrying an asynchronous event for up to 6 hours.
 DELIVERY_MEMORY = timedelta(hours=6)
-# How many of a fleet scan's best recommendations are stored for the scan card and Home tab.
-STORED_FROM_SCAN = 25
+# How many of a fleet scan's best recommendations are stored, for the scan card's "Show all"
+# (bot.views.SCAN_LIST_SIZE) and the Home tab.
+STORED_FROM_SCAN = 100
 
 # An invoker for benchmarks: takes the function, returns something with
 # ``invoke(probes) -> observations`` (aws.invokers.base.Invoker). One that is a context manager
@@ -405,7 +406,7 @@ class AwsServices:
         from recommendations.tuning.search import run, start
 
         stats = fn.stats
-        architectures = (fn.architecture,)
+        architectures: tuple[Architecture, ...] = (fn.architecture,)
         change = stored.recommendation.change
         if isinstance(change, ArchitectureChange) and change.after is not fn.architecture:
             # An architecture change is checked by measuring both architectures.

@@ -35,6 +35,7 @@ from bot.views import (
     list_page_view,
     recommendation_states,
     recommendation_view,
+    savings_page_view,
     scan_view,
 )
 from recommendations.changes import (
@@ -305,8 +306,27 @@ def test_scan(count: int) -> None:
     recs = [item.recommendation for item in extreme(count)] if count else []
     blocks = render_blocks("scan.j2", scan=scan_view(recs, count * 3, {LONG: NASTY}))
     assert_valid_message(blocks)
+    more = [b for b in blocks if b.get("block_id") == "scan:more"]
     if count > 12:
-        assert f"…and {count - 12} more." in json.dumps(blocks, ensure_ascii=False)
+        (block,) = more
+        assert block["elements"][0]["text"]["text"] == f"Show all {count}"
+        assert block["elements"][0]["action_id"] == "tune_savings_all"
+    else:
+        assert more == []
+
+
+@pytest.mark.parametrize(("count", "page"), [(0, 0), (1, 0), (25, 1), (500, 4), (500, 9)])
+def test_savings_modal_pages(count: int, page: int) -> None:
+    recs = [item.recommendation for item in extreme(count)] if count else []
+    view = savings_page_view(recs, page)
+    modal = render_view("savings_modal.j2", page=view)
+    assert_valid_view(modal, "modal")
+    assert view.listed == min(count, 100)
+    assert view.beyond == max(0, count - 100)
+    assert view.page == min(page, max(0, (min(count, 100) - 1) // 20))
+    savings = [line.id for line in view.lines]
+    ranked = sorted(recs, key=lambda r: -(r.monthly_savings_usd or 0.0))
+    assert savings == [r.id for r in ranked[view.page * 20 : view.page * 20 + 20]]
 
 
 @pytest.mark.parametrize(

@@ -126,6 +126,55 @@ def test_tune_scan_posts_the_top_savings(bot: SlackHarness) -> None:
     assert bot.slack.calls_to("views.open")[0]["view"]["title"]["text"] == "Recommendation"
 
 
+def test_scan_show_all_opens_at_once_then_fills_and_pages(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    fn = services.functions["checkout-api"]
+    services.recommend(
+        *(
+            memory_recommendation(
+                fn, rule_id=f"T-{n:02}", title=f"Advice {n}", monthly_savings_usd=100.0 - n
+            )
+            for n in range(25)
+        )
+    )
+    bot.command("scan")
+    card = bot.slack.calls_to("chat.postMessage")[0]["blocks"]
+    show_all = button(card, "tune_savings_all")
+    assert show_all["text"]["text"] == "Show all 28"
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "UMALLORY1"},
+        "trigger_id": "9.9.9",
+        "container": {"type": "message", "channel_id": CHANNEL, "message_ts": "1.1"},
+        "actions": [{"action_id": "tune_savings_all", "value": "0", "type": "button"}],
+    }
+    bot.send(urlencode({"payload": json.dumps(payload)}))
+    (opened,) = bot.slack.calls_to("views.open")
+    assert opened["trigger_id"] == "9.9.9"
+    assert opened["view"]["external_id"] == "tune-savings-9.9.9"
+    bot.runner.run_pending()
+    (filled,) = bot.slack.calls_to("views.update")
+    assert filled["external_id"] == "tune-savings-9.9.9"
+    titles = [
+        block["text"]["text"].split("\n")[0]
+        for block in filled["view"]["blocks"]
+        if block.get("block_id", "").endswith(":savings")
+    ]
+    assert titles[:2] == ["*checkout-api*: Advice 0", "*checkout-api*: Advice 1"]
+    assert len(titles) == 20
+    next_page = button(filled["view"]["blocks"], "tune_savings_page")
+    payload["view"] = {"id": "V42", "type": "modal"}
+    payload["actions"] = [{**next_page, "type": "button"}]
+    bot.send(urlencode({"payload": json.dumps(payload)}))
+    bot.runner.run_pending()
+    second = bot.slack.calls_to("views.update")[-1]
+    assert second["view_id"] == "V42"
+    lines = [b for b in second["view"]["blocks"] if b.get("block_id", "").endswith(":savings")]
+    assert len(lines) == 8
+    assert len(bot.slack.calls_to("views.open")) == 1
+
+
 def test_a_rate_limited_post_is_retried(bot: SlackHarness) -> None:
     bot.slack.rate_limit_next.add("chat.postMessage")
     bot.command("checkout-api")
