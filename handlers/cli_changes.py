@@ -180,8 +180,13 @@ def run_apply(args: argparse.Namespace) -> int:
         )
     print(f"{rec.title} ({rec.rule_id}, {rec.function} in {rec.region})")
     print(f"  change: {rec.change.describe()}")
-    if rec.monthly_savings_usd is not None:
-        print(f"  expected saving: ${rec.monthly_savings_usd:,.2f} a month")
+    saving = rec.monthly_savings_usd
+    if saving is not None and saving >= 0:
+        print(f"  expected saving: ${saving:,.2f} a month")
+    elif saving is not None:
+        # Memory after out-of-memory kills, longer timeouts: paid for on purpose.
+        why = f" (for {rec.trade_off.value})" if rec.trade_off is not None else ""
+        print(f"  extra cost: ${-saving:,.2f} a month{why}")
     if stored.function is not None and stored.function.cloudformation_stack:
         print(
             f"  warning: {rec.function} is managed by the CloudFormation stack "

@@ -19,6 +19,8 @@ from moto.server import ThreadedMotoServer
 from aws.store import StateStore, create_tables
 from handlers import cli_changes
 from handlers.cli import main
+from recommendations.changes import MemoryChange
+from recommendations.recommendation import Recommendation
 from tests.aws.change_helpers import REGION, TABLE, create_function, recommendation, snapshot
 
 REPO = Path(__file__).resolve().parents[2]
@@ -99,6 +101,25 @@ def test_apply_asks_on_a_terminal_and_respects_no(
     monkeypatch.setattr(sys, "stdin", _Terminal("y\n"))
     assert main(["apply", rec.id]) == 0
     assert _memory() == 512
+
+
+def test_a_change_that_costs_more_says_so_instead_of_a_negative_saving(
+    aws: StateStore, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bigger = MemoryChange(function_name="checkout-api", before=1024, after=1536)
+    rec = Recommendation.model_validate(
+        {
+            **recommendation(bigger).model_dump(),
+            "monthly_savings_usd": -36.35,
+            "trade_off": "safety",
+        }
+    )
+    aws.put_recommendation(rec)
+    monkeypatch.setattr(sys, "stdin", _Terminal("n\n"))
+    assert main(["apply", rec.id]) == 1
+    out = capsys.readouterr().out
+    assert "  extra cost: $36.35 a month (for safety)\n" in out
+    assert "saving" not in out
 
 
 def test_no_terminal_and_no_yes_refuses(
