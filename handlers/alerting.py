@@ -46,9 +46,6 @@ METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Tunebot"
 CHANNEL_TAG = "tunebot:channel"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 IDEMPOTENCY_TTL_S = 7 * 24 * 3600
-# A flapping alarm rebuilds its card on every transition; the function's analysis (CloudWatch,
-# Logs Insights, the package download) is reused this long within a container.
-ANALYSIS_REUSE = timedelta(minutes=10)
 # How far back a rebuilt alert card looks for changes applied from it.
 APPLIED_LOOKBACK = timedelta(days=7)
 APPLIED_LOOKBACK_LIMIT = 50
@@ -98,7 +95,6 @@ class AlertRuntime:
     environ: Mapping[str, str] = field(default_factory=dict)
     now: Callable[[], datetime] = utc_now
     _idempotent: dict[str, Callable[..., Any]] = field(default_factory=dict)
-    _analyses: dict[str, tuple[datetime, FunctionAnalysis]] = field(default_factory=dict)
     _idempotency_config: Any = None
     _account_id: str | None = None
 
@@ -113,16 +109,6 @@ class AlertRuntime:
                 logger.warning("could not identify the account", extra={"reason": str(error)})
                 return None
         return self._account_id
-
-    def analysis(self, name: str) -> FunctionAnalysis:
-        """The function read and analysed, or its analysis from the last ``ANALYSIS_REUSE``."""
-        now = self.now()
-        cached = self._analyses.get(name)
-        if cached is not None and timedelta(0) <= now - cached[0] < ANALYSIS_REUSE:
-            return cached[1]
-        analysis = self.services.analyze_function(name)
-        self._analyses[name] = (now, analysis)
-        return analysis
 
     def register_context(self, context: Any) -> None:
         """Let idempotency records expire with the invocation if it dies mid-way."""
@@ -289,7 +275,7 @@ def analyse_for_alert(
             {},
         )
     try:
-        analysis = rt.analysis(name)
+        analysis = rt.services.analyze_function(name)
     except FunctionNotFoundError:
         where = f" in {region}" if region else ""
         return Analysed(problem_view(name, region, f"The function no longer exists{where}."), {})

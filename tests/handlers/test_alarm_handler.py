@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -119,34 +118,6 @@ def test_flapping_alarm_stays_in_one_thread() -> None:
     assert len(updates) == 2
     about = updates[-1]["blocks"][2]["elements"][0]["text"]
     assert about.endswith("3 state changes in this thread")
-
-
-def test_a_flapping_alarm_reuses_the_functions_analysis_for_a_while(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    services = orders_worker_services()
-    analysed: list[str] = []
-    analyse = services.analyze_function
-
-    def counted(name: str) -> Any:
-        analysed.append(name)
-        return analyse(name)
-
-    monkeypatch.setattr(services, "analyze_function", counted)
-    clock = [datetime(2019, 10, 2, 17, 5, tzinfo=UTC)]
-    with alert_env(services) as env:
-        env.runtime.now = lambda: clock[0]
-        for index, (state, minute) in enumerate([("ALARM", 5), ("OK", 8), ("ALARM", 14)]):
-            clock[0] = clock[0].replace(minute=minute)
-            handler(
-                duration_alarm(state, f"eb-{index}", f"2019-10-02T17:{minute}:00.000+0000"), CONTEXT
-            )
-        # Within ten minutes of the first analysis the card is rebuilt from it.
-        assert analysed == ["orders-worker"]
-        clock[0] = clock[0].replace(minute=16)
-        handler(duration_alarm("OK", "eb-3", "2019-10-02T17:16:00.000+0000"), CONTEXT)
-        assert analysed == ["orders-worker", "orders-worker"]
-        assert len(env.updates()) == 3
 
 
 def test_redelivery_and_the_same_transition_by_another_channel_post_once(
