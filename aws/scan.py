@@ -39,7 +39,7 @@ from aws.session import (
     is_throttling,
     translate_error,
 )
-from recommendations.snapshot import FleetSnapshot, FunctionSnapshot, FunctionStats
+from recommendations.snapshot import FigureSource, FleetSnapshot, FunctionSnapshot, FunctionStats
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +62,7 @@ DEFAULT_WINDOW_DAYS = 14.0
 # Up to this many --function names are read one by one (GetFunction) instead of listing all.
 DIRECT_READ_LIMIT = 20
 DEFAULT_LOG_GROUP_PREFIX = "/aws/lambda/"
+PERCENTILE_FIELDS = ("duration_p50_ms", "duration_p90_ms", "duration_p99_ms")
 
 
 @dataclass(frozen=True)
@@ -278,12 +279,25 @@ def _log_stats(
     return stats
 
 
-def _stats(
+def stats_for_function(
     window_days: float, figures: Mapping[str, float], logs: LogStats | None
 ) -> FunctionStats:
+    """CloudWatch figures plus what the REPORT lines say; duration percentiles come from the
+    logs only when CloudWatch has not all three, and ``duration_percentiles_source`` says
+    which it was."""
     fields: dict[str, Any] = dict(figures_as_stats_fields(figures))
+    from_metrics = all(key in fields for key in PERCENTILE_FIELDS)
+    if from_metrics:
+        fields["duration_percentiles_source"] = FigureSource.METRICS
     if logs is not None and logs.sample_size > 0:
         fields.update(logs.as_stats_fields())
+        from_logs = logs.duration_percentiles()
+        # CloudWatch gives no percentiles for some functions (and an emulator none at all):
+        # the REPORT lines already read give all three, from one consistent set of records,
+        # rather than a mix of the two sources.
+        if not from_metrics and all(key in from_logs for key in PERCENTILE_FIELDS):
+            fields.update(from_logs)
+            fields["duration_percentiles_source"] = FigureSource.LOGS
     return FunctionStats(window_days=window_days, **fields)
 
 
@@ -333,7 +347,7 @@ def _scan(
             snapshot = inventory.snapshot_from_config(
                 config, region=session.region, enrichment=collected.enrichment
             )
-            stats = _stats(opts.window_days, figures.for_function(name), logs.get(name))
+            stats = stats_for_function(opts.window_days, figures.for_function(name), logs.get(name))
         except (ValidationError, ValueError, KeyError, TypeError) as error:
             # A configuration this version of tunebot cannot model (a new architecture or
             # package type, say) costs that function, not the scan.

@@ -46,6 +46,7 @@ from aws.metrics import CORE_FIGURES, SPARSE_FIGURES  # noqa: E402
 from aws.package_scan import PackageScanner  # noqa: E402
 from aws.scan import ScanOptions, scan_region  # noqa: E402
 from aws.session import AwsSession  # noqa: E402
+from recommendations.snapshot import FigureSource  # noqa: E402
 from tests.aws.scan_seed import (  # noqa: E402
     create_role,
     elf_header,
@@ -195,6 +196,13 @@ def main() -> None:
     print(f"functions scanned: {len(fleet.functions)}, errors: {len(fleet.errors)}")
     print(f"functions with x86-only native code found: {with_native}")
     print(f"functions with log statistics (sampling fallback): {sampled}")
+    # moto has no CloudWatch percentiles: these come from the REPORT lines already read.
+    from_logs = sum(
+        1
+        for fn in fleet.functions
+        if fn.stats and fn.stats.duration_percentiles_source is FigureSource.LOGS
+    )
+    print(f"functions with duration percentiles from REPORT lines: {from_logs}")
     print()
     print(f"{'operation':<48} {'calls':>6}")
     for operation, number in sorted(calls.items(), key=lambda item: (-item[1], item[0])):

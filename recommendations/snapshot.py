@@ -40,6 +40,14 @@ class LogFormat(StrEnum):
     JSON = "JSON"
 
 
+class FigureSource(StrEnum):
+    """Where a statistic was read: CloudWatch metrics over the whole window, or REPORT log
+    lines (all of them through Logs Insights, or a sample)."""
+
+    METRICS = "metrics"
+    LOGS = "logs"
+
+
 class EventSourceKind(StrEnum):
     SQS = "sqs"
     KINESIS = "kinesis"
@@ -180,6 +188,10 @@ class FunctionStats(Frozen):
     duration_p90_ms: float | None = Field(default=None, ge=0)
     duration_p99_ms: float | None = Field(default=None, ge=0)
     duration_max_ms: float | None = Field(default=None, ge=0)
+    # Where p50/p90/p99 came from (None: unknown or not said). CloudWatch has no percentiles
+    # for some functions (or an emulator none at all); the scan then computes them from the
+    # REPORT lines it read, which cover ``log_sample_invocations`` invocations.
+    duration_percentiles_source: FigureSource | None = None
 
     log_sample_invocations: int | None = Field(default=None, ge=0)
     billed_duration_avg_ms: float | None = Field(default=None, ge=0)

@@ -56,7 +56,8 @@ filter @type = "REPORT" or type = "platform.report" or @message like /Task timed
 | fields coalesce(@billedDuration, record.metrics.billedDurationMs) as billedMs,
     coalesce(@maxMemoryUsed / 1000000, record.metrics.maxMemoryUsedMB) as usedMb,
     coalesce(@initDuration, record.metrics.initDurationMs) as initMs,
-    coalesce(textRestoreMs, record.metrics.restoreDurationMs) as restoreMs
+    coalesce(textRestoreMs, record.metrics.restoreDurationMs) as restoreMs,
+    coalesce(@duration, record.metrics.durationMs) as durationMs
 | stats count(billedMs) as sampleSize,
     avg(billedMs) as billedAvgMs,
     max(usedMb) as usedMaxMb,
@@ -69,7 +70,10 @@ filter @type = "REPORT" or type = "platform.report" or @message like /Task timed
     count(textTimeout) as statusTimeouts,
     count(jsonTimeout) as jsonTimeouts,
     count(timeoutLine) as timeoutLines,
-    count(oomMark) as outOfMemory
+    count(oomMark) as outOfMemory,
+    pct(durationMs, 50) as durationP50Ms,
+    pct(durationMs, 90) as durationP90Ms,
+    pct(durationMs, 99) as durationP99Ms
   by @log
 """.strip()
 
@@ -136,6 +140,9 @@ def _row_stats(row: Mapping[str, str]) -> LogStats:
             _count(row, "timeoutLines"),
         ),
         out_of_memory=_count(row, "outOfMemory"),
+        duration_p50_ms=_number(row, "durationP50Ms"),
+        duration_p90_ms=_number(row, "durationP90Ms"),
+        duration_p99_ms=_number(row, "durationP99Ms"),
     )
 
 

@@ -25,6 +25,21 @@ class LogStats(BaseModel):
     restore_duration_avg_ms: float | None = None
     timeouts: int | None = None
     out_of_memory: int | None = None
+    # Handler duration (REPORT "Duration", without init) percentiles over the same records.
+    # Not part of ``as_stats_fields``: CloudWatch's figures over the whole window come first,
+    # and the scan uses these only where CloudWatch has none (see ``duration_percentiles``).
+    duration_p50_ms: float | None = None
+    duration_p90_ms: float | None = None
+    duration_p99_ms: float | None = None
+
+    def duration_percentiles(self) -> dict[str, float]:
+        """The known p50/p90/p99 as FunctionStats fields."""
+        known = {
+            "duration_p50_ms": self.duration_p50_ms,
+            "duration_p90_ms": self.duration_p90_ms,
+            "duration_p99_ms": self.duration_p99_ms,
+        }
+        return {key: value for key, value in known.items() if value is not None}
 
     def as_stats_fields(self) -> dict[str, float | int | None]:
         """The FunctionStats fields these figures fill."""
@@ -64,6 +79,7 @@ def stats_from_records(records: Sequence[ReportRecord]) -> LogStats:
         record.restore_duration_ms for record in records if record.restore_duration_ms is not None
     ]
     p99 = nearest_rank_percentile(used, 99)
+    durations = [record.duration_ms for record in records]
     return LogStats(
         sample_size=len(records),
         billed_duration_avg_ms=_mean([float(record.billed_duration_ms) for record in records]),
@@ -75,4 +91,7 @@ def stats_from_records(records: Sequence[ReportRecord]) -> LogStats:
         restore_duration_avg_ms=_mean(restores),
         timeouts=sum(1 for record in records if record.timed_out),
         out_of_memory=sum(1 for record in records if record.out_of_memory),
+        duration_p50_ms=nearest_rank_percentile(durations, 50),
+        duration_p90_ms=nearest_rank_percentile(durations, 90),
+        duration_p99_ms=nearest_rank_percentile(durations, 99),
     )

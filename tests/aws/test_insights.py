@@ -42,6 +42,9 @@ ORDERS_ROW = _row(
     jsonTimeouts="0",
     timeoutLines="3",
     outOfMemory="1",
+    durationP50Ms="180.5",
+    durationP90Ms="240.25",
+    durationP99Ms="612",
 )
 # A JSON-format SnapStart function: restores but no init, timeouts only from the JSON status.
 PAYMENTS_ROW = _row(
@@ -104,6 +107,9 @@ def test_parse_results_both_formats() -> None:
             init_duration_max_ms=980.1,
             timeouts=3,
             out_of_memory=1,
+            duration_p50_ms=180.5,
+            duration_p90_ms=240.25,
+            duration_p99_ms=612.0,
         ),
         "/aws/lambda/payments": LogStats(
             sample_size=88,
@@ -136,6 +142,10 @@ def test_query_reads_text_and_json_records() -> None:
         "@maxMemoryUsed / 1000000",
         "Restore Duration",
         "Task timed out after",
+        "coalesce(@duration, record.metrics.durationMs) as durationMs",
+        "pct(durationMs, 50) as durationP50Ms",
+        "pct(durationMs, 90) as durationP90Ms",
+        "pct(durationMs, 99) as durationP99Ms",
         "by @log",
     ):
         assert needle in REPORT_STATS_QUERY

@@ -39,6 +39,10 @@ def test_stats_from_records() -> None:
         restore_duration_avg_ms=120.0,
         timeouts=0,
         out_of_memory=1,
+        # Handler durations 99.5, 199.5, 299.5 and 9.0 ms (nearest rank).
+        duration_p50_ms=99.5,
+        duration_p90_ms=299.5,
+        duration_p99_ms=299.5,
     )
     assert stats_from_records([]) == LogStats(sample_size=0)
 
@@ -75,6 +79,9 @@ def test_sample_from_moto_logs() -> None:
         init_duration_max_ms=310.0,
         timeouts=0,
         out_of_memory=0,
+        duration_p50_ms=79.5,
+        duration_p90_ms=119.5,
+        duration_p99_ms=119.5,
     )
     assert (
         sample_log_group(session, "/aws/lambda/none", start=END - timedelta(days=1), end=END)

@@ -12,6 +12,7 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from aws.errors import AccessDeniedError, FunctionNotFoundError
+from aws.logs.stats import LogStats
 from aws.package_scan import PackageScanner
 from aws.scan import (
     ScanOptions,
@@ -20,12 +21,14 @@ from aws.scan import (
     scan_function,
     scan_region,
     scan_targets,
+    stats_for_function,
 )
 from aws.session import AccountTarget, AwsSession
 from recommendations.snapshot import (
     Architecture,
     AsyncInvokeConfig,
     EventSourceKind,
+    FigureSource,
     NativeBinary,
     RedrivePolicy,
 )
@@ -231,6 +234,14 @@ def test_scan_region_collects_everything(account: AwsSession) -> None:
     assert stats.timeouts == 1
     assert stats.out_of_memory == 0
     assert stats.billed_duration_avg_ms == pytest.approx((301 + 99 + 20000) / 3)
+    # moto computes no CloudWatch percentiles: they come from the same REPORT lines, and the
+    # snapshot says so.
+    assert (stats.duration_p50_ms, stats.duration_p90_ms, stats.duration_p99_ms) == (
+        300.5,
+        19999.5,
+        19999.5,
+    )
+    assert stats.duration_percentiles_source is FigureSource.LOGS
 
     images = functions["images"]
     assert images.architecture is Architecture.ARM64
@@ -241,6 +252,7 @@ def test_scan_region_collects_everything(account: AwsSession) -> None:
     assert idle.stats is not None
     assert (idle.stats.invocations, idle.stats.log_sample_invocations) == (0, None)
     assert idle.native_binaries is None  # idle: not worth a download
+    assert (idle.stats.duration_p50_ms, idle.stats.duration_percentiles_source) == (None, None)
     assert scanner.downloads == 1  # orders, the one busy x86_64 zip function
 
 
@@ -369,3 +381,42 @@ def test_logs_denied_for_one_function_leave_its_log_figures_unknown(account: Aws
     assert orders.stats.log_sample_invocations is None
     images = next(fn for fn in fleet.functions if fn.name == "images")
     assert images.stats is not None and images.stats.log_sample_invocations == 1
+
+
+LOGGED = LogStats(
+    sample_size=400,
+    billed_duration_avg_ms=210.0,
+    duration_p50_ms=190.0,
+    duration_p90_ms=230.0,
+    duration_p99_ms=480.0,
+)
+
+
+def test_cloudwatch_percentiles_win_over_the_logs() -> None:
+    figures = {"invocations": 9000.0, "duration_p50_ms": 200.0}
+    figures |= {"duration_p90_ms": 250.0, "duration_p99_ms": 500.0}
+    stats = stats_for_function(14.0, figures, LOGGED)
+    assert (stats.duration_p50_ms, stats.duration_p90_ms, stats.duration_p99_ms) == (
+        200.0,
+        250.0,
+        500.0,
+    )
+    assert stats.duration_percentiles_source is FigureSource.METRICS
+    assert stats.log_sample_invocations == 400
+
+
+def test_missing_cloudwatch_percentiles_all_come_from_the_logs() -> None:
+    # A function with too few datapoints may get p50 but not p99: no mixing of sources.
+    stats = stats_for_function(14.0, {"invocations": 30.0, "duration_p50_ms": 200.0}, LOGGED)
+    assert (stats.duration_p50_ms, stats.duration_p90_ms, stats.duration_p99_ms) == (
+        190.0,
+        230.0,
+        480.0,
+    )
+    assert stats.duration_percentiles_source is FigureSource.LOGS
+
+
+def test_no_percentiles_anywhere_stay_unknown() -> None:
+    stats = stats_for_function(14.0, {"invocations": 30.0}, LogStats(sample_size=0))
+    assert (stats.duration_p50_ms, stats.duration_percentiles_source) == (None, None)
+    assert stats_for_function(14.0, {}, None).duration_p99_ms is None
