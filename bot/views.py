@@ -400,9 +400,9 @@ class SavingsPageView(Frozen):
     lines: tuple[ScanLine, ...]
     page: int
     pages: int
-    # Recommendations listed over all pages, and those beyond the list (for `tunebot scan`).
+    # Recommendations listed over all pages; whether more are known (for `tunebot scan`).
     listed: int
-    beyond: int
+    more: bool
     total_savings: str
 
 
@@ -415,7 +415,7 @@ def savings_page_view(recommendations: Sequence[Recommendation], page: int) -> S
         page=page,
         pages=pages,
         listed=len(ranked.lines),
-        beyond=ranked.hidden,
+        more=ranked.hidden > 0,
         total_savings=ranked.total_savings,
     )
 

@@ -322,7 +322,8 @@ def test_savings_modal_pages(count: int, page: int) -> None:
     modal = render_view("savings_modal.j2", page=view)
     assert_valid_view(modal, "modal")
     assert view.listed == min(count, 100)
-    assert view.beyond == max(0, count - 100)
+    assert view.more == (count > 100)
+    assert ("…and smaller ones" in json.dumps(modal, ensure_ascii=False)) == (count > 100)
     assert view.page == min(page, max(0, (min(count, 100) - 1) // 20))
     savings = [line.id for line in view.lines]
     ranked = sorted(recs, key=lambda r: -(r.monthly_savings_usd or 0.0))
