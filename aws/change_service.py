@@ -157,6 +157,9 @@ class ChangeService:
             )
         key = apply_claim_key(recommendation_id)
         claimed = self.store.claim(key, actor)
+        if not claimed.acquired and self._moved_back_since(claimed.claim, stored):
+            self.store.release_claim(key)
+            claimed = self.store.claim(key, actor)
         if not claimed.acquired:
             return self._not_acquired(claimed.claim, recommendation_id, change.function_name)
         change_id = claimed.claim.change_id
@@ -174,6 +177,23 @@ class ChangeService:
         if result.kind is ResultKind.APPLIED:
             self.store.mark_recommendation_applied(recommendation_id, change_id)
         return result
+
+    def _moved_back_since(self, holder: Claim, stored: StoredRecommendation) -> bool:
+        """Whether an applied recommendation was proposed again by a newer analysis.
+
+        Ids are stable (function, rule, change), so when a deployment puts the old value
+        back, the next analysis stores the very recommendation that was applied. Its
+        function was then modified after the change was applied; a re-stored older analysis
+        or one without the function says nothing of the sort and the change stays done. A
+        wrong "yes" is harmless: the applier's stale check still compares the live value.
+        """
+        if holder.status is not ClaimStatus.APPLIED or stored.function is None:
+            return False
+        modified = stored.function.last_modified
+        if modified is None:
+            return False
+        record = self.store.get_change(holder.change_id)
+        return record is not None and modified > record.applied_at
 
     def _expected_revision(self, stored: StoredRecommendation) -> str | None:
         """The RevisionId the function may have for this recommendation to still hold.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -21,6 +21,7 @@ from recommendations.changes import (
     TimeoutChange,
 )
 from recommendations.recommendation import Recommendation
+from recommendations.snapshot import FunctionSnapshot
 from tests.aws.change_helpers import (
     REGION,
     Clock,
@@ -90,6 +91,50 @@ def test_second_apply_reports_the_first_and_changes_nothing(env) -> None:  # typ
     assert second.message == (
         f"Already done by slack:U1 as change {first.change_id}; nothing changed this time."
     )
+    assert len(service.audit()) == 1
+
+
+def _modified_at(moment: datetime) -> FunctionSnapshot:
+    """The function as a scan read it, last modified at ``moment``."""
+    return snapshot().model_copy(update={"last_modified": moment})
+
+
+BEFORE_THE_TEST = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)  # the store's clock starts at 12:00
+
+
+def test_a_newer_analysis_after_someone_reverted_the_change_can_apply_it_again(env) -> None:  # type: ignore[no-untyped-def]
+    # The same function, rule and change give the same id: after a deployment puts the old
+    # memory back, the next analysis proposes the very recommendation that was applied.
+    service, store = env
+    rec = recommendation()
+    store.put_recommendation(rec, _modified_at(BEFORE_THE_TEST))
+    first = service.apply_recommendation(rec.id, "slack:U1")
+    assert first.kind is ResultKind.APPLIED
+    boto3.client("lambda", region_name=REGION).update_function_configuration(
+        FunctionName="checkout-api", MemorySize=1024
+    )
+    # A click on the old card, before anything was analysed again, is still "already done".
+    assert service.apply_recommendation(rec.id, "slack:U2").kind is ResultKind.ALREADY_DONE
+    store.put_recommendation(rec, _modified_at(store.now()))  # the revert, read by a scan
+    again = service.apply_recommendation(rec.id, "slack:U2")
+    assert again.kind is ResultKind.APPLIED, again.message
+    assert again.change_id != first.change_id
+    assert _memory() == 512
+    # And that second application is itself applied once.
+    assert service.apply_recommendation(rec.id, "slack:U3").kind is ResultKind.ALREADY_DONE
+
+
+def test_re_storing_the_analysis_the_change_came_from_does_not_reopen_it(env) -> None:  # type: ignore[no-untyped-def]
+    # A cached analysis from before the change, stored again, describes the function the
+    # change started from, not one that moved back: the change stays done.
+    service, store = env
+    rec = recommendation()
+    store.put_recommendation(rec, _modified_at(BEFORE_THE_TEST))
+    assert service.apply_recommendation(rec.id, "slack:U1").kind is ResultKind.APPLIED
+    store.put_recommendation(rec, _modified_at(BEFORE_THE_TEST))
+    assert service.apply_recommendation(rec.id, "slack:U2").kind is ResultKind.ALREADY_DONE
+    store.put_recommendation(rec)  # no snapshot: nothing tells that the function moved
+    assert service.apply_recommendation(rec.id, "slack:U2").kind is ResultKind.ALREADY_DONE
     assert len(service.audit()) == 1
 
 
