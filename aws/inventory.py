@@ -7,7 +7,8 @@ Account-wide calls, never one per function, wherever AWS allows it:
   management through the ``aws:cloudformation:stack-name`` tag;
 * ``ListEventSourceMappings`` (100 a page) for every mapping, then ``GetQueueAttributes`` once
   per distinct SQS queue;
-* ``GetLayerVersionByArn`` once per distinct layer version.
+* ``GetLayerVersionByArn`` once per distinct layer version (``GetLayerVersion`` where the
+  endpoint lacks it).
 
 Per-function calls are kept for what has no bulk API and only where it matters: the event
 invoke config for functions that receive async events, provisioned concurrency where the
@@ -16,6 +17,7 @@ metrics show it. :func:`read_function` is the fast single-function path (``/tune
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -25,7 +27,13 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aws.session import AwsSession, is_not_found, translate_error, translate_errors
+from aws.session import (
+    AwsSession,
+    is_not_found,
+    is_unsupported_operation,
+    translate_error,
+    translate_errors,
+)
 from recommendations.snapshot import (
     Architecture,
     AsyncInvokeConfig,
@@ -283,18 +291,50 @@ def _architectures(values: Iterable[str] | None) -> tuple[Architecture, ...] | N
     return tuple(Architecture(value) for value in values if value in known)
 
 
+def layer_name_and_version(layer_version_arn: str) -> tuple[str, int] | None:
+    """``arn:…:layer:NAME:7`` as (``arn:…:layer:NAME``, 7); None for anything else."""
+    layer_arn, _, version = layer_version_arn.rpartition(":")
+    if ":layer:" not in layer_arn or not version.isdigit():
+        return None
+    return layer_arn, int(version)
+
+
+class _LayerReader:
+    """GetLayerVersionByArn, or GetLayerVersion(LayerName, VersionNumber) where the endpoint
+    lacks the former (moto does; AWS has both, under the same IAM action). Once the first is
+    known to be missing it is not tried again, so each layer still costs one call."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._by_arn_supported = True
+
+    def read(self, arn: str) -> dict[str, Any] | None:
+        """The layer version's description; None when ``arn`` cannot be read either way."""
+        if self._by_arn_supported:
+            try:
+                return dict(self._client.get_layer_version_by_arn(Arn=arn))
+            except (ClientError, NotImplementedError) as error:
+                if not is_unsupported_operation(error):
+                    raise
+                logger.info("GetLayerVersionByArn is not available here: using GetLayerVersion")
+                self._by_arn_supported = False
+        parts = layer_name_and_version(arn)
+        if parts is None:
+            return None
+        name, version = parts
+        return dict(self._client.get_layer_version(LayerName=name, VersionNumber=version))
+
+
 def fetch_layers(
     session: AwsSession, layer_arns: Iterable[str], warnings: list[str]
 ) -> dict[str, Layer]:
-    """One GetLayerVersionByArn per distinct layer version."""
-    client = session.client("lambda")
+    """One read per distinct layer version (see ``_LayerReader``)."""
+    reader = _LayerReader(session.client("lambda"))
     layers: dict[str, Layer] = {}
     for arn in sorted(set(layer_arns)):
-
-        def read(layer_arn: str = arn) -> dict[str, Any]:
-            return dict(client.get_layer_version_by_arn(Arn=layer_arn))
-
-        response = _best_effort(f"read the layer {arn}", read, None, warnings)
+        response = _best_effort(
+            f"read the layer {arn}", functools.partial(reader.read, arn), None, warnings
+        )
         if response is None:
             continue
         runtimes = response.get("CompatibleRuntimes")

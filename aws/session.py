@@ -219,6 +219,21 @@ def is_not_found(error: BaseException) -> bool:
     return error_code(error) in NOT_FOUND_CODES
 
 
+# What an endpoint without an operation answers: AWS's own codes for an unknown action, and
+# the bare HTTP status an emulator's web server (or a proxy) puts where an AWS error code goes.
+UNSUPPORTED_OPERATION_CODES = frozenset(
+    {"InvalidAction", "UnknownOperationException", "NotImplemented", "404", "500", "501"}
+)
+
+
+def is_unsupported_operation(error: BaseException) -> bool:
+    """The endpoint does not implement the operation (moto raises NotImplementedError
+    in-process and answers 500 as a server), as opposed to refusing this request."""
+    return isinstance(error, NotImplementedError) or error_code(error) in (
+        UNSUPPORTED_OPERATION_CODES
+    )
+
+
 def _short_message(message: str) -> str:
     """AWS messages are one sentence; an HTML error page (a proxy, an emulator) is not."""
     text = " ".join(message.split())

@@ -6,8 +6,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 from aws.inventory import (
     Enrichment,
@@ -358,3 +360,94 @@ def test_read_function_single_path() -> None:
     assert snapshot.invoked_by == (InvokeSource.API_GATEWAY,)
     assert snapshot.async_config is None
     assert config["FunctionName"] == "api"
+
+
+def _publish_layers(client: Any) -> list[str]:
+    arns = []
+    for name, architectures in (("native-libs", ["x86_64"]), ("both", ["x86_64", "arm64"])):
+        response = client.publish_layer_version(
+            LayerName=name,
+            Content={"ZipFile": python_zip(name)},
+            CompatibleArchitectures=architectures,
+            CompatibleRuntimes=["python3.12"],
+        )
+        arns.append(str(response["LayerVersionArn"]))
+    return arns
+
+
+def _expected_layers(arns: list[str]) -> dict[str, tuple[Architecture, ...] | None]:
+    return {
+        arns[0]: (Architecture.X86_64,),
+        arns[1]: (Architecture.X86_64, Architecture.ARM64),
+    }
+
+
+@mock_aws
+def test_layers_without_get_layer_version_by_arn_in_process() -> None:
+    # moto lacks GetLayerVersionByArn (in-process it raises NotImplementedError).
+    session = AwsSession(region="us-east-1")
+    arns = _publish_layers(session.client("lambda"))
+    warnings: list[str] = []
+    layers = fetch_layers(session, arns, warnings)
+    assert {arn: layer.compatible_architectures for arn, layer in layers.items()} == (
+        _expected_layers(arns)
+    )
+    assert all(layer.compatible_runtimes == ("python3.12",) for layer in layers.values())
+    assert warnings == []
+
+
+def test_layers_without_get_layer_version_by_arn_on_a_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # As a server (the sandbox), moto answers the missing operation with an HTML 500 page.
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+        session = AwsSession(region="us-east-1", max_attempts=1)
+        arns = _publish_layers(session.client("lambda"))
+        warnings: list[str] = []
+        layers = fetch_layers(session, arns, warnings)
+    finally:
+        server.stop()
+    assert {arn: layer.compatible_architectures for arn, layer in layers.items()} == (
+        _expected_layers(arns)
+    )
+    assert warnings == []
+
+
+def test_fallback_is_decided_once_per_scan() -> None:
+    session = AwsSession(region="eu-west-1")
+    other = LAYER.replace("pandas:7", "numpy:3")
+    warnings: list[str] = []
+    with Stubber(session.client("lambda")) as stub:
+        stub.add_client_error("get_layer_version_by_arn", "501", "", http_status_code=501)
+        for arn, version in ((other, 3), (LAYER, 7)):
+            stub.add_response(
+                "get_layer_version",
+                {
+                    "Content": {"CodeSize": 1000},
+                    "LayerVersionArn": arn,
+                    "Version": version,
+                    "CompatibleArchitectures": ["arm64"],
+                },
+                {"LayerName": arn.rsplit(":", 1)[0], "VersionNumber": version},
+            )
+        layers = fetch_layers(session, [LAYER, other], warnings)
+        stub.assert_no_pending_responses()
+    assert sorted(layers) == sorted([LAYER, other])
+    assert layers[LAYER].compatible_architectures == (Architecture.ARM64,)
+    assert warnings == []
+
+
+def test_an_error_that_is_not_a_missing_operation_does_not_fall_back() -> None:
+    session = AwsSession(region="eu-west-1", max_attempts=1)
+    warnings: list[str] = []
+    with Stubber(session.client("lambda")) as stub:
+        stub.add_client_error("get_layer_version_by_arn", "ResourceNotFoundException", "gone")
+        assert fetch_layers(session, [LAYER], warnings) == {}
+        stub.assert_no_pending_responses()
+    assert len(warnings) == 1 and LAYER in warnings[0]
