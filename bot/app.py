@@ -177,11 +177,11 @@ class Listeners:
         self._post(client, respond, str(command.get("channel_id") or ""), text, blocks)
 
     def _scan(self, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        from bot.views import scan_view
+        from bot.views import SCAN_LIST_SIZE, scan_view
 
         report = self.services.scan_fleet()
         view = scan_view(report.recommendations, len(report.functions), report.errors)
-        blocks = render_blocks("scan.j2", scan=view)
+        blocks = render_blocks("scan.j2", scan=view, list_size=SCAN_LIST_SIZE)
         text = f"Top savings: {view.total_savings}/mo across {view.functions} functions"
         self._post(client, respond, str(command.get("channel_id") or ""), text, blocks)
 

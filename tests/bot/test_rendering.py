@@ -304,12 +304,13 @@ def test_card_blocks_are_exactly_the_expected_shape() -> None:
 @pytest.mark.parametrize("count", [0, 1, 12, 500])
 def test_scan(count: int) -> None:
     recs = [item.recommendation for item in extreme(count)] if count else []
-    blocks = render_blocks("scan.j2", scan=scan_view(recs, count * 3, {LONG: NASTY}))
+    blocks = render_blocks("scan.j2", scan=scan_view(recs, count * 3, {LONG: NASTY}), list_size=100)
     assert_valid_message(blocks)
     more = [b for b in blocks if b.get("block_id") == "scan:more"]
     if count > 12:
         (block,) = more
-        assert block["elements"][0]["text"]["text"] == f"Show all {count}"
+        label = f"Show all {count}" if count <= 100 else "Show the top 100"
+        assert block["elements"][0]["text"]["text"] == label
         assert block["elements"][0]["action_id"] == "tune_savings_all"
     else:
         assert more == []
