@@ -329,7 +329,6 @@ class ChangeService:
         function_arn: str | None,
         reverts: str | None = None,
     ) -> ChangeResult:
-        before, after = _values(change)
         base = {
             "recommendation_id": recommendation_id,
             "change_id": change_id,
@@ -359,7 +358,6 @@ class ChangeService:
             )
             raise
         applied = outcome.change
-        before, after = _values(applied)
         try:
             self.store.finish_claim(key, change_id, ClaimStatus.APPLIED, applied.describe())
         except StoreError:
@@ -383,19 +381,15 @@ class ChangeService:
             revision_after=outcome.revision_id,
         )
         self.store.put_change(record)
-        self.store.append_audit(
-            self.store.new_audit_record(
-                actor=actor,
-                action=action,
-                description=applied.describe(),
-                before=before,
-                after=after,
-                result=AuditResult.APPLIED,
-                message="; ".join(outcome.notes),
-                request_ids=outcome.request_ids,
-                approvers=approvers,
-                **base,
-            )
+        self._audit(
+            applied,
+            actor,
+            action,
+            base,
+            AuditResult.APPLIED,
+            "; ".join(outcome.notes),
+            approvers,
+            request_ids=outcome.request_ids,
         )
         logger.info("change %s applied by %s: %s", change_id, actor, applied.describe())
         return ChangeResult(
@@ -421,6 +415,23 @@ class ChangeService:
         change_id = base["change_id"] or ""
         status = ClaimStatus.STALE if result is AuditResult.STALE else ClaimStatus.FAILED
         self.store.finish_claim(key, change_id, status, message)
+        self._audit(change, actor, action, base, result, message, approvers)
+        kind = ResultKind.STALE if result is AuditResult.STALE else ResultKind.FAILED
+        return ChangeResult(kind=kind, message=message, **base)
+
+    def _audit(
+        self,
+        change: Change,
+        actor: str,
+        action: AuditAction,
+        base: dict[str, str | None],
+        result: AuditResult,
+        message: str,
+        approvers: tuple[str, ...],
+        *,
+        request_ids: tuple[str, ...] = (),
+    ) -> None:
+        """Append the audit record of one attempt, whatever its result."""
         before, after = _values(change)
         self.store.append_audit(
             self.store.new_audit_record(
@@ -431,9 +442,8 @@ class ChangeService:
                 after=after,
                 result=result,
                 message=message,
+                request_ids=request_ids,
                 approvers=approvers,
                 **base,
             )
         )
-        kind = ResultKind.STALE if result is AuditResult.STALE else ResultKind.FAILED
-        return ChangeResult(kind=kind, message=message, **base)
