@@ -15,13 +15,13 @@ import logging
 import struct
 import urllib.request
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aws.session import AwsSession, is_access_denied
+from aws.session import AwsSession, CodeFetcher, is_access_denied
 from recommendations.snapshot import NativeBinary
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ X86_ONLY_RUNTIMES = frozenset(
     }
 )
 
-Fetch = Callable[[str, int], bytes]
+Fetch = CodeFetcher
 
 
 class PackageTooLarge(Exception):
@@ -146,9 +146,11 @@ class PackageScanner:
         self,
         *,
         max_bytes: int = DEFAULT_MAX_PACKAGE_BYTES,
-        fetch: Fetch = download,
+        fetch: Fetch | None = None,
         cache_dir: Path | None = None,
     ) -> None:
+        """``fetch`` reads a package from its location; None: the session's
+        ``code_fetcher`` if it has one (an emulator's), else an HTTPS download."""
         self._max_bytes = max_bytes
         self._fetch = fetch
         self._cache: dict[str, tuple[NativeBinary, ...] | None] = {}
@@ -175,7 +177,8 @@ class PackageScanner:
             return self._remember(sha, None)
         try:
             location = session.client("lambda").get_function(FunctionName=name)["Code"]["Location"]
-            data = self._fetch(str(location), self._max_bytes)
+            fetch = self._fetch or session.code_fetcher or download
+            data = fetch(str(location), self._max_bytes)
             self.downloads += 1
         except (ClientError, BotoCoreError, OSError, ValueError, KeyError) as error:
             if is_access_denied(error):  # the caller records the function as unreadable

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -92,6 +92,12 @@ CREDENTIAL_CODES = frozenset(
 NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "ResourceNotFound", "NotFound"})
 
 
+# Reads a function's package from ``GetFunction``'s ``Code.Location`` with a size cap:
+# (location, max_bytes) -> the zip's bytes. AWS's locations are pre-signed S3 URLs anyone can
+# GET; an emulator's may point at a host that does not exist, so its owner supplies one.
+CodeFetcher = Callable[[str, int], bytes]
+
+
 def _max_attempts_from_env(default: int) -> int:
     """botocore's own AWS_MAX_ATTEMPTS, when set, wins (tests lower it for fast failures)."""
     raw = os.environ.get("AWS_MAX_ATTEMPTS", "")
@@ -112,8 +118,11 @@ class AwsSession:
         region: str | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         account_id: str | None = None,
+        code_fetcher: CodeFetcher | None = None,
     ) -> None:
         self._boto = boto_session or boto3.Session()
+        # None: the package scan downloads ``Code.Location`` over HTTPS.
+        self.code_fetcher = code_fetcher
         self.region: str = region or self._boto.region_name or DEFAULT_REGION
         self._config = retry_config(_max_attempts_from_env(max_attempts))
         self._max_attempts = max_attempts
@@ -137,7 +146,11 @@ class AwsSession:
         if region == self.region:
             return self
         return AwsSession(
-            self._boto, region=region, max_attempts=self._max_attempts, account_id=self._account_id
+            self._boto,
+            region=region,
+            max_attempts=self._max_attempts,
+            account_id=self._account_id,
+            code_fetcher=self.code_fetcher,
         )
 
     @property
@@ -163,8 +176,13 @@ class AwsSession:
         )
         account = response.get("AssumedRoleUser", {}).get("Arn", "").split(":")
         account_id = account[4] if len(account) > 4 and account[4] else None
+        # The other account lives behind the same endpoint: its packages are read the same way.
         return AwsSession(
-            assumed, region=self.region, max_attempts=self._max_attempts, account_id=account_id
+            assumed,
+            region=self.region,
+            max_attempts=self._max_attempts,
+            account_id=account_id,
+            code_fetcher=self.code_fetcher,
         )
 
 

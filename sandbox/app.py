@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from aws.errors import AwsError
 from aws.invokers.simulator import SimulatorInvoker
+from aws.session import AwsSession
 from recommendations.snapshot import FunctionSnapshot
 from sandbox.aws_events import duration_alarm_event, lambda_cost_anomaly_event
 from sandbox.bridge import SlackBridge
@@ -30,6 +31,7 @@ from sandbox.server import PageError, SandboxServer, serve_in_thread
 from sandbox.workspace import BOT_NAME, BOT_USER_ID, JsonDict, Workspace
 
 if TYPE_CHECKING:
+    from handlers.wiring import AwsServices
     from sandbox.lazy_runner import ThreadedLazyRunner
 
 logger = logging.getLogger(__name__)
@@ -100,6 +102,8 @@ class Sandbox:
         self._thread: threading.Thread | None = None
         self._lazy_runner: ThreadedLazyRunner | None = None
         self._handlers_configured = False
+        # What the bot uses (set by start): tests analyse through it as /tune does.
+        self.services: AwsServices | None = None
 
     @property
     def url(self) -> str:
@@ -167,7 +171,13 @@ class Sandbox:
 
         # Both handlers cache what they built from the environment; rebuild from ours.
         self._lazy_runner = ThreadedLazyRunner()
-        services = build_services(os.environ, invoker_factory=self.simulated_invoker)
+        # moto's Code.Location names a host that does not exist: the package scan reads the
+        # code moto holds instead (the real zip, ELF headers and all).
+        session = AwsSession(code_fetcher=self.aws.fetch_code)
+        services = build_services(
+            os.environ, session=session, invoker_factory=self.simulated_invoker
+        )
+        self.services = services
         handlers.slack.configure(services=services, lazy_runner=self._lazy_runner)
         handlers.alerting.configure(None)
         self._handlers_configured = True
@@ -263,5 +273,6 @@ class Sandbox:
             handlers.slack.configure()
             handlers.alerting.configure(None)
             self._handlers_configured = False
+            self.services = None
         self.aws.stop()
         self._restore.close()

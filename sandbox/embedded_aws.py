@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+import urllib.parse
 import urllib.request
 from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
 
-from sandbox.lambda_context import DEMO_REGION
+from sandbox.lambda_context import DEMO_ACCOUNT_ID, DEMO_REGION
 
 # moto accepts any key; these make sure nothing the sandbox does can reach a real account.
 DEMO_CREDENTIALS = {"aws_access_key_id": "sandbox", "aws_secret_access_key": "sandbox"}
@@ -49,6 +50,33 @@ class EmbeddedAws:
             self.reset()
             self._server.stop()
             self._endpoint = None
+
+    def fetch_code(self, location: str, max_bytes: int) -> bytes:
+        """The zip behind a function's ``Code.Location``, from the embedded account.
+
+        moto's locations name an S3 host that does not exist (``awslambda-<region>-tasks``);
+        the key in the URL is the one moto filed the function's code under, and moto keeps
+        that code in this process. The package scan then reads the real ELF headers of the
+        zip that ``CreateFunction``/``UpdateFunctionCode`` received, as it would from AWS.
+        """
+        from moto.awslambda.models import lambda_backends
+
+        from aws.package_scan import PackageTooLarge
+
+        host = urllib.parse.urlsplit(location).netloc
+        key = location.rsplit("/", 1)[-1]
+        prefix, _, rest = host.partition("-")
+        region = rest.split("-tasks.", 1)[0]
+        if prefix != "awslambda" or not rest.startswith(f"{region}-tasks."):
+            raise FileNotFoundError(f"not a location of the embedded AWS: {location[:80]}")
+        backend = lambda_backends[DEMO_ACCOUNT_ID][region]
+        for function in backend.list_functions():
+            if function.code.get("S3Key") == key:
+                data: bytes = function.code_bytes
+                if len(data) > max_bytes:
+                    raise PackageTooLarge(f"{len(data)} bytes")
+                return data
+        raise FileNotFoundError(f"the embedded AWS has no package at {location[:60]}")
 
     def client(self, service: str) -> Any:
         # The service name is dynamic, which boto3's typed overloads cannot express.

@@ -222,3 +222,23 @@ def test_an_unwritable_cache_directory_does_not_fail_the_scan(tmp_path: Path) ->
     with Stubber(session.client("lambda")) as stub:
         stub.add_response("get_function", _get_function_response("a"), {"FunctionName": "a"})
         assert scanner.scan(session, _config("a", "sha-x")) == ()
+
+
+def test_the_sessions_code_fetcher_reads_packages_when_the_scanner_has_none() -> None:
+    # An emulator's Code.Location may name a host that does not exist: its owner reads it.
+    package = make_zip({"bin/tool": elf_header(X86_64, e_type=2) + bytes(8)})
+    asked: list[tuple[str, int]] = []
+
+    def from_emulator(location: str, cap: int) -> bytes:
+        asked.append((location, cap))
+        return package
+
+    session = AwsSession(region="us-east-1", code_fetcher=from_emulator)
+    assert session.for_region("eu-west-1").code_fetcher is from_emulator
+    scanner = PackageScanner(max_bytes=5000)
+    with Stubber(session.client("lambda")) as stub:
+        stub.add_response("get_function", _get_function_response("a"), {"FunctionName": "a"})
+        found = scanner.scan(session, _config("a", "sha-4"))
+    assert found == (NativeBinary(path="bin/tool", machine="x86_64", kind="executable"),)
+    assert asked == [("https://awslambda-us-east-1-tasks.s3.us-east-1.amazonaws.com/a.zip", 5000)]
+    assert scanner.downloads == 1
