@@ -14,6 +14,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from handlers.cli_args import positive_int
+
 if TYPE_CHECKING:
     from aws.change_service import ChangeResult, ChangeService
     from aws.store import AuditRecord, StateStore
@@ -60,7 +62,7 @@ def register(subparsers: Any) -> None:
     audit_parser.add_argument("--function", metavar="NAME", help="only records of function NAME")
     audit_parser.add_argument("--format", choices=FORMATS, default="table", help="output format")
     audit_parser.add_argument(
-        "--limit", type=_positive_int, default=50, metavar="N", help="at most N records"
+        "--limit", type=positive_int, default=50, metavar="N", help="at most N records"
     )
     audit_parser.set_defaults(func=run_audit)
 
@@ -80,16 +82,6 @@ def register(subparsers: Any) -> None:
     )
     init_parser.set_defaults(func=run_store_init)
     store_parser.set_defaults(func=_store_help(store_parser))
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be 1 or more")
-    return value
 
 
 def _store_help(parser: argparse.ArgumentParser) -> Any:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from handlers.cli_args import positive_int
+
 if TYPE_CHECKING:
     from recommendations.tuning.observation import Probe
     from recommendations.tuning.request import TuningRequest, TuningState
@@ -71,7 +73,7 @@ def register(subparsers: Any) -> None:
         help="grid search: memory sizes (default 128,256,512,1024,1536,3008)",
     )
     parser.add_argument(
-        "--num", type=_positive_int, default=20, metavar="N", help="grid: invocations per value"
+        "--num", type=positive_int, default=20, metavar="N", help="grid: invocations per value"
     )
     parser.add_argument(
         "--architectures",
@@ -91,7 +93,7 @@ def register(subparsers: Any) -> None:
         help="benchmark a simulated function described by a profile (no AWS calls)",
     )
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed")
-    parser.add_argument("--max-invocations", type=_positive_int, default=None, metavar="N")
+    parser.add_argument("--max-invocations", type=positive_int, default=None, metavar="N")
     parser.add_argument("--max-cost", type=_positive, default=None, metavar="USD")
     parser.add_argument(
         "--in-place",
@@ -142,16 +144,6 @@ def _non_negative(text: str) -> float:
     value = _number(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
 
 
