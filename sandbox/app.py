@@ -157,7 +157,7 @@ class Sandbox:
         seeder = FleetSeeder(
             {
                 name: self.aws.client(name)
-                for name in ("iam", "lambda", "sqs", "kinesis", "cloudwatch", "logs")
+                for name in ("iam", "lambda", "sqs", "kinesis", "cloudwatch", "logs", "s3")
             },
             now=datetime.now(UTC),
             seed=self.options.seed,

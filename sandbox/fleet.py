@@ -13,6 +13,8 @@ from recommendations.snapshot import Architecture
 from recommendations.tuning.profile import SimulationProfile
 
 MANAGED = {"tunebot:managed": "true"}
+# Just over the 50 MiB direct-upload limit PKG-001 checks against (code and layers, zipped).
+CHROMIUM_LAYER_BYTES = 50 * 1024 * 1024 + 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class DemoLayer:
     compatible_architectures: tuple[str, ...]
     # An ELF header for this machine goes into the layer, so package scans find native code.
     native_machine: str | None = None
+    # Incompressible bytes standing in for a bundled binary (a headless browser), stored in
+    # the zip uncompressed: the layer's CodeSize is then what such a real layer weighs.
+    binary_bytes: int = 0
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,8 @@ FLEET: tuple[DemoFunction, ...] = (
     ),
     DemoFunction(
         name="pdf-export",
-        summary="Times out now and then: the timeout sits inside the slow tail.",
+        summary="Times out now and then: the timeout sits inside the slow tail. Renders with "
+        "a headless-Chromium layer that takes its package past 50 MiB.",
         runtime="nodejs20.x",
         memory_mb=1024,
         timeout_s=6,
@@ -217,6 +223,9 @@ FLEET: tuple[DemoFunction, ...] = (
         invocations_per_day=5_000,
         tags={**MANAGED, "env": "staging", "team": "documents"},
         cold_start_rate=0.05,
+        layers=(
+            DemoLayer("headless-chromium", ("x86_64", "arm64"), binary_bytes=CHROMIUM_LAYER_BYTES),
+        ),
     ),
     DemoFunction(
         name="legacy-billing",

@@ -1,4 +1,5 @@
-"""The embedded AWS hands the package scan the code moto holds behind a Code.Location."""
+"""The embedded AWS: the package scan reads the code moto holds behind a Code.Location, and
+artifacts over 50 MiB go in through S3 as on AWS."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from aws.session import AwsSession
 from recommendations.snapshot import NativeBinary
 from sandbox.embedded_aws import EmbeddedAws
 from sandbox.fleet import by_name
-from sandbox.seed import FleetSeeder, function_package
+from sandbox.seed import ARTIFACT_BUCKET, FleetSeeder, function_package
 
-SERVICES = ("iam", "lambda", "sqs", "kinesis", "cloudwatch", "logs")
+SERVICES = ("iam", "lambda", "sqs", "kinesis", "cloudwatch", "logs", "s3")
 
 
 def test_fetch_code_reads_the_zip_create_function_received(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,3 +44,25 @@ def test_fetch_code_reads_the_zip_create_function_received(monkeypatch: pytest.M
     finally:
         embedded.stop()
     assert found == (NativeBinary(path="lib/libimage.so", machine="x86_64", kind="shared_object"),)
+
+
+def test_a_layer_over_50_mib_goes_through_s3_and_keeps_its_size() -> None:
+    pdf_export = by_name("pdf-export")
+    [layer] = pdf_export.layers
+    embedded = EmbeddedAws()
+    embedded.start()
+    try:
+        clients = {name: embedded.client(name) for name in SERVICES}
+        FleetSeeder(clients, now=datetime.now(UTC)).seed([pdf_export])
+        config = clients["lambda"].get_function_configuration(FunctionName="pdf-export")
+        [arn] = [entry["Arn"] for entry in config["Layers"]]
+        name, version = arn.rsplit(":", 2)[1:]
+        published = clients["lambda"].get_layer_version(LayerName=name, VersionNumber=int(version))
+        uploaded = clients["s3"].head_object(Bucket=ARTIFACT_BUCKET, Key=f"layers/{name}.zip")
+    finally:
+        embedded.stop()
+    # Stored, not compressed: the zip is the binary plus a few hundred bytes of zip headers.
+    size = published["Content"]["CodeSize"]
+    assert layer.binary_bytes < size < layer.binary_bytes + 1024
+    assert size > 50 * 1024 * 1024
+    assert uploaded["ContentLength"] == size

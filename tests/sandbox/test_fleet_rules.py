@@ -19,9 +19,8 @@ from recommendations.snapshot import Architecture, FigureSource, NativeBinary
 from sandbox.app import Sandbox, SandboxOptions
 from sandbox.fleet import FLEET
 
-# moto has no provisioned concurrency (CONC-002), and the sandbox seeds no 50 MiB package
-# (PKG-001).
-NOT_SHOWABLE = {"CONC-002", "PKG-001"}
+# moto has no provisioned concurrency APIs (CONC-002).
+NOT_SHOWABLE = {"CONC-002"}
 
 # What docs/sandbox.md's fleet table says each function shows.
 DOCUMENTED = {
@@ -31,7 +30,7 @@ DOCUMENTED = {
     "orders-consumer": {"BAT-001", "BAT-004", "TMO-004"},
     "email-sender": {"ASYNC-001", "ASYNC-002"},
     "report-generator": {"TMO-003"},
-    "pdf-export": {"TMO-001"},
+    "pdf-export": {"TMO-001", "PKG-001"},
     "legacy-billing": {"RT-001", "TMO-002"},
     "thumbnail-native": {"COLD-001"},
     "search-indexer": {"BAT-002", "BAT-003"},
