@@ -22,6 +22,7 @@ from recommendations.snapshot import (
     MAX_MEMORY_MB,
     MIN_MEMORY_MB,
     Architecture,
+    FigureSource,
     FunctionSnapshot,
     FunctionStats,
 )
@@ -104,6 +105,13 @@ def _current_cost(fn: FunctionSnapshot, now: datetime) -> MonthlyCost | None:
     found = monthly_cost(fn, at=now)
     _last_current_cost = (fn, now, found)
     return found
+
+
+def percentiles_source(stats: FunctionStats) -> str:
+    """Where the duration percentiles came from: CloudWatch unless the scan read them from logs."""
+    if stats.duration_percentiles_source is FigureSource.LOGS:
+        return FigureSource.LOGS.value
+    return FigureSource.METRICS.value
 
 
 def cents(value: float) -> float:

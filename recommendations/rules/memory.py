@@ -15,6 +15,7 @@ from recommendations.rules.helpers import (
     log_sample_too_small,
     looks_cpu_bound,
     percent,
+    percentiles_source,
     round_up_memory,
 )
 from recommendations.snapshot import MAX_MEMORY_MB, MIN_MEMORY_MB, FunctionSnapshot
@@ -344,8 +345,13 @@ class CpuBoundNeedsMoreMemory(Rule):
                 confidence=Confidence.LOW,
                 evidence=(
                     evidence("Configured memory", fn.memory_mb, "MB", "configuration"),
-                    evidence("Duration p50", round(p50, 1), "ms", "metrics"),
-                    evidence("Duration p90", round(stats.duration_p90_ms, 1), "ms", "metrics"),
+                    evidence("Duration p50", round(p50, 1), "ms", percentiles_source(stats)),
+                    evidence(
+                        "Duration p90",
+                        round(stats.duration_p90_ms, 1),
+                        "ms",
+                        percentiles_source(stats),
+                    ),
                     evidence("vCPU share", percent(cpu_share(fn.memory_mb)), "%", "derived"),
                     evidence(
                         "Invocations", round(before.invocations_per_month), "/month", "metrics"

@@ -15,7 +15,7 @@ from recommendations.recommendation import (
     TradeOff,
 )
 from recommendations.rules.base import Rule, RuleContext, RuleResult
-from recommendations.rules.helpers import build, cost, evidence, percent
+from recommendations.rules.helpers import build, cost, evidence, percent, percentiles_source
 from recommendations.snapshot import (
     MAX_TIMEOUT_S,
     EventSourceKind,
@@ -75,6 +75,14 @@ def _slowest_ms(fn: FunctionSnapshot) -> float | None:
         return None
     known = [v for v in (stats.duration_p99_ms, stats.duration_max_ms) if v is not None]
     return max(known) if known else None
+
+
+def _slowest_source(fn: FunctionSnapshot) -> str:
+    """The maximum always comes from CloudWatch; the p99 may have come from REPORT lines."""
+    assert fn.stats is not None
+    if fn.stats.duration_max_ms is not None and fn.stats.duration_max_ms == _slowest_ms(fn):
+        return "metrics"
+    return percentiles_source(fn.stats)
 
 
 class TimeoutsHappening(Rule):
@@ -221,7 +229,7 @@ class ThinTimeoutHeadroom(Rule):
         proposed = min(ceiling, MAX_TIMEOUT_S, wanted)
         facts = [
             evidence("Timeout", fn.timeout_s, "s", "configuration"),
-            evidence("Slowest invocation (p99/max)", round(slowest, 1), "ms", "metrics"),
+            evidence("Slowest invocation (p99/max)", round(slowest, 1), "ms", _slowest_source(fn)),
             evidence("Share of timeout", percent(ratio), "%", "derived"),
         ]
         before = cost(fn, context.now)

@@ -12,6 +12,7 @@ from recommendations.rules.memory import (
     MemoryOverProvisioned,
     MemoryUnderProvisioned,
 )
+from recommendations.snapshot import FigureSource
 from tests.recommendations.builders import X86_GB_S, function, run, single, stats
 
 
@@ -170,6 +171,20 @@ class TestCpuBoundNeedsMoreMemory:
         assert rec.monthly_savings_usd is None  # no invented point estimate
         assert rec.trade_off is TradeOff.SPEED
         assert (rec.confidence, rec.benchmark_first) == (Confidence.LOW, True)
+
+    @pytest.mark.parametrize(
+        ("percentiles_from", "expected_source"),
+        [(None, "metrics"), (FigureSource.METRICS, "metrics"), (FigureSource.LOGS, "logs")],
+    )
+    def test_evidence_names_where_the_percentiles_came_from(
+        self, percentiles_from: FigureSource | None, expected_source: str
+    ) -> None:
+        fn = function(
+            memory_mb=512, stats_=self.steady(duration_percentiles_source=percentiles_from)
+        )
+        rec = single(run(self.rule, fn))
+        sources = {e.label: e.source for e in rec.evidence}
+        assert sources["Duration p50"] == sources["Duration p90"] == expected_source
 
     @pytest.mark.parametrize(
         "fields",

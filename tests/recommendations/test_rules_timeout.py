@@ -12,7 +12,12 @@ from recommendations.rules.timeout import (
     TimeoutsHappening,
     timeout_ceiling,
 )
-from recommendations.snapshot import EventSourceKind, EventSourceMapping, InvokeSource
+from recommendations.snapshot import (
+    EventSourceKind,
+    EventSourceMapping,
+    FigureSource,
+    InvokeSource,
+)
 from tests.recommendations.builders import X86_GB_S, function, run, single, stats
 
 API = (InvokeSource.API_GATEWAY,)
@@ -92,6 +97,20 @@ class TestThinTimeoutHeadroom:
         assert rec.change == TimeoutChange(function_name="orders", before=10, after=14)
         assert rec.confidence is Confidence.HIGH
         assert {e.label: e.value for e in rec.evidence}["Share of timeout"] == 90.0
+
+    def test_a_p99_read_from_logs_is_labelled_as_such(self) -> None:
+        from_logs = stats(duration_p99_ms=8500.0, duration_percentiles_source=FigureSource.LOGS)
+        rec = single(run(self.rule, function(timeout_s=10, stats_=from_logs)))
+        assert {e.label: e.source for e in rec.evidence}["Slowest invocation (p99/max)"] == "logs"
+        with_max = stats(
+            duration_p99_ms=8500.0,
+            duration_max_ms=9000.0,
+            duration_percentiles_source=FigureSource.LOGS,
+        )
+        rec = single(run(self.rule, function(timeout_s=10, stats_=with_max)))
+        assert {e.label: e.source for e in rec.evidence}["Slowest invocation (p99/max)"] == (
+            "metrics"
+        )
 
     def test_advice_when_the_caller_allows_no_more(self) -> None:
         fn = function(timeout_s=29, invoked_by=API, stats_=stats(duration_max_ms=27000.0))
