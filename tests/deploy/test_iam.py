@@ -277,25 +277,40 @@ def test_pure_tuning_steps_hold_no_aws_permissions() -> None:
         assert actions == {"kms:Decrypt"}, name
 
 
-def test_slack_function_may_invoke_only_itself() -> None:
+BENCHMARK_COPIES_ARN = (
+    "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${BenchmarkPrefix}*"
+)
+
+
+def _attached_to(policy_logical_id: str) -> set[str]:
+    return {
+        logical_id
+        for logical_id, properties in FUNCTIONS.items()
+        if {"Ref": policy_logical_id} in properties.get("Policies", [])
+    }
+
+
+def test_slack_function_may_invoke_only_itself_and_its_benchmark_copies() -> None:
+    """Lazy listeners re-invoke the Slack function; "Benchmark first" invokes the temporary
+    copies it creates, which only the name prefix admits. No other function is invocable."""
     own_arn = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:" + sub_text(
         FUNCTIONS["SlackFunction"]["FunctionName"]
     )
     invoke = [s for s in GRANTS["SlackFunction"] if s.allows("lambda:InvokeFunction")]
-    assert invoke
-    for statement in invoke:
-        assert [sub_text(resource) for resource in statement.resources] == [own_arn]
+    assert {tuple(sub_text(r) for r in s.resources) for s in invoke} == {
+        (own_arn,),
+        (BENCHMARK_COPIES_ARN,),
+    }
+    assert all(s.condition is None for s in invoke)
 
 
 def test_benchmark_copies_are_limited_by_name_prefix() -> None:
-    prefix_arn = (
-        "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:${BenchmarkPrefix}*"
-    )
     create = [s for s in all_statements(TEMPLATE) if s.allows("lambda:CreateFunction")]
     assert create, "benchmarks create copies"
     for statement in create:
-        assert statement.source == "TuningInvokeBatchFunction"
-        assert [sub_text(resource) for resource in statement.resources] == [prefix_arn]
+        assert statement.source == "BenchmarkCopiesPolicy"
+        assert [sub_text(resource) for resource in statement.resources] == [BENCHMARK_COPIES_ARN]
+    assert _attached_to("BenchmarkCopiesPolicy") == {"TuningInvokeBatchFunction", "SlackFunction"}
     env = FUNCTIONS["TuningInvokeBatchFunction"]["Environment"]["Variables"]
     assert env["TUNEBOT_BENCHMARK_PREFIX"] == {"Ref": "BenchmarkPrefix"}
 
