@@ -22,6 +22,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.session import AwsSession, CodeFetcher, is_access_denied
+from recommendations.rules.architecture import X86_ONLY_RUNTIMES
 from recommendations.snapshot import NativeBinary
 
 logger = logging.getLogger(__name__)
@@ -45,26 +46,6 @@ ELF_MACHINES: dict[int, str] = {
     183: "aarch64",
     243: "riscv",
 }
-# Managed runtimes that never shipped on arm64: their functions cannot move.
-X86_ONLY_RUNTIMES = frozenset(
-    {
-        "go1.x",
-        "java8",
-        "provided",
-        "python2.7",
-        "python3.6",
-        "python3.7",
-        "nodejs",
-        "nodejs4.3",
-        "nodejs6.10",
-        "nodejs8.10",
-        "nodejs10.x",
-        "dotnetcore1.0",
-        "dotnetcore2.0",
-        "dotnetcore2.1",
-        "ruby2.5",
-    }
-)
 
 Fetch = CodeFetcher
 
