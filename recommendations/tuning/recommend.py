@@ -47,25 +47,16 @@ def _severity(saving: float | None, before: float | None) -> Severity:
 def _evidence(
     result: TuningResult, before: ConfigurationEstimate | None, after: ConfigurationEstimate
 ) -> tuple[Evidence, ...]:
-    items: list[Evidence] = []
-    if before is not None and before.duration_ms is not None:
-        items.append(
-            Evidence(
-                label=f"Duration at {before.memory_mb} MB {before.architecture.value}",
-                value=round(before.duration_ms, 1),
-                unit="ms",
-                source="benchmark",
-            )
+    items: list[Evidence] = [
+        Evidence(
+            label=f"Duration at {estimate.memory_mb} MB {estimate.architecture.value}",
+            value=round(estimate.duration_ms, 1),
+            unit="ms",
+            source="benchmark",
         )
-    if after.duration_ms is not None:
-        items.append(
-            Evidence(
-                label=f"Duration at {after.memory_mb} MB {after.architecture.value}",
-                value=round(after.duration_ms, 1),
-                unit="ms",
-                source="benchmark",
-            )
-        )
+        for estimate in (before, after)
+        if estimate is not None and estimate.duration_ms is not None
+    ]
     if result.max_memory_used_mb is not None:
         items.append(
             Evidence(
@@ -89,6 +80,53 @@ def _evidence(
     return tuple(items)
 
 
+class _Target:
+    """Where the recommendations go: the benchmarked function's identity."""
+
+    def __init__(self, result: TuningResult, function_arn: str, region: str, account_id: str):
+        self.result = result
+        self.function_arn = function_arn
+        self.region = region
+        self.account_id = account_id
+
+    def recommend(
+        self,
+        *,
+        rule_id: str,
+        category: Category,
+        title: str,
+        rationale: str,
+        before: ConfigurationEstimate | None,
+        after: ConfigurationEstimate,
+        change: MemoryChange | ArchitectureChange,
+        risk: Risk,
+        notes: tuple[str, ...] = (),
+    ) -> Recommendation:
+        """One benchmarked recommendation, priced from the estimates before and after it."""
+        before_cost, after_cost = _monthly(before), _monthly(after)
+        saving = _saving(before_cost, after_cost)
+        return Recommendation(
+            function=self.result.function_name,
+            function_arn=self.function_arn,
+            region=self.region,
+            account_id=self.account_id,
+            rule_id=rule_id,
+            category=category,
+            severity=_severity(saving, before_cost),
+            title=title,
+            rationale=f"{rationale} {self.result.confidence_statement}",
+            evidence=_evidence(self.result, before, after),
+            confidence=self.result.confidence,
+            change=change,
+            monthly_cost_before_usd=before_cost,
+            monthly_cost_after_usd=after_cost,
+            monthly_savings_usd=saving,
+            trade_off=TradeOff.SPEED if saving is not None and saving < 0 else None,
+            risk=risk,
+            notes=notes,
+        )
+
+
 def recommendations_from_result(
     result: TuningResult,
     *,
@@ -102,73 +140,48 @@ def recommendations_from_result(
     best = result.best
     if best is None:
         return []
+    target = _Target(result, function_arn, region, account_id)
     recommendations: list[Recommendation] = []
     memory_after = result.best_on_current_architecture or best
     if best.memory_mb != current_memory_mb:
-        before_cost = _monthly(result.current)
-        after_cost = _monthly(memory_after)
-        saving = _saving(before_cost, after_cost)
         recommendations.append(
-            Recommendation(
-                function=result.function_name,
-                function_arn=function_arn,
-                region=region,
-                account_id=account_id,
+            target.recommend(
                 rule_id=MEMORY_RULE_ID,
                 category=Category.MEMORY,
-                severity=_severity(saving, before_cost),
                 title=f"Set memory to {best.memory_mb} MB (benchmarked)",
                 rationale=(
                     f"A benchmark ({result.search.value} search, {result.invocations} "
                     f"invocations) found {best.memory_mb} MB best for "
-                    f"{result.objective.describe()}. {result.confidence_statement}"
+                    f"{result.objective.describe()}."
                 ),
-                evidence=_evidence(result, result.current, memory_after),
-                confidence=result.confidence,
+                before=result.current,
+                after=memory_after,
                 change=MemoryChange(
                     function_name=result.function_name,
                     before=current_memory_mb,
                     after=best.memory_mb,
                 ),
-                monthly_cost_before_usd=before_cost,
-                monthly_cost_after_usd=after_cost,
-                monthly_savings_usd=saving,
-                trade_off=TradeOff.SPEED if saving is not None and saving < 0 else None,
                 risk=Risk.LOW,
             )
         )
     if best.architecture is not current_architecture:
-        before_cost = (
-            _monthly(memory_after) if memory_after is not best else _monthly(result.current)
-        )
-        after_cost = _monthly(best)
-        saving = _saving(before_cost, after_cost)
         recommendations.append(
-            Recommendation(
-                function=result.function_name,
-                function_arn=function_arn,
-                region=region,
-                account_id=account_id,
+            target.recommend(
                 rule_id=ARCHITECTURE_RULE_ID,
                 category=Category.ARCHITECTURE,
-                severity=_severity(saving, before_cost),
                 title=f"Switch to {best.architecture.value} (benchmarked)",
                 rationale=(
                     f"The benchmark ran the function on {best.architecture.value} without "
                     f"errors and found it best for {result.objective.describe()} at "
-                    f"{best.memory_mb} MB. {result.confidence_statement}"
+                    f"{best.memory_mb} MB."
                 ),
-                evidence=_evidence(result, memory_after, best),
-                confidence=result.confidence,
+                before=memory_after if memory_after is not best else result.current,
+                after=best,
                 change=ArchitectureChange(
                     function_name=result.function_name,
                     before=current_architecture,
                     after=best.architecture,
                 ),
-                monthly_cost_before_usd=before_cost,
-                monthly_cost_after_usd=after_cost,
-                monthly_savings_usd=saving,
-                trade_off=TradeOff.SPEED if saving is not None and saving < 0 else None,
                 risk=Risk.MEDIUM,
                 notes=("The same code package is re-deployed for the new architecture.",),
             )
