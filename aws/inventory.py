@@ -43,8 +43,10 @@ from recommendations.snapshot import (
     InvokeSource,
     Layer,
     LogFormat,
+    LogLevel,
     PackageType,
     RedrivePolicy,
+    TracingMode,
     VpcConfig,
 )
 
@@ -484,6 +486,7 @@ def snapshot_from_config(
     if invoked_by is not None and mappings and InvokeSource.EVENT_SOURCE_MAPPING not in invoked_by:
         invoked_by = (*invoked_by, InvokeSource.EVENT_SOURCE_MAPPING)
     log_format = LogFormat.JSON if logging_config.get("LogFormat") == "JSON" else LogFormat.TEXT
+    tracing = (config.get("TracingConfig") or {}).get("Mode")
     return FunctionSnapshot(
         name=str(config["FunctionName"]),
         arn=arn,
@@ -511,9 +514,17 @@ def snapshot_from_config(
         invoked_by=invoked_by,
         vpc=vpc,
         log_format=log_format,
+        application_log_level=_log_level(logging_config.get("ApplicationLogLevel")),
+        system_log_level=_log_level(logging_config.get("SystemLogLevel")),
+        log_group=logging_config.get("LogGroup") or None,
+        tracing_mode=TracingMode(tracing) if tracing in ("Active", "PassThrough") else None,
         snap_start=snap_start,
         cloudformation_stack=tags.get(CLOUDFORMATION_STACK_TAG),
     )
+
+
+def _log_level(value: Any) -> LogLevel | None:
+    return LogLevel(value) if value in LogLevel.__members__ else None
 
 
 def log_group_of(config: Mapping[str, Any]) -> str:

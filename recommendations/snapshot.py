@@ -40,6 +40,22 @@ class LogFormat(StrEnum):
     JSON = "JSON"
 
 
+class LogLevel(StrEnum):
+    """``LoggingConfig`` levels. AWS applies them only with the JSON log format."""
+
+    TRACE = "TRACE"
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARN = "WARN"
+    ERROR = "ERROR"
+    FATAL = "FATAL"
+
+
+class TracingMode(StrEnum):
+    ACTIVE = "Active"
+    PASS_THROUGH = "PassThrough"
+
+
 class FigureSource(StrEnum):
     """Where a statistic was read: CloudWatch metrics over the whole window, or REPORT log
     lines (all of them through Logs Insights, or a sample)."""
@@ -278,6 +294,15 @@ class FunctionSnapshot(Frozen):
     invoked_by: tuple[InvokeSource, ...] | None = None
     vpc: VpcConfig | None = None
     log_format: LogFormat = LogFormat.TEXT
+    # ``LoggingConfig`` levels (None: not set, or unknown). System level WARN or above means the
+    # function writes no REPORT lines.
+    application_log_level: LogLevel | None = None
+    system_log_level: LogLevel | None = None
+    # Where the function logs (``LoggingConfig.LogGroup``); None: the default /aws/lambda/NAME.
+    log_group: str | None = None
+    tracing_mode: TracingMode | None = Field(
+        default=None, description="X-Ray TracingConfig.Mode; None when unknown"
+    )
     snap_start: bool = False
     cloudformation_stack: str | None = Field(
         default=None, description="Stack name when CloudFormation, SAM or CDK manages the function"
@@ -287,6 +312,19 @@ class FunctionSnapshot(Frozen):
     @property
     def managed_by_cloudformation(self) -> bool:
         return self.cloudformation_stack is not None
+
+    @property
+    def log_group_name(self) -> str:
+        return self.log_group or f"/aws/lambda/{self.name}"
+
+    @property
+    def writes_report_lines(self) -> bool:
+        """False when the system log level filters out REPORT lines (they are INFO)."""
+        return self.system_log_level is None or self.system_log_level in (
+            LogLevel.TRACE,
+            LogLevel.DEBUG,
+            LogLevel.INFO,
+        )
 
     @property
     def effective_async_config(self) -> AsyncInvokeConfig:

@@ -33,8 +33,10 @@ from recommendations.snapshot import (
     InvokeSource,
     Layer,
     LogFormat,
+    LogLevel,
     PackageType,
     RedrivePolicy,
+    TracingMode,
     VpcConfig,
 )
 from tests.aws.scan_seed import create_function, create_role, python_zip
@@ -71,8 +73,10 @@ CONFIG: dict[str, Any] = {
     "LoggingConfig": {
         "LogFormat": "JSON",
         "ApplicationLogLevel": "INFO",
+        "SystemLogLevel": "WARN",
         "LogGroup": "/shop/checkout",
     },
+    "TracingConfig": {"Mode": "Active"},
 }
 
 
@@ -100,6 +104,11 @@ def test_snapshot_from_config_maps_every_field() -> None:
     )
     assert snapshot.dead_letter_target_arn == "arn:aws:sqs:eu-west-1:123456789012:checkout-dlq"
     assert snapshot.log_format is LogFormat.JSON
+    assert snapshot.application_log_level is LogLevel.INFO
+    assert snapshot.system_log_level is LogLevel.WARN
+    assert not snapshot.writes_report_lines
+    assert (snapshot.log_group, snapshot.log_group_name) == ("/shop/checkout", "/shop/checkout")
+    assert snapshot.tracing_mode is TracingMode.ACTIVE
     assert snapshot.snap_start
     assert snapshot.cloudformation_stack == "shop"
     assert snapshot.layers == (Layer(arn=LAYER, compatible_architectures=(Architecture.X86_64,)),)
