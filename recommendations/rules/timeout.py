@@ -412,7 +412,10 @@ class TimeoutBreaksConstraint(Rule):
         slowest = _slowest_ms(fn)
         rationale = f"{fn.name}: " + "; ".join(problems) + "."
         change = None
-        if slowest is not None and math.ceil(slowest * CONSTRAINT_MARGIN / 1000.0) <= ceiling:
+        # A ceiling at or above today's timeout (a queue whose visibility timeout is under 6 s)
+        # cannot be met by lowering the timeout; only the queue can change.
+        fits = slowest is not None and math.ceil(slowest * CONSTRAINT_MARGIN / 1000.0) <= ceiling
+        if slowest is not None and fits and ceiling < fn.timeout_s:
             facts.append(evidence("Slowest invocation (p99/max)", round(slowest, 1), "ms"))
             change = TimeoutChange(function_name=fn.name, before=fn.timeout_s, after=ceiling)
             rationale += (

@@ -172,6 +172,19 @@ class TestTimeoutBreaksConstraint:
         assert rec.severity is Severity.HIGH
         assert "queue jobs has a 120 s visibility timeout, under 6 × 60 s = 360 s" in rec.rationale
 
+    def test_never_proposes_the_timeout_it_already_has(self) -> None:
+        # A 1 s timeout on a queue with a 0 s visibility timeout: the ceiling (1 s, the
+        # minimum) is today's timeout, so only the queue can change (found by hypothesis).
+        fn = function(
+            timeout_s=1,
+            invoked_by=(InvokeSource.EVENT_SOURCE_MAPPING,),
+            event_source_mappings=(sqs(0),),
+            stats_=stats(duration_max_ms=0.0),
+        )
+        rec = single(run(self.rule, fn))
+        assert rec.change is None
+        assert rec.title == "The timeout does not fit its callers' limits"
+
     def test_passes_when_the_timeout_fits(self) -> None:
         fn = function(timeout_s=20, invoked_by=API, event_source_mappings=(sqs(180),))
         assert run(self.rule, fn).outcome is Outcome.PASS
