@@ -40,6 +40,7 @@ demo: install
 
 docs: install
 	$(BIN)/python -m handlers.catalogue docs/rules.md
+	$(BIN)/python -m handlers.catalogue --diagnoses docs/alerts.md
 
 clean:
 	rm -rf $(VENV) $(IAC_VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -47,7 +47,8 @@ class RuleDoc:
         self.sections = sections
 
 
-def parse_rule_docstring(rule_class: type[Rule]) -> RuleDoc:
+def parse_rule_docstring(rule_class: type[object]) -> RuleDoc:
+    """A rule's (or a diagnosis') docstring, checked for the catalogue's shape."""
     doc = inspect.cleandoc(rule_class.__doc__ or "")
     lines = doc.splitlines()
     if not lines or not lines[0].strip():
