@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
         logger.info("stored %d recommendations in %s", stored, os.environ["TUNEBOT_TABLE"])
     summary = summarise(report, report.recommendations)
     if args.format == "json":
-        print(json.dumps(report_document(summary, report.recommendations), indent=2))
+        print(json.dumps(report_document(summary, report.recommendations, report), indent=2))
     elif args.format == "markdown":
         print(render_markdown(summary, report.recommendations), end="")
     else:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from recommendations.plan import FunctionPlan, compose_plan
 from recommendations.recommendation import Confidence, Recommendation, Risk, Severity
 from recommendations.rules import default_rules
 from recommendations.rules.base import Outcome, Rule, RuleContext, RuleResult
@@ -24,12 +25,15 @@ class FunctionReport(Frozen):
     region: str
     account_id: str
     results: tuple[RuleResult, ...]
-    # Conflicts resolved (one change per setting), ranked best first.
+    # Conflicts resolved (one change per setting), ranked best first, each priced by its
+    # marginal saving in that order (see ``plan``).
     recommendations: tuple[Recommendation, ...]
+    plan: FunctionPlan
 
     @property
     def monthly_savings_usd(self) -> float:
-        return sum(max(0.0, rec.monthly_savings_usd or 0.0) for rec in self.recommendations)
+        """The plan's expected saving (negative when the plan buys speed or safety)."""
+        return self.plan.savings_usd or 0.0
 
     def outcome_of(self, rule_id: str) -> Outcome | None:
         for result in self.results:
@@ -44,8 +48,13 @@ class FleetReport(Frozen):
     errors: dict[str, str] = Field(default_factory=dict)
 
     @property
+    def plans(self) -> tuple[FunctionPlan, ...]:
+        return tuple(report.plan for report in self.functions)
+
+    @property
     def total_monthly_savings_usd(self) -> float:
-        return sum(max(0.0, rec.monthly_savings_usd or 0.0) for rec in self.recommendations)
+        """Σ of the functions' plans, to the cent."""
+        return round(sum(report.monthly_savings_usd for report in self.functions), 2)
 
 
 # Enum ranks as plain dicts: ranking runs for every recommendation of a fleet.
@@ -122,6 +131,8 @@ def analyze_function(
 def _analyze(fn: FunctionSnapshot, context: RuleContext, rules: Sequence[Rule]) -> FunctionReport:
     results = tuple(evaluate_rule(rule, fn, context) for rule in rules)
     found = [rec for result in results for rec in result.recommendations]
+    ranked = sorted(resolve_conflicts(found), key=rank_key)
+    plan, priced = compose_plan(fn, ranked, now=context.now)
     # Built from already-validated parts: re-validating every recommendation again for each
     # report would dominate the analysis time.
     return FunctionReport.model_construct(
@@ -130,7 +141,8 @@ def _analyze(fn: FunctionSnapshot, context: RuleContext, rules: Sequence[Rule]) 
         region=fn.region,
         account_id=fn.account_id,
         results=results,
-        recommendations=tuple(sorted(resolve_conflicts(found), key=rank_key)),
+        recommendations=priced,
+        plan=plan,
     )
 
 

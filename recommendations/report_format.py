@@ -24,11 +24,16 @@ BENCHMARK_MARK = " *"
 class FleetSummary(Frozen):
     functions_analysed: int
     recommendations: int
-    # Sums of the individual estimates (positive savings only). Changes to one function can
-    # overlap (arm64 and a memory cut both shrink compute), so the true total may be lower.
+    # Sums of the listed recommendations' positive savings. Each is its marginal saving in its
+    # function's plan (priced after the changes before it), so they do not overlap.
     monthly_savings_usd: float
     monthly_savings_low_usd: float
     monthly_savings_high_usd: float
+    # Σ of every analysed function's plan, to the cent: the net monthly change if everything is
+    # applied (changes that buy speed or safety count against it).
+    plans_savings_usd: float = 0.0
+    plans_savings_low_usd: float = 0.0
+    plans_savings_high_usd: float = 0.0
     # Regions priced with us-east-1 figures because they are not in the price table.
     estimated_price_regions: tuple[str, ...] = ()
     unknown_results: int = 0
@@ -47,12 +52,16 @@ def summarise(report: FleetReport, recommendations: tuple[Recommendation, ...]) 
     unknown = sum(
         1 for fn in report.functions for result in fn.results if result.outcome is Outcome.UNKNOWN
     )
+    plans = report.plans
     return FleetSummary(
         functions_analysed=len(report.functions),
         recommendations=len(recommendations),
         monthly_savings_usd=round(expected, 2),
         monthly_savings_low_usd=round(low, 2),
         monthly_savings_high_usd=round(high, 2),
+        plans_savings_usd=round(sum(plan.savings_usd or 0.0 for plan in plans), 2),
+        plans_savings_low_usd=round(sum(plan.savings_low_usd or 0.0 for plan in plans), 2),
+        plans_savings_high_usd=round(sum(plan.savings_high_usd or 0.0 for plan in plans), 2),
         estimated_price_regions=tuple(regions),
         unknown_results=unknown,
         errors=dict(report.errors),
@@ -105,8 +114,16 @@ def _summary_lines(summary: FleetSummary) -> list[str]:
         f"{_count(summary.recommendations, 'recommendation')}.",
         f"Estimated savings: {money(summary.monthly_savings_usd)} a month "
         f"(range {money(summary.monthly_savings_low_usd)}–"
-        f"{money(summary.monthly_savings_high_usd)}; estimates for one function can overlap).",
+        f"{money(summary.monthly_savings_high_usd)}; each priced after the changes before it "
+        "for the same function).",
     ]
+    if round(summary.plans_savings_usd, 2) != round(summary.monthly_savings_usd, 2):
+        lines.append(
+            f"Applying every change nets {money(summary.plans_savings_usd)} a month "
+            f"(range {money(summary.plans_savings_low_usd)}–"
+            f"{money(summary.plans_savings_high_usd)}), counting the ones that buy speed or "
+            "safety."
+        )
     if summary.estimated_price_regions:
         lines.append(
             "Note: prices for "
@@ -218,13 +235,17 @@ def report_document(
 ) -> dict[str, Any]:
     """The ``--format json`` document: ``{"recommendations": [...], "summary": {...}}``.
 
-    With ``report``, it also lists the checks that were unknown and why (``"unknown"``).
+    With ``report``, it also has every function's plan (``"plans"``, whatever the filters on
+    ``recommendations``) with their total (``"fleet"``), and the checks that were unknown and
+    why (``"unknown"``).
     """
     document: dict[str, Any] = {
         "recommendations": [_recommendation_document(rec) for rec in recommendations],
         "summary": summary.model_dump(mode="json"),
     }
     if report is not None:
+        document["plans"] = [plan.model_dump(mode="json") for plan in report.plans]
+        document["fleet"] = fleet_total(report)
         document["unknown"] = [
             {"function": fn.function, "rule_id": result.rule_id, "reason": result.reason}
             for fn in report.functions
@@ -232,6 +253,21 @@ def report_document(
             if result.outcome is Outcome.UNKNOWN
         ]
     return document
+
+
+def fleet_total(report: FleetReport) -> dict[str, float | None]:
+    """Σ of the priced plans, to the cent (unpriced plans have no cost and save nothing)."""
+
+    def total(field: str) -> float:
+        return round(sum(getattr(plan, field) or 0.0 for plan in report.plans), 2) + 0.0
+
+    return {
+        "cost_now_usd": total("cost_now_usd"),
+        "cost_after_usd": total("cost_after_usd"),
+        "savings_usd": total("savings_usd"),
+        "savings_low_usd": total("savings_low_usd"),
+        "savings_high_usd": total("savings_high_usd"),
+    }
 
 
 def _recommendation_document(rec: Recommendation) -> dict[str, Any]:

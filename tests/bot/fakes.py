@@ -22,6 +22,7 @@ from bot.services import (
 )
 from recommendations.changes import MemoryChange
 from recommendations.engine import FleetReport, FunctionReport, rank_key
+from recommendations.plan import FunctionPlan
 from recommendations.pricing import monthly_cost
 from recommendations.recommendation import Category, Confidence, Evidence, Recommendation, Severity
 from recommendations.snapshot import FunctionSnapshot, FunctionStats
@@ -108,6 +109,13 @@ class InMemoryServices:
             account_id=fn.account_id,
             results=(),
             recommendations=recs,
+            # The fake's recommendations are its own: the plan only adds them up.
+            plan=FunctionPlan(
+                function=fn.name,
+                function_arn=fn.arn,
+                savings_usd=round(sum(r.monthly_savings_usd or 0.0 for r in recs), 2),
+                items=tuple(r.id for r in recs if r.monthly_savings_usd is not None),
+            ),
         )
         return FunctionAnalysis(snapshot=fn, report=report)
 

@@ -61,9 +61,10 @@ def test_filters_by_function_and_minimum_saving(capsys: pytest.CaptureFixture[st
     _, out, _ = run_cli(
         capsys, "--snapshot", str(EXAMPLE), "--format", "json", "--min-savings", "100"
     )
+    # Savings are marginal within each function's plan: search-api's arm64 saving is priced
+    # after its idle provisioned concurrency is gone, so it ranks below checkout-api's memory.
     assert [(r["function"], r["rule_id"]) for r in json.loads(out)["recommendations"]] == [
         ("search-api", "CONC-002"),
-        ("search-api", "ARCH-001"),
         ("checkout-api", "MEM-001"),
     ]
 

@@ -94,7 +94,9 @@ def test_the_command_regenerates_the_section(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     page = tmp_path / "alerts.md"
-    page.write_text(f"# Alerts\n\n{START_MARKER}\nstale text\n{END_MARKER}\n\nmore\n", encoding="utf-8")
+    page.write_text(
+        f"# Alerts\n\n{START_MARKER}\nstale text\n{END_MARKER}\n\nmore\n", encoding="utf-8"
+    )
     assert main(["--diagnoses", str(page), "--check"]) == 1
     assert main(["--diagnoses", str(page)]) == 0
     assert main(["--diagnoses", str(page), "--check"]) == 0

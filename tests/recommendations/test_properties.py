@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -190,5 +191,9 @@ def test_fleet_analysis_never_raises_and_is_ranked(fns: list[FunctionSnapshot]) 
     report = analyze_fleet(fleet)
     keys = [rank_key(rec) for rec in report.recommendations]
     assert keys == sorted(keys)
-    assert report.total_monthly_savings_usd >= 0
+    # The fleet's saving is the sum of its functions' plans (a plan that buys safety or speed
+    # is negative), to the cent.
+    assert report.total_monthly_savings_usd == pytest.approx(
+        sum(plan.savings_usd or 0.0 for plan in report.plans), abs=0.005
+    )
     assert len(report.functions) == len(fns)
