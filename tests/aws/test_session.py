@@ -164,8 +164,7 @@ def test_an_update_in_progress_is_busy_not_a_plain_failure() -> None:
     )
     assert isinstance(error, ResourceBusyError)
     assert str(error) == (
-        "Could not change the function's memory: checkout is being updated; try again in a "
-        "minute."
+        "Could not change the function's memory: checkout is being updated; try again in a minute."
     )
 
 
