@@ -302,7 +302,7 @@ class LambdaBenchmark:
         """Why a copy would not be the same function (so measuring it would mislead)."""
         configuration = self._configuration
         name = configuration.get("FunctionName", self.function_name)
-        instead = "benchmark the function in place instead (--in-place)"
+        instead = "benchmark the function in place instead (tunebot tune --in-place)"
         if configuration.get("KMSKeyArn") and configuration.get("Environment"):
             # Without kms:Decrypt on the key GetFunction returns Environment.Error instead of
             # the variables, and a copy cannot be encrypted with that key either.
@@ -490,7 +490,7 @@ class LambdaBenchmark:
                 raise BenchmarkNotPossibleError(
                     f"Lambda no longer creates functions on {configuration.get('Runtime')}, so "
                     "no benchmark copy can be made; benchmark the function in place instead "
-                    "(--in-place)."
+                    "(tunebot tune --in-place)."
                 ) from error
             with translate_errors("create the benchmark copy", function=name):
                 raise

@@ -266,7 +266,7 @@ def test_copy_mode_refuses_what_a_copy_cannot_reproduce(
         stubber.assert_no_pending_responses()  # and nothing was created
     message = str(raised.value)
     assert says in message
-    assert message.endswith("benchmark the function in place instead (--in-place).")
+    assert message.endswith("benchmark the function in place instead (tunebot tune --in-place).")
     assert message.count(". ") == 0  # one sentence
 
 
@@ -363,5 +363,5 @@ def test_a_runtime_lambda_no_longer_creates_is_one_sentence(client: Any) -> None
         stubber.assert_no_pending_responses()
     assert str(raised.value) == (
         "Lambda no longer creates functions on python3.7, so no benchmark copy can be made; "
-        "benchmark the function in place instead (--in-place)."
+        "benchmark the function in place instead (tunebot tune --in-place)."
     )
