@@ -22,6 +22,11 @@ class ThrottledError(AwsError):
     """AWS kept throttling a call after every retry."""
 
 
+class ResourceBusyError(AwsError):
+    """Lambda is still applying an earlier update (``ResourceConflictException``); trying again
+    in a minute is safe, since the refused call changed nothing."""
+
+
 class AwsCallError(AwsError):
     """Any other failed AWS call, described in one sentence."""
 

@@ -43,6 +43,7 @@ from aws.errors import (
     ConfigurationError,
     CredentialsError,
     FunctionNotFoundError,
+    ResourceBusyError,
     ThrottledError,
 )
 
@@ -90,6 +91,10 @@ CREDENTIAL_CODES = frozenset(
     }
 )
 NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "ResourceNotFound", "NotFound"})
+# Lambda refuses a call while an earlier update of the function (or mapping) is still being
+# applied. Nothing was done, and the same call succeeds once that update is over: callers retry
+# with back-off (``is_busy``) before reporting it; it never means "stale".
+BUSY_CODES = frozenset({"ResourceConflictException", "ResourceInUseException"})
 
 
 # Reads a function's package from ``GetFunction``'s ``Code.Location`` with a size cap:
@@ -237,6 +242,10 @@ def is_not_found(error: BaseException) -> bool:
     return error_code(error) in NOT_FOUND_CODES
 
 
+def is_busy(error: BaseException) -> bool:
+    return error_code(error) in BUSY_CODES
+
+
 # What an endpoint without an operation answers: AWS's own codes for an unknown action, and
 # the bare HTTP status an emulator's web server (or a proxy) puts where an AWS error code goes.
 UNSUPPORTED_OPERATION_CODES = frozenset(
@@ -296,6 +305,11 @@ def translate_error(
         return FunctionNotFoundError(f"Function '{function}' was not found{where}.")
     if code in THROTTLING_CODES:
         return ThrottledError(f"AWS kept throttling the request to {action}; try again later.")
+    if code in BUSY_CODES:
+        subject = f"{function} is" if function else "the function is"
+        return ResourceBusyError(
+            f"Could not {action}: {subject} being updated; try again in a minute."
+        )
     if isinstance(error, ClientError):
         return AwsCallError(f"Could not {action}{where}: {message or code}.")
     if isinstance(error, BotoCoreError):

@@ -22,7 +22,7 @@ from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Frozen, FunctionSnapshot
 
 # A message may hold 50 blocks; a recommendation takes up to 5 (with its state line after a
-# click) and the card's frame 6: 8 × 5 + 6 = 46.
+# click) and the card's frame 7: 8 × 5 + 7 = 47.
 CARD_RECOMMENDATIONS = 8
 LIST_PAGE_SIZE = 20
 HOME_SECTION_SIZE = 8
@@ -253,6 +253,20 @@ class CardView(Frozen):
     hidden: int = 0
     total: int = 0
     footer: str = ""
+    # Why log figures are missing, when the function's system log level hides REPORT lines.
+    report_lines_note: str | None = None
+
+
+def report_lines_note(snapshot: FunctionSnapshot) -> str | None:
+    """REPORT lines are INFO system events: at WARN or above Lambda writes none, so memory
+    used, cold starts and timeouts are unknown and the rules that need them cannot tell."""
+    if snapshot.writes_report_lines:
+        return None
+    level = snapshot.system_log_level.value if snapshot.system_log_level else "WARN"
+    return (
+        f"REPORT lines are off (system log level {level}), so memory used, cold starts and "
+        "timeouts are unknown; Benchmark first measures a copy, which logs them."
+    )
 
 
 def card_view(
@@ -296,6 +310,7 @@ def card_view(
         hidden=len(stored) - len(shown),
         total=len(stored),
         footer=footer,
+        report_lines_note=report_lines_note(snapshot),
     )
 
 

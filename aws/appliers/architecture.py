@@ -7,6 +7,8 @@ before it is sent back, so the code cannot change on the way.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aws.appliers.base import ApplyContext, ApplyOutcome, call, code_sha256, request_ids
 from aws.appliers.configuration import check_not_updating, check_revision, revision_guard
 from aws.appliers.errors import (
@@ -34,14 +36,19 @@ def apply_architecture(
     name = change.function_name
     target = function_id or name
     client = context.lambda_client
-    function = call(client.get_function, f"read {name}", FunctionName=target)
+
+    def read_idle() -> dict[str, Any]:
+        read = call(client.get_function, f"read {name}", FunctionName=target)
+        check_not_updating(name, read["Configuration"])
+        return read
+
+    function = context.when_idle(read_idle)
     configuration = function["Configuration"]
     if configuration.get("PackageType", "Zip") != "Zip":
         raise ChangeNotPossibleError(
             f"{name} is deployed as a container image; build and push an image for "
             f"{change.after.value} and deploy it, tunebot only re-deploys zip packages."
         )
-    check_not_updating(name, configuration)
     check_revision(name, configuration, expected_revision_id)
     current = (configuration.get("Architectures") or ["x86_64"])[0]
     if current != change.before.value:
@@ -62,7 +69,7 @@ def apply_architecture(
         raise ChangeError(
             f"The downloaded package of {name} does not match its CodeSha256; nothing was changed."
         )
-    updated = call(
+    updated = context.call(
         client.update_function_code,
         f"re-deploy {name} for {change.after.value}",
         FunctionName=target,
@@ -72,7 +79,7 @@ def apply_architecture(
         Publish=False,
     )
     context.wait_until_updated(target)
-    after = call(
+    after = context.call(
         client.get_function_configuration,
         f"read back the configuration of {name}",
         FunctionName=target,

@@ -13,7 +13,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aws.appliers.base import ApplyContext, ApplyOutcome, call, request_ids
+from aws.appliers.base import ApplyContext, ApplyOutcome, request_ids
 from aws.appliers.errors import (
     ChangeError,
     ChangeVerificationError,
@@ -54,7 +54,7 @@ def settings_from_aws(config: dict[str, Any] | None) -> AsyncSettings:
 
 def _read_config(context: ApplyContext, target: str, name: str) -> dict[str, Any] | None:
     try:
-        return call(
+        return context.call(
             context.lambda_client.get_function_event_invoke_config,
             f"read the async settings of {name}",
             FunctionName=target,
@@ -67,7 +67,7 @@ def _read_config(context: ApplyContext, target: str, name: str) -> dict[str, Any
 def _ensure_queue(context: ApplyContext, queue_name: str, function_name: str) -> tuple[str, str]:
     """Create the encrypted queue (CreateQueue is idempotent); returns (url, arn)."""
     sqs = context.sqs_client
-    created = call(
+    created = context.call(
         sqs.create_queue,
         f"create the SQS queue {queue_name}",
         QueueName=queue_name,
@@ -79,7 +79,7 @@ def _ensure_queue(context: ApplyContext, queue_name: str, function_name: str) ->
         tags={"tunebot:purpose": "async-failure-destination", "tunebot:function": function_name},
     )
     url = created["QueueUrl"]
-    attributes = call(
+    attributes = context.call(
         sqs.get_queue_attributes,
         f"read the SQS queue {queue_name}",
         QueueUrl=url,
@@ -89,7 +89,7 @@ def _ensure_queue(context: ApplyContext, queue_name: str, function_name: str) ->
 
 
 def _grant_send(context: ApplyContext, target: str, function_name: str, queue_arn: str) -> str:
-    config = call(
+    config = context.call(
         context.lambda_client.get_function_configuration,
         f"read the execution role of {function_name}",
         FunctionName=target,
@@ -99,7 +99,7 @@ def _grant_send(context: ApplyContext, target: str, function_name: str, queue_ar
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue_arn}],
     }
-    call(
+    context.call(
         context.iam_client.put_role_policy,
         f"allow {function_name}'s role to send to {queue_arn}",
         RoleName=role_name,
@@ -192,7 +192,9 @@ def apply_async_destination(
                 "tunebot did not change IAM (IAM changes are not allowed by its configuration)."
             )
     on_success = (existing or {}).get("DestinationConfig", {}).get("OnSuccess") or None
-    put = _put_config(context, target, name, after, on_success, retry_permission=granted)
+    put = context.when_idle(
+        lambda: _put_config(context, target, name, after, on_success, retry_permission=granted)
+    )
     read_back = _read_config(context, target, name)
     if settings_from_aws(read_back) != after:
         raise ChangeVerificationError(

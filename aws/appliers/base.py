@@ -12,17 +12,28 @@ import hashlib
 import time
 import urllib.request
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
-from aws.appliers.errors import ChangeError, ChangeNotPossibleError, translate_error
+from aws.appliers.errors import (
+    ChangeError,
+    ChangeNotPossibleError,
+    ResourceBusyError,
+    translate_error,
+)
 from recommendations.changes import Change
 from recommendations.snapshot import Frozen
 
 # UpdateFunctionCode takes a zip of at most 50 MB inline; larger packages need S3 staging.
 MAX_INLINE_PACKAGE_BYTES = 50 * 1024 * 1024
+# Waits before each retry of a call Lambda refused because an update is still in progress
+# (ResourceConflictException): about 30 s in all, well inside a Slack lazy listener's run, and
+# longer than most configuration updates take.
+BUSY_RETRY_DELAYS_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0)
+
+T = TypeVar("T")
 
 
 class ApplyOutcome(Frozen):
@@ -74,6 +85,7 @@ class ApplyContext:
         sleep: Callable[[float], None] = time.sleep,
         waiter_delay_s: int = 1,
         waiter_max_attempts: int = 120,
+        busy_retry_delays_s: tuple[float, ...] = BUSY_RETRY_DELAYS_S,
     ) -> None:
         self._lambda = lambda_client
         self._sqs = sqs_client
@@ -83,6 +95,23 @@ class ApplyContext:
         self.sleep = sleep
         self.waiter_delay_s = waiter_delay_s
         self.waiter_max_attempts = waiter_max_attempts
+        self.busy_retry_delays_s = busy_retry_delays_s
+
+    def when_idle(self, attempt: Callable[[], T]) -> T:
+        """Run ``attempt``; while it raises :class:`ResourceBusyError` (an update of the
+        resource is still being applied, so nothing was done), wait and run it again. After
+        the last wait the busy error goes to the caller: one sentence asking to try later."""
+        for delay in self.busy_retry_delays_s:
+            try:
+                return attempt()
+            except ResourceBusyError:
+                self.sleep(delay)
+        return attempt()
+
+    def call(self, operation: Callable[..., Any], doing: str, **kwargs: Any) -> dict[str, Any]:
+        """:func:`call`, retried with back-off while Lambda answers that an update is in
+        progress (``ResourceConflictException``); safe, because such a call changed nothing."""
+        return self.when_idle(lambda: call(operation, doing, **kwargs))
 
     @property
     def lambda_client(self) -> Any:

@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aws.appliers.base import ApplyContext, ApplyOutcome, call, request_ids
+from aws.appliers.base import ApplyContext, ApplyOutcome, request_ids
 from aws.appliers.errors import (
     ChangeVerificationError,
     StaleChangeError,
@@ -40,7 +40,7 @@ def apply_reserved_concurrency(
     target = function_id or name
     client = context.lambda_client
     doing = f"read the reserved concurrency of {name}"
-    current = call(client.get_function_concurrency, doing, FunctionName=target)
+    current = context.call(client.get_function_concurrency, doing, FunctionName=target)
     value = current.get("ReservedConcurrentExecutions")
     if value != change.before:
         raise StaleChangeError(
@@ -49,19 +49,19 @@ def apply_reserved_concurrency(
             "changed. Run the analysis again."
         )
     if change.after is None:
-        updated = call(
+        updated = context.call(
             client.delete_function_concurrency,
             f"remove the reserved concurrency of {name}",
             FunctionName=target,
         )
     else:
-        updated = call(
+        updated = context.call(
             client.put_function_concurrency,
             f"set the reserved concurrency of {name}",
             FunctionName=target,
             ReservedConcurrentExecutions=change.after,
         )
-    after = call(client.get_function_concurrency, doing, FunctionName=target)
+    after = context.call(client.get_function_concurrency, doing, FunctionName=target)
     if after.get("ReservedConcurrentExecutions") != change.after:
         raise ChangeVerificationError(
             f"AWS accepted the update, but the reserved concurrency of {name} reads "
@@ -108,14 +108,14 @@ def apply_provisioned_concurrency(
             "Run the analysis again."
         )
     if change.after == 0:
-        updated = call(
+        updated = context.call(
             client.delete_provisioned_concurrency_config,
             f"remove the provisioned concurrency of {name}:{qualifier}",
             FunctionName=target,
             Qualifier=qualifier,
         )
     else:
-        updated = call(
+        updated = context.call(
             client.put_provisioned_concurrency_config,
             f"set the provisioned concurrency of {name}:{qualifier}",
             FunctionName=target,

@@ -59,12 +59,18 @@ def apply_configuration(
     target = function_id or name
     field, label, unit = _FIELDS[change.kind]
     client = context.lambda_client
-    current = call(
-        client.get_function_configuration,
-        f"read the configuration of {name}",
-        FunctionName=target,
-    )
-    check_not_updating(name, current)
+
+    def read_idle() -> dict[str, Any]:
+        read = call(
+            client.get_function_configuration,
+            f"read the configuration of {name}",
+            FunctionName=target,
+        )
+        check_not_updating(name, read)
+        return read
+
+    # An update still being applied (a deployment, another change) is waited out, bounded.
+    current = context.when_idle(read_idle)
     check_revision(name, current, expected_revision_id)
     if current.get(field) != change.before:
         raise StaleChangeError(
@@ -72,7 +78,7 @@ def apply_configuration(
             f"{change.before} {unit} the recommendation was computed from; nothing was changed. "
             "Run the analysis again."
         )
-    updated = call(
+    updated = context.call(
         client.update_function_configuration,
         f"update the {label} of {name}",
         FunctionName=target,
@@ -80,7 +86,7 @@ def apply_configuration(
         **{field: change.after},
     )
     context.wait_until_updated(target)
-    after = call(
+    after = context.call(
         client.get_function_configuration,
         f"read back the configuration of {name}",
         FunctionName=target,

@@ -44,7 +44,7 @@ class ThrottledError(ChangeError, aws_errors.ThrottledError):
     retryable = True
 
 
-class ResourceBusyError(ChangeError):
+class ResourceBusyError(ChangeError, aws_errors.ResourceBusyError):
     """An update of the resource is still in progress; trying again shortly is safe."""
 
     retryable = True
@@ -54,7 +54,12 @@ class ChangeVerificationError(ChangeError):
     """AWS accepted the update but reading it back shows a different value."""
 
 
-_STALE_CODES = frozenset({"PreconditionFailedException", "ResourceConflictException"})
+# PreconditionFailedException: the RevisionId sent with the update no longer matches.
+_STALE_CODES = frozenset({"PreconditionFailedException"})
+# Not stale: Lambda refuses a call while an earlier update of the function (or mapping) is still
+# being applied. The call changed nothing and succeeds once that update is done, so appliers
+# retry it (``ApplyContext.call``) before saying so.
+BUSY_CODES = frozenset({"ResourceConflictException", "ResourceInUseException"})
 _NOT_FOUND_CODES = frozenset(
     {
         "ResourceNotFoundException",
@@ -108,8 +113,14 @@ def translate_error(error: Exception, doing: str) -> ChangeError:
     message = str(error.response.get("Error", {}).get("Message", "")).rstrip(".")
     if code in _STALE_CODES:
         return StaleChangeError(
-            f"Could not {doing}: the resource was changed or is being updated by someone else "
-            "at the same time; nothing was changed, re-run the analysis and try again."
+            f"Could not {doing}: it was changed by someone else since tunebot read it; "
+            "nothing was changed, re-run the analysis and try again."
+        )
+    if code in BUSY_CODES:
+        what = "trigger" if code == "ResourceInUseException" else "function"
+        return ResourceBusyError(
+            f"Could not {doing}: the {what} is being updated; nothing was changed, try again "
+            "in a minute."
         )
     if code in _NOT_FOUND_CODES:
         return ResourceMissingError(f"Could not {doing}: it does not exist ({message}).")

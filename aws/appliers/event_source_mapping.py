@@ -131,7 +131,7 @@ def apply_event_source_mapping(
             f"The {source} trigger of {change.function_name} changed since the recommendation: "
             f"{shown}; nothing was changed. Run the analysis again."
         )
-    updated = call(
+    updated = context.call(
         client.update_event_source_mapping,
         f"update the {source} trigger of {change.function_name}",
         UUID=change.mapping_uuid,

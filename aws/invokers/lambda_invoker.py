@@ -1,17 +1,27 @@
 """Benchmark a real Lambda function, leaving nothing behind.
 
 Default: the function itself is never touched. A temporary copy per architecture (same code,
-role, environment, layers and VPC; no triggers, since event sources attach to the original
-only) is created, its memory changed between probes, and deleted at the end — on success,
-on failure, on Ctrl-C and on SIGTERM.
+role, environment, layers, VPC, EFS mounts and runtime version; no triggers, since event
+sources attach to the original only) is created, its memory changed between probes, and
+deleted at the end — on success, on failure, on Ctrl-C and on SIGTERM. Functions a copy cannot
+reproduce (environment under a customer managed KMS key, signed or KMS-encrypted code,
+SnapStart) are refused with the reason and a pointer to in-place mode.
 
 ``in_place``: like AWS Lambda Power Tuning, each memory size becomes a published version with
 an alias, invoked through the alias; afterwards the aliases and the versions this run created
-are deleted and ``$LATEST`` gets its memory back. Only the current architecture can be
-benchmarked this way (changing it would redeploy the live code).
+are deleted and ``$LATEST`` gets its memory back. ``PublishVersion`` answers with the existing
+latest version when nothing changed since it was published (real AWS does, moto does not), so
+the versions that existed before each publish are listed first and only new ones count as the
+run's own. Only the current architecture can be benchmarked this way (changing it would
+redeploy the live code).
 
 Results come from the REPORT record in the invocation's log tail (``LogType=Tail``), parsed
-by ``aws.logs.report_parser`` (text and JSON log formats).
+by ``aws.logs.report_parser`` (text and JSON log formats). A function whose system log level
+is WARN or above writes no REPORT lines, so it cannot be measured in place; copies are created
+with the system log level INFO, which is why copy mode still measures it.
+
+Lambda refuses calls while an update of the function is still being applied
+(``ResourceConflictException``); those are retried with back-off, like throttling.
 """
 
 from __future__ import annotations
@@ -36,7 +46,7 @@ from aws.errors import AwsCallError, AwsError
 from aws.invokers.base import observation_from_report
 from aws.invokers.payload import Payloads
 from aws.logs.report_parser import parse_report_log
-from aws.session import AwsSession, translate_errors
+from aws.session import BUSY_CODES, AwsSession, error_code, translate_errors
 from recommendations.snapshot import Architecture
 from recommendations.tuning.observation import ErrorKind, Observation, Probe
 
@@ -53,7 +63,12 @@ IAM_ACTIONS: tuple[str, ...] = (
     "lambda:PublishVersion",
     "lambda:CreateAlias",
     "lambda:DeleteAlias",
+    "lambda:ListVersionsByFunction",
+    # A copy of a function pinned to a runtime version is pinned to the same one.
+    "lambda:PutRuntimeManagementConfig",
     "iam:PassRole",
+    # CreateFunction with FileSystemConfigs checks that the caller may see the mount targets.
+    "elasticfilesystem:DescribeMountTargets",
 )
 
 PREFIX_ENV = "TUNEBOT_BENCHMARK_PREFIX"
@@ -63,7 +78,17 @@ MAX_FUNCTION_NAME = 64
 # CreateFunction takes at most 50 MB of zipped code inline.
 MAX_INLINE_ZIP_BYTES = 50 * 1024 * 1024
 THROTTLE_CODES = frozenset({"TooManyRequestsException", "ThrottlingException"})
+# Throttles, and updates still in progress (BUSY_CODES), are retried this many times with
+# exponential back-off from 0.5 s (capped at 30 s): about a minute in all.
 MAX_THROTTLE_RETRIES = 6
+RETRIED_CODES = THROTTLE_CODES | BUSY_CODES
+# System log levels at which Lambda still writes the REPORT line (it is an INFO event).
+REPORTING_SYSTEM_LOG_LEVELS = frozenset({"DEBUG", "INFO"})
+
+
+class BenchmarkNotPossibleError(AwsError):
+    """This function cannot be benchmarked in the mode asked for; the message says why and
+    which mode can."""
 
 
 class BenchmarkInterrupted(KeyboardInterrupt):
@@ -79,6 +104,21 @@ class BenchmarkedFunction:
     memory_mb: int
     architecture: Architecture
     timeout_s: int = 3
+
+
+def _copy_logging(original: dict[str, Any]) -> dict[str, Any]:
+    """The copy's LoggingConfig: the original's format and application level, and a system
+    level that still writes REPORT lines (the benchmark's only measurement). Log levels exist
+    only with the JSON format; the copy logs to its own default group."""
+    log_format = original.get("LogFormat")
+    if log_format != "JSON":
+        return {"LogFormat": log_format} if log_format else {}
+    copied: dict[str, Any] = {"LogFormat": "JSON"}
+    if original.get("ApplicationLogLevel"):
+        copied["ApplicationLogLevel"] = original["ApplicationLogLevel"]
+    system = original.get("SystemLogLevel")
+    copied["SystemLogLevel"] = system if system in REPORTING_SYSTEM_LOG_LEVELS else "INFO"
+    return copied
 
 
 def _download(url: str) -> bytes:
@@ -204,14 +244,35 @@ class LambdaBenchmark:
                 self._signals.__exit__(None, None, None)
                 self._signals = None
 
+    def _retrying(self, operation: Callable[..., Any], **params: Any) -> Any:
+        """One AWS call, retried with back-off while AWS throttles it or an update of the
+        function is still being applied (the refused call changed nothing)."""
+        for attempt in range(MAX_THROTTLE_RETRIES):
+            try:
+                return operation(**params)
+            except ClientError as error:
+                if error_code(error) not in RETRIED_CODES:
+                    raise
+                self._sleep(min(30.0, 0.5 * 2**attempt))
+        return operation(**params)
+
+    def _call(self, action: str, name: str, operation: Callable[..., Any], **params: Any) -> Any:
+        with translate_errors(action, function=name, region=self._region):
+            return self._retrying(operation, **params)
+
     def _read_function(self) -> BenchmarkedFunction:
-        with translate_errors(
-            "read the function", function=self.function_name, region=self._region
-        ):
-            response = self.client.get_function(FunctionName=self.function_name)
+        response = self._call(
+            "read the function",
+            self.function_name,
+            self.client.get_function,
+            FunctionName=self.function_name,
+        )
         configuration = response["Configuration"]
         self._configuration = configuration
         self._code = response.get("Code", {})
+        refusal = self._in_place_refusal() if self.in_place else self._copy_refusal()
+        if refusal:
+            raise BenchmarkNotPossibleError(refusal)
         arn = configuration["FunctionArn"]
         parts = arn.split(":")
         architectures = configuration.get("Architectures") or ["x86_64"]
@@ -225,12 +286,53 @@ class LambdaBenchmark:
             timeout_s=int(configuration.get("Timeout", 3)),
         )
 
+    def _in_place_refusal(self) -> str | None:
+        """Why the function itself cannot be measured, before anything about it is changed."""
+        name = self._configuration.get("FunctionName", self.function_name)
+        level = (self._configuration.get("LoggingConfig") or {}).get("SystemLogLevel")
+        if level and level not in REPORTING_SYSTEM_LOG_LEVELS:
+            return (
+                f"{name} logs at system log level {level}, so Lambda writes no REPORT lines "
+                "and an in-place benchmark could not measure it; benchmark it on copies (the "
+                "default), which log at INFO."
+            )
+        return None
+
+    def _copy_refusal(self) -> str | None:
+        """Why a copy would not be the same function (so measuring it would mislead)."""
+        configuration = self._configuration
+        name = configuration.get("FunctionName", self.function_name)
+        instead = "benchmark the function in place instead (tunebot tune --in-place)"
+        if configuration.get("KMSKeyArn") and configuration.get("Environment"):
+            # Without kms:Decrypt on the key GetFunction returns Environment.Error instead of
+            # the variables, and a copy cannot be encrypted with that key either.
+            return (
+                f"The environment variables of {name} are encrypted with a customer managed "
+                f"KMS key, which a benchmark copy can neither read nor use; {instead}."
+            )
+        if configuration.get("SigningProfileVersionArn") or configuration.get("SigningJobArn"):
+            return (
+                f"The code of {name} is signed, and a copy would run it outside its code "
+                f"signing configuration; {instead}."
+            )
+        if self._code.get("SourceKMSKeyArn"):
+            return (
+                f"The code of {name} is encrypted with a customer managed KMS key "
+                f"(SourceKMSKeyArn), so a copy cannot be made from it; {instead}."
+            )
+        if (configuration.get("SnapStart") or {}).get("ApplyOn") == "PublishedVersions":
+            return (
+                f"{name} uses SnapStart, which only its published versions get, so a copy "
+                f"would measure the cold starts SnapStart avoids; {instead}."
+            )
+        return None
+
     def cleanup(self, raise_errors: bool = True) -> None:
         """Delete every copy, alias and version this run made; restore in-place memory."""
         leftovers: list[str] = []
         for architecture, name in list(self._copies.items()):
             try:
-                self.client.delete_function(FunctionName=name)
+                self._retrying(self.client.delete_function, FunctionName=name)
             except ClientError as error:
                 if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                     leftovers.append(f"function {name}")
@@ -239,22 +341,30 @@ class LambdaBenchmark:
             del self._copies[architecture]
         for memory, alias in list(self._aliases.items()):
             try:
-                self.client.delete_alias(FunctionName=self.function.name, Name=alias)
+                self._retrying(
+                    self.client.delete_alias, FunctionName=self.function.name, Name=alias
+                )
                 del self._aliases[memory]
             except ClientError as error:
                 leftovers.append(f"alias {alias}")
                 logger.error("could not delete alias %s: %s", alias, error)
         for version in list(self._created_versions):
             try:
-                self.client.delete_function(FunctionName=self.function.name, Qualifier=version)
+                self._retrying(
+                    self.client.delete_function,
+                    FunctionName=self.function.name,
+                    Qualifier=version,
+                )
                 self._created_versions.remove(version)
             except ClientError as error:
                 leftovers.append(f"version {version}")
                 logger.error("could not delete version %s: %s", version, error)
         if self._latest_memory is not None and self._latest_memory != self.function.memory_mb:
             try:
-                self.client.update_function_configuration(
-                    FunctionName=self.function.name, MemorySize=self.function.memory_mb
+                self._retrying(
+                    self.client.update_function_configuration,
+                    FunctionName=self.function.name,
+                    MemorySize=self.function.memory_mb,
                 )
                 self._latest_memory = self.function.memory_mb
             except ClientError as error:
@@ -303,8 +413,13 @@ class LambdaBenchmark:
             return self.function.name, self._alias_for(memory_mb)
         name = self._copy_for(architecture, memory_mb)
         if self._copy_memory.get(name) != memory_mb:
-            with translate_errors("change the benchmark copy's memory", function=name):
-                self.client.update_function_configuration(FunctionName=name, MemorySize=memory_mb)
+            self._call(
+                "change the benchmark copy's memory",
+                name,
+                self.client.update_function_configuration,
+                FunctionName=name,
+                MemorySize=memory_mb,
+            )
             self._copy_memory[name] = memory_mb
             self._wait_until_ready(name)
         return name, None
@@ -355,18 +470,53 @@ class LambdaBenchmark:
             }
         if configuration.get("EphemeralStorage"):
             params["EphemeralStorage"] = configuration["EphemeralStorage"]
-        if configuration.get("KMSKeyArn"):
-            params["KMSKeyArn"] = configuration["KMSKeyArn"]
-        log_format = (configuration.get("LoggingConfig") or {}).get("LogFormat")
-        if log_format:
-            params["LoggingConfig"] = {"LogFormat": log_format}
-        with translate_errors("create the benchmark copy", function=name):
-            self.client.create_function(**params)
+        mounts = [
+            {"Arn": mount["Arn"], "LocalMountPath": mount["LocalMountPath"]}
+            for mount in configuration.get("FileSystemConfigs") or []
+        ]
+        if mounts:
+            # Same file system, same path: the code finds what it expects (and writes there).
+            params["FileSystemConfigs"] = mounts
+        logging_config = _copy_logging(configuration.get("LoggingConfig") or {})
+        if logging_config:
+            params["LoggingConfig"] = logging_config
+        try:
+            self._retrying(self.client.create_function, **params)
+        except ClientError as error:
+            message = str(error.response.get("Error", {}).get("Message", ""))
+            if error_code(error) == "InvalidParameterValueException" and (
+                "no longer supported" in message
+            ):
+                raise BenchmarkNotPossibleError(
+                    f"Lambda no longer creates functions on {configuration.get('Runtime')}, so "
+                    "no benchmark copy can be made; benchmark the function in place instead "
+                    "(tunebot tune --in-place)."
+                ) from error
+            with translate_errors("create the benchmark copy", function=name):
+                raise
         # Recorded before waiting: from here on, clean-up must delete it.
         self._copies[architecture] = name
         self._copy_memory[name] = memory_mb
-        self._wait_until_ready(name)
+        ready = self._wait_until_ready(name)
+        self._pin_runtime_version(name, ready)
         return name
+
+    def _pin_runtime_version(self, name: str, copy_configuration: dict[str, Any]) -> None:
+        """A new function gets the runtime's newest version; the original may run an older
+        one (pinned, or not yet updated). The copy is pinned to the original's version."""
+        wanted = (self._configuration.get("RuntimeVersionConfig") or {}).get("RuntimeVersionArn")
+        got = (copy_configuration.get("RuntimeVersionConfig") or {}).get("RuntimeVersionArn")
+        if not wanted or wanted == got or self._configuration.get("PackageType") == "Image":
+            return
+        self._call(
+            "pin the benchmark copy to the original's runtime version",
+            name,
+            self.client.put_runtime_management_config,
+            FunctionName=name,
+            UpdateRuntimeOn="Manual",
+            RuntimeVersionArn=wanted,
+        )
+        self._wait_until_ready(name)
 
     def _package(self) -> bytes:
         location = self._code.get("Location")
@@ -390,35 +540,77 @@ class LambdaBenchmark:
             return self._aliases[memory_mb]
         name = self.function.name
         if self._latest_memory != memory_mb:
-            with translate_errors("change the function's memory", function=name):
-                self.client.update_function_configuration(FunctionName=name, MemorySize=memory_mb)
+            self._call(
+                "change the function's memory",
+                name,
+                self.client.update_function_configuration,
+                FunctionName=name,
+                MemorySize=memory_mb,
+            )
             self._latest_memory = memory_mb
             self._wait_until_ready(name)
-        with translate_errors("publish a benchmark version", function=name):
-            version = self.client.publish_version(
-                FunctionName=name, Description=f"tunebot benchmark {memory_mb} MB"
-            )["Version"]
-        if (
-            int(
-                self.client.get_function_configuration(FunctionName=name, Qualifier=version)[
-                    "MemorySize"
-                ]
-            )
-            != memory_mb
-        ):
+        # PublishVersion returns the latest existing version when $LATEST has not changed since
+        # it was published, so only a version that was not there before is this run's to delete.
+        existing = self._versions(name)
+        version = self._call(
+            "publish a benchmark version",
+            name,
+            self.client.publish_version,
+            FunctionName=name,
+            Description=f"tunebot benchmark {memory_mb} MB",
+        )["Version"]
+        if version not in existing:
+            self._created_versions.append(version)
+        else:
+            logger.info("PublishVersion returned the existing version %s of %s", version, name)
+        published = self._call(
+            "read the benchmark version",
+            name,
+            self.client.get_function_configuration,
+            FunctionName=name,
+            Qualifier=version,
+        )
+        if int(published["MemorySize"]) != memory_mb:
             raise AwsCallError(f"Version {version} of {name} does not have {memory_mb} MB.")
-        self._created_versions.append(version)
         alias = f"{self.prefix}{memory_mb}mb".replace("_", "-")[:128]
-        with translate_errors("create a benchmark alias", function=name):
-            self.client.create_alias(FunctionName=name, Name=alias, FunctionVersion=version)
+        self._call(
+            "create a benchmark alias",
+            name,
+            self.client.create_alias,
+            FunctionName=name,
+            Name=alias,
+            FunctionVersion=version,
+        )
         self._aliases[memory_mb] = alias
         return alias
 
-    def _wait_until_ready(self, name: str) -> None:
+    def _versions(self, name: str) -> set[str]:
+        """Every published version of the function (``ListVersionsByFunction``, all pages)."""
+        versions: set[str] = set()
+        params: dict[str, Any] = {"FunctionName": name}
+        while True:
+            page = self._call(
+                "list the function's versions",
+                name,
+                self.client.list_versions_by_function,
+                **params,
+            )
+            versions.update(str(item["Version"]) for item in page.get("Versions", []))
+            marker = page.get("NextMarker")
+            if not marker:
+                return versions
+            params["Marker"] = marker
+
+    def _wait_until_ready(self, name: str) -> dict[str, Any]:
+        """Wait until the function is active and its last update is done; its configuration."""
         deadline = self._clock() + self._wait_timeout
         while True:
-            with translate_errors("check the function's state", function=name):
-                configuration = self.client.get_function_configuration(FunctionName=name)
+            configuration: dict[str, Any] = self._call(
+                "check the function's state",
+                name,
+                self.client.get_function_configuration,
+                FunctionName=name,
+            )
             state = configuration.get("State", "Active")
             update = configuration.get("LastUpdateStatus", "Successful")
             if state == "Failed" or update == "Failed":
@@ -427,7 +619,7 @@ class LambdaBenchmark:
                 )
                 raise AwsCallError(f"{name} could not be prepared: {reason}")
             if state == "Active" and update in ("Successful", None):
-                return
+                return configuration
             if self._clock() >= deadline:
                 raise AwsCallError(f"{name} was still not ready after {self._wait_timeout:.0f} s.")
             self._sleep(1.0)
@@ -450,18 +642,8 @@ class LambdaBenchmark:
         }
         if qualifier is not None:
             params["Qualifier"] = qualifier
-        for attempt in range(MAX_THROTTLE_RETRIES + 1):
-            self._pace()
-            try:
-                response = self.client.invoke(**params)
-                break
-            except ClientError as error:
-                code = error.response.get("Error", {}).get("Code")
-                if code in THROTTLE_CODES and attempt < MAX_THROTTLE_RETRIES:
-                    self._sleep(min(30.0, 0.5 * 2**attempt))
-                    continue
-                with translate_errors("invoke the function", function=name):
-                    raise
+        self._pace()
+        response = self._call("invoke the function", name, self.client.invoke, **params)
         tail = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", "replace")
         records = parse_report_log(tail)
         if not records:

@@ -9,7 +9,14 @@ from recommendations.changes import ProvisionedConcurrencyChange
 from recommendations.pricing import SECONDS_PER_MONTH
 from recommendations.recommendation import Category, Confidence, Risk, Severity, TradeOff
 from recommendations.rules.base import Rule, RuleContext, RuleResult
-from recommendations.rules.helpers import build, cost, evidence, log_sample_too_small, percent
+from recommendations.rules.helpers import (
+    build,
+    cost,
+    evidence,
+    log_sample_too_small,
+    percent,
+    report_lines_off,
+)
 from recommendations.snapshot import FunctionSnapshot
 
 # A synchronous function with cold starts on at least this share of invocations...
@@ -78,7 +85,7 @@ class FrequentColdStarts(Rule):
             return self.not_applicable("no caller waits for a response")
         stats = fn.stats
         if stats is None or stats.cold_starts is None or stats.init_duration_avg_ms is None:
-            return self.unknown("cold starts or init duration are unknown")
+            return self.unknown(report_lines_off(fn) or "cold starts or init duration are unknown")
         too_small = log_sample_too_small(stats)
         if too_small:
             return self.unknown(too_small)

@@ -59,6 +59,15 @@ def looks_cpu_bound(stats: FunctionStats) -> bool:
     return p50 >= CPU_BOUND_MIN_P50_MS and p90 / p50 <= CPU_BOUND_MAX_P90_TO_P50
 
 
+def report_lines_off(fn: FunctionSnapshot) -> str | None:
+    """The unknown reason for figures that come from REPORT lines, when the function's system
+    log level filters them out (they are INFO events), else None."""
+    if fn.writes_report_lines:
+        return None
+    level = fn.system_log_level.value if fn.system_log_level else "WARN"
+    return f"REPORT lines are off (system log level {level})"
+
+
 def log_sample_too_small(stats: FunctionStats) -> str | None:
     """A reason when REPORT-line figures rest on too few invocations, else None."""
     sample = stats.log_sample_invocations

@@ -16,6 +16,7 @@ from recommendations.rules.helpers import (
     looks_cpu_bound,
     percent,
     percentiles_source,
+    report_lines_off,
     round_up_memory,
 )
 from recommendations.snapshot import MAX_MEMORY_MB, MIN_MEMORY_MB, FunctionSnapshot
@@ -74,7 +75,9 @@ class MemoryOverProvisioned(Rule):
         if stats is None:
             return self.unknown("no statistics were collected")
         if stats.max_memory_used_mb is None:
-            return self.unknown("memory used is unknown (no REPORT log lines)")
+            return self.unknown(
+                report_lines_off(fn) or "memory used is unknown (no REPORT log lines)"
+            )
         too_small = log_sample_too_small(stats)
         if too_small:
             return self.unknown(too_small)
@@ -195,7 +198,9 @@ class MemoryUnderProvisioned(Rule):
             return self.unknown("no statistics were collected")
         kills, used = stats.out_of_memory, stats.max_memory_used_mb
         if kills is None and used is None:
-            return self.unknown("neither out-of-memory kills nor memory used are known")
+            return self.unknown(
+                report_lines_off(fn) or "neither out-of-memory kills nor memory used are known"
+            )
         near_limit = used is not None and used >= NEAR_LIMIT_USED_RATIO * fn.memory_mb
         if not kills and not near_limit:
             peak = f"peak {used} MB of {fn.memory_mb} MB" if used is not None else "no kills"
@@ -306,7 +311,8 @@ class CpuBoundNeedsMoreMemory(Rule):
             return self.not_applicable(f"already has a full vCPU ({fn.memory_mb} MB)")
         stats = fn.stats
         if stats is None or stats.duration_p50_ms is None or stats.duration_p90_ms is None:
-            return self.unknown("median and p90 duration are unknown")
+            off = report_lines_off(fn)
+            return self.unknown("median and p90 duration are unknown" + (f"; {off}" if off else ""))
         if not looks_cpu_bound(stats):
             return self.passed("durations do not look CPU-bound (short or widely spread)")
         before = cost(fn, context.now)

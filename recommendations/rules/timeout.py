@@ -15,7 +15,14 @@ from recommendations.recommendation import (
     TradeOff,
 )
 from recommendations.rules.base import Rule, RuleContext, RuleResult
-from recommendations.rules.helpers import build, cost, evidence, percent, percentiles_source
+from recommendations.rules.helpers import (
+    build,
+    cost,
+    evidence,
+    percent,
+    percentiles_source,
+    report_lines_off,
+)
 from recommendations.snapshot import (
     MAX_TIMEOUT_S,
     EventSourceKind,
@@ -121,7 +128,9 @@ class TimeoutsHappening(Rule):
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
         stats = fn.stats
         if stats is None or stats.timeouts is None:
-            return self.unknown("timeouts are unknown (no REPORT log lines)")
+            return self.unknown(
+                report_lines_off(fn) or "timeouts are unknown (no REPORT log lines)"
+            )
         if stats.timeouts == 0:
             return self.passed("no timeouts in the sampled invocations")
         rate = stats.timeout_rate
@@ -217,7 +226,10 @@ class ThinTimeoutHeadroom(Rule):
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
         slowest = _slowest_ms(fn)
         if slowest is None:
-            return self.unknown("p99 and maximum duration are unknown")
+            off = report_lines_off(fn)
+            return self.unknown(
+                "p99 and maximum duration are unknown" + (f"; {off}" if off else "")
+            )
         assert fn.stats is not None  # a duration is known
         if fn.stats.timeouts:
             return self.passed("invocations already time out (see TMO-001)")

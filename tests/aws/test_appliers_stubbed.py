@@ -87,6 +87,7 @@ def stubbed() -> Iterator[tuple[ApplyContext, Stubber]]:
         context = ApplyContext(
             client,
             fetch_package=lambda url: PACKAGE if url == LOCATION else b"",
+            sleep=lambda seconds: None,
             waiter_delay_s=1,
             waiter_max_attempts=2,
         )
@@ -132,25 +133,26 @@ def test_moved_revision_is_stale_before_any_update(stubbed) -> None:  # type: ig
         )
 
 
-@pytest.mark.parametrize(
-    ("code", "status"),
-    [("PreconditionFailedException", 412), ("ResourceConflictException", 409)],
-)
-def test_revision_conflict_on_update_is_stale(stubbed, code: str, status: int) -> None:  # type: ignore[no-untyped-def]
+def test_revision_conflict_on_update_is_stale(stubbed) -> None:  # type: ignore[no-untyped-def]
+    """AWS answers a RevisionId that moved with 412 PreconditionFailedException (Lambda API
+    reference, UpdateFunctionConfiguration errors); ResourceConflictException (409, an update
+    in progress) is not staleness, see tests/aws/test_appliers_busy.py."""
     context, stubber = stubbed
     stubber.add_response("get_function_configuration", _configuration())
     stubber.add_client_error(
         "update_function_configuration",
         **client_error(
-            code, "The Revision Id provided does not match the latest Revision Id.", status
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id. Call the "
+            "GetFunction/GetAlias API to retrieve the latest Revision Id",
+            412,
         ),
     )
     with pytest.raises(StaleChangeError) as raised:
         apply_change(MemoryChange(function_name=NAME, before=1024, after=512), context)
     assert str(raised.value) == (
-        "Could not update the memory of checkout-api: the resource was changed or is being "
-        "updated by someone else at the same time; nothing was changed, re-run the analysis "
-        "and try again."
+        "Could not update the memory of checkout-api: it was changed by someone else since "
+        "tunebot read it; nothing was changed, re-run the analysis and try again."
     )
 
 
@@ -171,9 +173,10 @@ def test_throttling_is_a_retryable_error(stubbed) -> None:  # type: ignore[no-un
 
 def test_an_update_in_progress_is_not_touched(stubbed) -> None:  # type: ignore[no-untyped-def]
     context, stubber = stubbed
-    stubber.add_response(
-        "get_function_configuration", _configuration(LastUpdateStatus="InProgress")
-    )
+    for _ in range(len(context.busy_retry_delays_s) + 1):
+        stubber.add_response(
+            "get_function_configuration", _configuration(LastUpdateStatus="InProgress")
+        )
     with pytest.raises(ChangeError, match="is being updated right now") as raised:
         apply_change(MemoryChange(function_name=NAME, before=1024, after=512), context)
     assert raised.value.retryable

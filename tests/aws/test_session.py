@@ -12,6 +12,7 @@ from aws.errors import (
     ConfigurationError,
     CredentialsError,
     FunctionNotFoundError,
+    ResourceBusyError,
     ThrottledError,
 )
 from aws.session import (
@@ -147,6 +148,24 @@ def test_translate_function_not_found() -> None:
 )
 def test_translate_other_codes(code: str, kind: type[Exception]) -> None:
     assert isinstance(translate_error(client_error(code), action="x"), kind)
+
+
+def test_an_update_in_progress_is_busy_not_a_plain_failure() -> None:
+    """409 ResourceConflictException is Lambda's answer while an update is in progress."""
+    error = translate_error(
+        client_error(
+            "ResourceConflictException",
+            "The operation cannot be performed at this time. An update is in progress for "
+            "resource: arn:aws:lambda:us-east-1:123456789012:function:checkout",
+            "UpdateFunctionConfiguration",
+        ),
+        action="change the function's memory",
+        function="checkout",
+    )
+    assert isinstance(error, ResourceBusyError)
+    assert str(error) == (
+        "Could not change the function's memory: checkout is being updated; try again in a minute."
+    )
 
 
 def test_translate_html_error_page_is_not_shown() -> None:

@@ -52,6 +52,7 @@ from recommendations.recommendation import (
     Severity,
     TradeOff,
 )
+from recommendations.snapshot import LogFormat, LogLevel
 from tests.bot.fakes import NOW, memory_recommendation, snapshot
 
 SETTINGS = BotSettings(
@@ -433,9 +434,36 @@ def test_an_unsafe_date_is_never_built_from_user_text() -> None:
     )
 
 
+def test_a_card_says_when_report_lines_are_off() -> None:
+    """tunebot's own functions (and anyone's at SystemLogLevel WARN) write no REPORT lines."""
+    quiet = snapshot(log_format=LogFormat.JSON, system_log_level=LogLevel.WARN)
+    blocks = render_blocks(
+        "card.j2", card=card_view(quiet, representative(), SETTINGS, requested_by=None, now=NOW)
+    )
+    assert_valid_message(blocks)
+    notes = [
+        element["text"]
+        for block in blocks
+        if block["type"] == "context"
+        for element in block["elements"]
+    ]
+    expected = (
+        ":information_source: REPORT lines are off (system log level WARN), so memory used, "
+        "cold starts and timeouts are unknown; Benchmark first measures a copy, which logs them."
+    )
+    assert expected in notes
+    loud = card_view(snapshot(), representative(), SETTINGS, requested_by=None, now=NOW)
+    assert loud.report_lines_note is None
+
+
 def test_a_card_stays_within_50_blocks_when_every_recommendation_shows_its_state() -> None:
     items = extreme(55)
-    fn = snapshot(cloudformation_stack="stack", tags={"env": "prod"})
+    fn = snapshot(
+        cloudformation_stack="stack",
+        tags={"env": "prod"},
+        log_format=LogFormat.JSON,
+        system_log_level=LogLevel.ERROR,
+    )
     card = card_view(fn, items, SETTINGS, requested_by="UALICE1", now=NOW)
     blocks = render_blocks("card.j2", card=card)
     for item in items[: len(card.recommendations)]:

@@ -206,7 +206,8 @@ def test_no_iam_changes_are_granted() -> None:
 
 
 def _is_broad(resource: Any) -> bool:
-    """True for "*" and for every resource of a type ("...:function:*", "...:role/*")."""
+    """True for "*" and for every resource of a type ("...:function:*", "...:role/*"), and for
+    every version of every function ("...:function:*:*")."""
     text = sub_text(resource)
     if not text:  # !GetAtt / !Ref: one named resource
         return False
@@ -217,7 +218,7 @@ def _is_broad(resource: Any) -> bool:
     # ${AWS::Partition} and friends contain colons; stand them in before splitting the ARN.
     resolved = re.sub(r"\$\{[^}]*\}", "VAR", text)
     resource_part = ":".join(resolved.split(":")[5:])
-    return re.fullmatch(r"([A-Za-z-]+[:/])?\*", resource_part) is not None
+    return re.fullmatch(r"([A-Za-z-]+[:/])?\*(:\*)?", resource_part) is not None
 
 
 def _write_actions(statement: Statement) -> list[str]:
@@ -313,6 +314,50 @@ def test_benchmark_copies_are_limited_by_name_prefix() -> None:
     assert _attached_to("BenchmarkCopiesPolicy") == {"TuningInvokeBatchFunction", "SlackFunction"}
     env = FUNCTIONS["TuningInvokeBatchFunction"]["Environment"]["Variables"]
     assert env["TUNEBOT_BENCHMARK_PREFIX"] == {"Ref": "BenchmarkPrefix"}
+
+
+FUNCTION_VERSIONS_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:*:*"
+
+
+def test_delete_function_only_on_versions_and_benchmark_copies() -> None:
+    """In-place benchmarks delete the versions they published, copy mode its own copies: no
+    grant may delete a whole function other than a prefix-named copy (issue 14, item 8)."""
+    tag_condition = {f"aws:ResourceTag/{_managed_tag_key()}": {"Ref": "ManagedTagValue"}}
+    scopes = set()
+    for statement in all_statements(TEMPLATE):
+        if not statement.allows("lambda:DeleteFunction"):
+            continue
+        for resource in statement.resources:
+            text = sub_text(resource)
+            scopes.add(text)
+            assert text in (BENCHMARK_COPIES_ARN, FUNCTION_VERSIONS_ARN), statement
+            if text == FUNCTION_VERSIONS_ARN:
+                equals = (statement.condition or {}).get("StringEquals", {})
+                assert tag_condition.items() <= equals.items(), statement
+    assert scopes == {BENCHMARK_COPIES_ARN, FUNCTION_VERSIONS_ARN}
+    deleters = granted_to("lambda:DeleteFunction")
+    versions = {
+        name
+        for name, statements in GRANTS.items()
+        for statement in statements
+        if statement.allows("lambda:DeleteFunction")
+        and FUNCTION_VERSIONS_ARN in [sub_text(r) for r in statement.resources]
+    }
+    assert versions == {"TuningInvokeBatchFunction"}
+    assert deleters == {"TuningInvokeBatchFunction", "SlackFunction"}
+
+
+def test_function_versions_pattern_cannot_match_an_unqualified_function() -> None:
+    """IAM's ``*`` matches any characters, colons too: ``function:*:*`` needs a qualifier."""
+    import fnmatch
+
+    pattern = FUNCTION_VERSIONS_ARN.replace("${AWS::Partition}", "aws").replace(
+        "${AWS::Region}", "us-east-1"
+    )
+    pattern = pattern.replace("${AWS::AccountId}", "123456789012")
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:checkout"
+    assert fnmatch.fnmatchcase(arn + ":7", pattern)
+    assert not fnmatch.fnmatchcase(arn, pattern)
 
 
 def test_pass_role_only_to_lambda_and_only_managed_roles() -> None:
@@ -443,6 +488,7 @@ def test_call_scanner_finds_calls_and_ignores_docstrings(tmp_path: Path) -> None
         ("*", True),
         ({"Fn::Sub": "arn:${AWS::Partition}:lambda:*:${AWS::AccountId}:function:*"}, True),
         ({"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"}, True),
+        ({"Fn::Sub": "arn:${AWS::Partition}:lambda:r:${AWS::AccountId}:function:*:*"}, True),
         ({"Fn::Sub": "arn:${AWS::Partition}:sqs:*:${AWS::AccountId}:*"}, True),
         ({"Fn::Sub": "arn:aws:lambda:r:1:function:${BenchmarkPrefix}*"}, False),
         ({"Fn::Sub": "arn:aws:sqs:*:1:tunebot-*-failures"}, False),

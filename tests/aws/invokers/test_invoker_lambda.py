@@ -295,6 +295,11 @@ def test_in_place_uses_versions_and_aliases_and_restores_everything(client: Any)
             {"State": "Active", "LastUpdateStatus": "Successful"},
             {"FunctionName": "checkout"},
         )
+        stubber.add_response(
+            "list_versions_by_function",
+            {"Versions": [{"Version": "$LATEST"}, {"Version": "6"}]},
+            {"FunctionName": "checkout"},
+        )
         stubber.add_response("publish_version", {"Version": "7"}, None)
         stubber.add_response(
             "get_function_configuration",
