@@ -41,6 +41,32 @@ def money(value: float | None) -> str:
     return f"${value:,.2f}"
 
 
+def savings_phrase(saving: float | None, trade_off: str | None = None) -> str:
+    """What a recommendation does to the bill, in mrkdwn: "Saves *$12.00/mo*", "Costs *$16.43/mo*
+    more (buys speed)", "No change in cost", or "Saving not priced" (never "Saves unknown")."""
+    if saving is None or math.isnan(saving):
+        return "Saving not priced"
+    if round(saving, 2) == 0:
+        return "No change in cost"
+    if saving > 0:
+        return f"Saves *{money(saving)}/mo*"
+    buys = f" (buys {trade_off})" if trade_off else ""
+    return f"Costs *{money(-saving)}/mo* more{buys}"
+
+
+def savings_range_phrase(low: float | None, high: float | None) -> str | None:
+    """ "between $3.00 and $9.10 saved", or with costs "from $5.72 more to $0.00 saved"."""
+    if low is None or high is None or round(low, 2) == round(high, 2):
+        return None
+
+    def end(value: float) -> str:
+        return f"{money(-value)} more" if value < 0 else f"{money(value)} saved"
+
+    if low >= 0:
+        return f"between {money(low)} and {money(high)} saved"
+    return f"from {end(low)} to {end(high)}"
+
+
 def slack_date(when: datetime) -> str:
     """Slack's date token renders in the reader's time zone; the fallback is UTC."""
     epoch = int(when.timestamp())
@@ -84,15 +110,21 @@ class RecommendationView(Frozen):
     confidence: str
     risk: str
     savings: str
+    # "Saves *$X/mo*" / "Costs *$X/mo* more (buys speed)" / "Saving not priced".
+    savings_text: str
     savings_range: str | None = None
     trade_off: str | None = None
     evidence: tuple[str, ...] = ()
     change: str | None = None
+    # What Undo sets (the inverse change), for its confirm dialog.
+    undo_change: str | None = None
     # Whether Benchmark first can measure this change (memory sizes and architectures).
     can_benchmark: bool = False
     # Whether the Apply button is shown (a change exists, the mode and managed tag allow it).
     can_apply: bool = False
     apply_label: str = "Apply"
+    # The verb of the Apply button's confirm dialog: "Apply", or "Approve" while approvals count.
+    apply_verb: str = "Apply"
     not_applicable_reason: str | None = None
     state: RecState = RecState.OPEN
     # Who did what; mentions are built by the view, never from user text.
@@ -153,15 +185,18 @@ def recommendation_view(
         confidence=rec.confidence.value,
         risk=rec.risk.value,
         savings=money(rec.monthly_savings_usd),
-        savings_range=f"{money(low)}–{money(high)}"
-        if low is not None and high is not None
-        else None,
+        savings_text=savings_phrase(
+            rec.monthly_savings_usd, rec.trade_off.value if rec.trade_off else None
+        ),
+        savings_range=savings_range_phrase(low, high),
         trade_off=rec.trade_off.value if rec.trade_off else None,
         evidence=tuple(item.display() for item in rec.evidence),
         change=rec.change.describe() if rec.change else None,
+        undo_change=rec.change.inverse().describe() if rec.change else None,
         can_benchmark=benchmarkable(rec),
         can_apply=can_apply,
         apply_label=label,
+        apply_verb="Approve" if label.startswith("Approve") else "Apply",
         not_applicable_reason=reason,
         state=state,
         state_text=state_text,
@@ -371,6 +406,7 @@ class ScanLine(Frozen):
     function: str
     title: str
     savings: str
+    savings_text: str
     confidence: str
 
 
@@ -400,6 +436,9 @@ def scan_view(
                 function=r.function,
                 title=r.title,
                 savings=money(r.monthly_savings_usd),
+                savings_text=savings_phrase(
+                    r.monthly_savings_usd, r.trade_off.value if r.trade_off else None
+                ),
                 confidence=r.confidence.value,
             )
             for r in first

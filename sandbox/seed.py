@@ -48,11 +48,18 @@ def elf_header(machine: str) -> bytes:
     )
 
 
+# Fixed member times: the same function always gets the same bytes (and CodeSha256), whichever
+# second the sandbox starts in.
+_ZIP_TIME = (2026, 1, 1, 0, 0, 0)
+
+
 def _zip(files: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in files.items():
-            archive.writestr(name, data)
+            member = zipfile.ZipInfo(name, date_time=_ZIP_TIME)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(member, data)
     return buffer.getvalue()
 
 
