@@ -15,7 +15,6 @@ from recommendations.changes import (
     AsyncFailureDestinationChange,
     Change,
     EventSourceMappingChange,
-    EventSourceMappingSettings,
     MemoryChange,
     ProvisionedConcurrencyChange,
     ReservedConcurrencyChange,
@@ -48,9 +47,8 @@ def _function_properties(resource: str, kind: str, properties: list[str]) -> str
     return "\n".join([f"{resource}:", f"  Type: {kind}", "  Properties:", *_indent(properties, 4)])
 
 
-def _mapping_properties(
-    settings: EventSourceMappingSettings, changed: tuple[str, ...]
-) -> list[str]:
+def _mapping_properties(change: EventSourceMappingChange, *, sam: bool) -> list[str]:
+    settings, changed = change.after, change.changed_fields
     lines: list[str] = []
     if "batch_size" in changed and settings.batch_size is not None:
         lines.append(f"BatchSize: {settings.batch_size}")
@@ -59,18 +57,41 @@ def _mapping_properties(
     if "report_batch_item_failures" in changed:
         types = '["ReportBatchItemFailures"]' if settings.report_batch_item_failures else "[]"
         lines.append(f"FunctionResponseTypes: {types}")
-    if "maximum_retry_attempts" in changed and settings.maximum_retry_attempts is not None:
-        lines.append(f"MaximumRetryAttempts: {settings.maximum_retry_attempts}")
+    if "maximum_retry_attempts" in changed:
+        retries = settings.maximum_retry_attempts
+        lines.append(f"MaximumRetryAttempts: {-1 if retries is None else retries}")
+    if "maximum_record_age_s" in changed:
+        age = settings.maximum_record_age_s
+        lines.append(f"MaximumRecordAgeInSeconds: {-1 if age is None else age}")
     if "bisect_batch_on_function_error" in changed:
         bisect = "true" if settings.bisect_batch_on_function_error else "false"
         lines.append(f"BisectBatchOnFunctionError: {bisect}")
-    if "on_failure_destination" in changed and settings.on_failure_destination:
-        lines += [
-            "DestinationConfig:",
-            "  OnFailure:",
-            f"    Destination: {_quoted(settings.on_failure_destination)}",
-        ]
+    destination = settings.on_failure_destination
+    if "on_failure_destination" in changed and destination:
+        target = _quoted(destination)
+        if change.create_queue_name:
+            target = f"!GetAtt {logical_id(change.create_queue_name)}.Arn"
+        lines += ["DestinationConfig:", "  OnFailure:"]
+        if sam and destination.split(":")[2:3] == ["sqs"]:
+            # SAM then grants the function's role sqs:SendMessage on the queue.
+            lines.append("    Type: SQS")
+        lines.append(f"    Destination: {target}")
+    elif "on_failure_destination" in changed:
+        lines.append("# remove DestinationConfig (no on-failure destination)")
     return lines
+
+
+def _created_queue(queue_name: str | None) -> list[str]:
+    if not queue_name:
+        return []
+    return [
+        f"{logical_id(queue_name)}:",
+        "  Type: AWS::SQS::Queue",
+        "  Properties:",
+        f"    QueueName: {_quoted(queue_name)}",
+        "    SqsManagedSseEnabled: true",
+        "    MessageRetentionPeriod: 1209600",
+    ]
 
 
 def _async_properties(change: AsyncFailureDestinationChange) -> list[str]:
@@ -85,18 +106,6 @@ def _async_properties(change: AsyncFailureDestinationChange) -> list[str]:
     elif destination:
         lines += ["DestinationConfig:", "  OnFailure:", f"    Destination: {_quoted(destination)}"]
     return lines
-
-
-def _queue_resource(change: AsyncFailureDestinationChange) -> list[str]:
-    if not change.create_queue_name:
-        return []
-    return [
-        f"{logical_id(change.create_queue_name)}:",
-        "  Type: AWS::SQS::Queue",
-        "  Properties:",
-        f"    QueueName: {_quoted(change.create_queue_name)}",
-        "    SqsManagedSseEnabled: true",
-    ]
 
 
 def _function_setting(
@@ -141,27 +150,36 @@ def snippet_for(change: Change) -> TemplateSnippet:
             sam=_function_properties(resource, sam_kind, sam_props), cloudformation=cfn
         )
     if isinstance(change, EventSourceMappingChange):
-        props = _mapping_properties(change.after, change.changed_fields)
-        source = change.source_arn.rsplit(":", 1)[-1]
+        source = change.source_name
+        queue = _created_queue(change.create_queue_name)
+        role_note = []
+        if "on_failure_destination" in change.changed_fields and change.create_queue_name:
+            role_note = [
+                f"# {resource}'s execution role also needs sqs:SendMessage on "
+                f"{logical_id(change.create_queue_name)}."
+            ]
         sam = "\n".join(
             [
+                *queue,
                 f"{resource}:",
                 f"  Type: {sam_kind}",
                 "  Properties:",
                 "    Events:",
                 f"      {logical_id(source)}:  # the event whose source is {source}",
                 "        Properties:",
-                *_indent(props, 10),
+                *_indent(_mapping_properties(change, sam=True), 10),
             ]
         )
         cfn = "\n".join(
             [
+                *queue,
+                *role_note,
                 f"{resource}{logical_id(source)}Mapping:",
                 "  Type: AWS::Lambda::EventSourceMapping",
                 "  Properties:",
                 f"    FunctionName: !Ref {resource}",
                 f"    EventSourceArn: {_quoted(change.source_arn)}",
-                *_indent(props, 4),
+                *_indent(_mapping_properties(change, sam=False), 4),
             ]
         )
         return TemplateSnippet(sam=sam, cloudformation=cfn)
@@ -172,7 +190,7 @@ def snippet_for(change: Change) -> TemplateSnippet:
             cloudformation=_function_properties(resource, cfn_kind, props),
         )
     props = _async_properties(change)
-    queue = _queue_resource(change)
+    queue = _created_queue(change.create_queue_name)
     sam = "\n".join(
         [
             *queue,

@@ -101,9 +101,20 @@ class EventSourceMappingSettings(Frozen):
     batch_size: int | None = Field(default=None, ge=1, le=10000)
     maximum_batching_window_s: int | None = Field(default=None, ge=0, le=300)
     report_batch_item_failures: bool = False
+    # Streams: None (or AWS's -1) means unlimited, "retry until the record expires".
     maximum_retry_attempts: int | None = None
     bisect_batch_on_function_error: bool | None = None
     on_failure_destination: str | None = None
+    # Streams: -1 or 60..604800 (7 days); None (or -1) means unlimited.
+    maximum_record_age_s: int | None = Field(default=None, ge=-1, le=604800)
+
+
+# How describe() shows a setting's value when it is unset.
+_UNSET_MEANS = {
+    "maximum_retry_attempts": "unlimited",
+    "maximum_record_age_s": "unlimited",
+    "on_failure_destination": "none",
+}
 
 
 class EventSourceMappingChange(_ChangeBase):
@@ -112,9 +123,15 @@ class EventSourceMappingChange(_ChangeBase):
     source_arn: str
     before: EventSourceMappingSettings
     after: EventSourceMappingSettings
+    # When set, the applier creates this encrypted SQS queue (if missing) and uses it as the
+    # on-failure destination; ``after.on_failure_destination`` is then that queue's ARN.
+    create_queue_name: str | None = None
     iam_actions: ClassVar[tuple[str, ...]] = (
         "lambda:GetEventSourceMapping",
         "lambda:UpdateEventSourceMapping",
+        "sqs:CreateQueue",
+        "sqs:GetQueueAttributes",
+        "sqs:TagQueue",
     )
 
     @property
@@ -122,20 +139,44 @@ class EventSourceMappingChange(_ChangeBase):
         return f"event_source_mapping:{self.mapping_uuid}"
 
     @property
+    def source_name(self) -> str:
+        """The queue, stream or table name, for people."""
+        # arn:partition:service:region:account:resource; a DynamoDB stream's resource
+        # (table/NAME/stream/2026-01-15T10:00:00.000) holds colons itself.
+        resource = self.source_arn.split(":", 5)[-1]
+        parts = resource.split("/")
+        if len(parts) >= 2 and parts[0] in ("table", "stream"):
+            return parts[1]
+        return resource
+
+    @property
     def changed_fields(self) -> tuple[str, ...]:
         before, after = self.before.model_dump(), self.after.model_dump()
         return tuple(name for name in before if before[name] != after[name])
 
     def inverse(self) -> EventSourceMappingChange:
-        return self.model_copy(update={"before": self.after, "after": self.before})
+        # Undo detaches a created destination; the queue (and any records in it) is kept.
+        return self.model_copy(
+            update={"before": self.after, "after": self.before, "create_queue_name": None}
+        )
+
+    def _show(self, name: str, *, after: bool) -> str:
+        value = getattr(self.after if after else self.before, name)
+        if name == "on_failure_destination" and after and self.create_queue_name:
+            return f"a new encrypted SQS queue {self.create_queue_name}"
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        if value is None or (name in _UNSET_MEANS and value == -1):
+            return _UNSET_MEANS.get(name, "unset")
+        return str(value)
 
     def describe(self) -> str:
         parts = []
         for name in self.changed_fields:
             label = name.replace("_", " ")
-            parts.append(f"{label} {getattr(self.before, name)!s} → {getattr(self.after, name)!s}")
-        source = self.source_arn.rsplit(":", 1)[-1]
-        return f"On the {source} trigger of {self.function_name}: " + "; ".join(parts)
+            before, after = self._show(name, after=False), self._show(name, after=True)
+            parts.append(f"{label} {before} → {after}")
+        return f"On the {self.source_name} trigger of {self.function_name}: " + "; ".join(parts)
 
 
 class AsyncSettings(Frozen):

@@ -1,4 +1,4 @@
-"""The demo fleet: fifteen functions that between them give every rule something to say.
+"""The demo fleet: sixteen functions that between them give every rule something to say.
 
 Each function is a configuration (what ``CreateFunction`` and friends get) plus a simulator
 profile (how it behaves), so the metrics and REPORT lines seeded from the profile agree with
@@ -37,6 +37,8 @@ class StreamSource:
     stream_name: str
     batch_size: int = 100
     maximum_retry_attempts: int = -1
+    maximum_record_age_s: int = -1
+    report_batch_item_failures: bool = False
 
 
 @dataclass(frozen=True)
@@ -422,6 +424,32 @@ FLEET: tuple[DemoFunction, ...] = (
         ),
         invocations_per_day=250_000,
         tags={"env": "staging", "team": "maps"},
+    ),
+    DemoFunction(
+        name="clickstream-archiver",
+        summary="Kinesis consumer that gives up on a failing batch after 3 retries and has no "
+        "on-failure destination: the records are skipped without a trace.",
+        runtime="python3.12",
+        memory_mb=256,
+        timeout_s=30,
+        architecture=Architecture.ARM64,
+        profile=_profile(
+            cpu_ms=25,
+            io_ms=60,
+            memory_used_mb=110,
+            init_ms=380,
+            noise_cv=0.15,
+            architecture="arm64",
+            memory_mb=256,
+        ),
+        invocations_per_day=20_000,
+        tags={**MANAGED, "env": "staging", "team": "analytics"},
+        invoked_by="kinesis",
+        stream=StreamSource(
+            stream_name="clickstream",
+            maximum_retry_attempts=3,
+            report_batch_item_failures=True,
+        ),
     ),
 )
 

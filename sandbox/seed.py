@@ -275,7 +275,13 @@ class FleetSeeder:
                 BatchSize=function.stream.batch_size,
                 StartingPosition="LATEST",
                 MaximumRetryAttempts=function.stream.maximum_retry_attempts,
+                MaximumRecordAgeInSeconds=function.stream.maximum_record_age_s,
                 BisectBatchOnFunctionError=False,
+                FunctionResponseTypes=(
+                    ["ReportBatchItemFailures"]
+                    if function.stream.report_batch_item_failures
+                    else []
+                ),
             )
 
     # -- observations -------------------------------------------------------------------

@@ -1,9 +1,16 @@
-"""Event source mapping settings: ``UpdateEventSourceMapping`` with only the changed fields."""
+"""Event source mapping settings: ``UpdateEventSourceMapping`` with only the changed fields.
+
+A stream mapping's on-failure destination may be a queue the change creates (encrypted, as for
+async failures). Lambda sends failure records with the function's execution role, which then
+needs ``sqs:SendMessage`` on the queue; tunebot grants it only when allowed to change IAM (see
+``failure_queue``), otherwise the result says what to add.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from aws.appliers import failure_queue
 from aws.appliers.base import ApplyContext, ApplyOutcome, call, request_ids
 from aws.appliers.errors import (
     ChangeVerificationError,
@@ -17,7 +24,9 @@ from recommendations.changes import EventSourceMappingChange, EventSourceMapping
 IAM_ACTIONS: tuple[str, ...] = (
     "lambda:GetEventSourceMapping",
     "lambda:UpdateEventSourceMapping",
+    *failure_queue.IAM_ACTIONS,
 )
+QUEUE_PURPOSE = "stream-failure-destination"
 
 _REPORT_FAILURES = "ReportBatchItemFailures"
 _BUSY_STATES = frozenset({"Creating", "Updating", "Deleting", "Enabling", "Disabling"})
@@ -26,6 +35,7 @@ _BUSY_STATES = frozenset({"Creating", "Updating", "Deleting", "Enabling", "Disab
 def settings_from_aws(mapping: dict[str, Any]) -> EventSourceMappingSettings:
     """The tunebot view of a mapping as GetEventSourceMapping returns it."""
     retries = mapping.get("MaximumRetryAttempts")
+    age = mapping.get("MaximumRecordAgeInSeconds")
     return EventSourceMappingSettings(
         batch_size=mapping.get("BatchSize"),
         maximum_batching_window_s=mapping.get("MaximumBatchingWindowInSeconds"),
@@ -37,6 +47,7 @@ def settings_from_aws(mapping: dict[str, Any]) -> EventSourceMappingSettings:
         .get("OnFailure", {})
         .get("Destination")
         or None,
+        maximum_record_age_s=None if age is None or age < 0 else age,
     )
 
 
@@ -47,20 +58,31 @@ _LABELS = {
     "maximum_retry_attempts": "maximum retry attempts",
     "bisect_batch_on_function_error": "bisect batch on error",
     "on_failure_destination": "on-failure destination",
+    "maximum_record_age_s": "maximum record age (s)",
 }
 
 
-def _show(value: Any) -> str:
+_UNSET = {
+    "maximum_retry_attempts": "unlimited",
+    "maximum_record_age_s": "unlimited",
+    "on_failure_destination": "none",
+}
+
+
+def _show(settings: EventSourceMappingSettings, name: str) -> str:
+    value = _normalised(settings, name)
     if isinstance(value, bool):
         return "on" if value else "off"
-    return "unset" if value is None else str(value)
+    if value is None:
+        return _UNSET.get(name, "unset")
+    return str(value)
 
 
 def _normalised(settings: EventSourceMappingSettings, name: str) -> Any:
     """Values that mean the same to AWS compare equal (unset window is 0, -1 retries is None)."""
     value = getattr(settings, name)
-    if name == "maximum_retry_attempts" and value is not None and value < 0:
-        return None
+    if name in ("maximum_retry_attempts", "maximum_record_age_s") and value is not None:
+        return None if value < 0 else value
     if name == "maximum_batching_window_s" and value is None:
         return 0
     if name == "bisect_batch_on_function_error" and value is None:
@@ -83,9 +105,12 @@ def aws_parameters(settings: EventSourceMappingSettings, fields: tuple[str, ...]
             parameters["MaximumRetryAttempts"] = -1 if value is None else value
         elif name == "bisect_batch_on_function_error":
             parameters["BisectBatchOnFunctionError"] = bool(value)
+        elif name == "maximum_record_age_s":
+            parameters["MaximumRecordAgeInSeconds"] = -1 if value is None else value
         elif name == "on_failure_destination":
-            # An empty OnFailure removes the destination.
-            parameters["DestinationConfig"] = {"OnFailure": {"Destination": value} if value else {}}
+            # An empty Destination removes it (the model allows ""); an empty OnFailure is
+            # refused: "The Destination field is required for an OnFailure configuration."
+            parameters["DestinationConfig"] = {"OnFailure": {"Destination": value or ""}}
     return parameters
 
 
@@ -97,7 +122,7 @@ def apply_event_source_mapping(
     function_id: str | None = None,
 ) -> ApplyOutcome:
     client = context.lambda_client
-    source = change.source_arn.rsplit(":", 1)[-1]
+    source = change.source_name
     doing = f"read the {source} trigger of {change.function_name}"
     mapping = call(client.get_event_source_mapping, doing, UUID=change.mapping_uuid)
     mapped_to = mapping.get("FunctionArn", "")
@@ -123,27 +148,79 @@ def apply_event_source_mapping(
     ]
     if moved:
         shown = "; ".join(
-            f"{_LABELS[name]} is {_show(getattr(current, name))}, "
-            f"not {_show(getattr(change.before, name))}"
+            f"{_LABELS[name]} is {_show(current, name)}, not {_show(change.before, name)}"
             for name in moved
         )
         raise StaleChangeError(
             f"The {source} trigger of {change.function_name} changed since the recommendation: "
             f"{shown}; nothing was changed. Run the analysis again."
         )
-    updated = context.call(
+    applied, notes = change, []
+    after_settings = change.after
+    if change.create_queue_name:
+        _, queue_arn = failure_queue.ensure_queue(
+            context, change.create_queue_name, change.function_name, QUEUE_PURPOSE
+        )
+        after_settings = after_settings.model_copy(update={"on_failure_destination": queue_arn})
+        applied = change.model_copy(update={"after": after_settings})
+        notes.append(
+            f"Failed batches' records go to the encrypted SQS queue {queue_arn} (kept 14 days)."
+        )
+    destination = after_settings.on_failure_destination
+    granted = False
+    # arn:partition:sqs:region:account:name; SNS topics need sns:Publish, which tunebot never
+    # proposes, so only queues get the grant or the note.
+    to_queue = bool(destination) and str(destination).split(":")[2:3] == ["sqs"]
+    if "on_failure_destination" in fields and destination and to_queue:
+        if context.allow_iam_changes:
+            target = function_id or change.function_name
+            role = failure_queue.grant_send(context, target, change.function_name, destination)
+            granted = True
+            notes.append(f"Granted sqs:SendMessage on the queue to the role {role}.")
+        else:
+            notes.append(failure_queue.send_permission_note(destination))
+    updated = failure_queue.call_with_permission_retry(
+        context,
         client.update_event_source_mapping,
         f"update the {source} trigger of {change.function_name}",
+        destination=destination,
+        retry=granted,
         UUID=change.mapping_uuid,
-        **aws_parameters(change.after, fields),
+        **aws_parameters(after_settings, fields),
     )
-    after = call(client.get_event_source_mapping, doing, UUID=change.mapping_uuid)
+    after, settled = _wait_until_settled(context, doing, change.mapping_uuid)
     now = settings_from_aws(after)
-    wrong = [name for name in fields if _normalised(now, name) != _normalised(change.after, name)]
+    wrong = [name for name in fields if _normalised(now, name) != _normalised(after_settings, name)]
     if wrong:
         raise ChangeVerificationError(
             f"AWS accepted the update, but the {source} trigger of {change.function_name} reads "
-            + ", ".join(f"{_LABELS[name]} {_show(getattr(now, name))}" for name in wrong)
+            + ", ".join(f"{_LABELS[name]} {_show(now, name)}" for name in wrong)
             + "; check the trigger."
         )
-    return ApplyOutcome(change=change, request_ids=request_ids(mapping, updated, after))
+    if not settled:
+        notes.append(
+            f"The {source} trigger was still {after.get('State', 'updating').lower()} when "
+            "tunebot stopped watching; its settings already read as applied."
+        )
+    if change.before.on_failure_destination and not after_settings.on_failure_destination:
+        notes.append("The previous destination queue was kept, with any records in it.")
+    return ApplyOutcome(
+        change=applied,
+        request_ids=request_ids(mapping, updated, after),
+        notes=tuple(notes),
+    )
+
+
+def _wait_until_settled(
+    context: ApplyContext, doing: str, uuid: str
+) -> tuple[dict[str, Any], bool]:
+    """Read the mapping until it leaves Updating (AWS applies mapping updates asynchronously);
+    returns the last read and whether it settled. There is no botocore waiter for mappings."""
+    attempts = max(1, context.waiter_max_attempts)
+    for attempt in range(attempts):
+        mapping = call(context.lambda_client.get_event_source_mapping, doing, UUID=uuid)
+        if mapping.get("State") not in _BUSY_STATES:
+            return mapping, True
+        if attempt + 1 < attempts:
+            context.sleep(float(context.waiter_delay_s))
+    return mapping, False

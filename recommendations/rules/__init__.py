@@ -14,6 +14,7 @@ from recommendations.rules.batching import (
     NoPartialBatchResponse,
     QueueWithoutRedrive,
     SmallBatchesAtHighVolume,
+    StreamFailuresDiscarded,
     StreamRetriesForever,
 )
 from recommendations.rules.cold_start import FrequentColdStarts
@@ -46,6 +47,7 @@ RULE_CLASSES: tuple[type[Rule], ...] = (
     NoPartialBatchResponse,
     StreamRetriesForever,
     QueueWithoutRedrive,
+    StreamFailuresDiscarded,
     AsyncWithoutFailureDestination,
     AsyncEventsDroppedOrAgeing,
     Throttling,

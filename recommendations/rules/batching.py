@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import ValidationError
 
 from recommendations.changes import EventSourceMappingChange, EventSourceMappingSettings
 from recommendations.pricing import SECONDS_PER_MONTH
-from recommendations.recommendation import Category, Confidence, Recommendation, Risk, Severity
+from recommendations.recommendation import (
+    Category,
+    Confidence,
+    Recommendation,
+    Risk,
+    Severity,
+    TradeOff,
+)
+from recommendations.rules.async_invoke import (
+    FAILURE_QUEUE_PREFIX,
+    FAILURE_QUEUE_SUFFIX,
+    MAX_QUEUE_NAME,
+)
 from recommendations.rules.base import Rule, RuleContext, RuleResult
 from recommendations.rules.helpers import build, cost, evidence
 from recommendations.snapshot import EventSourceKind, EventSourceMapping, FunctionSnapshot
@@ -24,6 +38,9 @@ SQS_TARGET_WINDOW_S = 5
 FIFO_MAX_BATCH_SIZE = 10
 STREAM_TARGET_BATCH_SIZE = 100
 STREAM_TARGET_WINDOW_S = 1
+# BAT-003: retries to propose for a stream that retries forever. Ten let bisection halve a
+# batch of up to 1,024 records down to the bad one, and ride out a short outage downstream.
+STREAM_RETRY_LIMIT = 10
 
 
 def source_name(mapping: EventSourceMapping) -> str:
@@ -47,6 +64,7 @@ def current_settings(mapping: EventSourceMapping) -> EventSourceMappingSettings 
             maximum_retry_attempts=mapping.maximum_retry_attempts,
             bisect_batch_on_function_error=mapping.bisect_batch_on_function_error,
             on_failure_destination=mapping.on_failure_destination,
+            maximum_record_age_s=mapping.maximum_record_age_s,
         )
     except ValidationError:
         return None
@@ -288,22 +306,29 @@ class NoPartialBatchResponse(Rule):
 
 
 class StreamRetriesForever(Rule):
-    """A stream trigger that retries a failing batch until the records expire.
+    """A stream trigger that retries a failing batch until its records expire.
 
     What it checks:
-    Kinesis and DynamoDB stream mappings with unlimited retries and unlimited record age, no
-    on-failure destination and no batch bisection. It proposes turning on bisection.
+    Kinesis and DynamoDB stream mappings with unlimited retries and unlimited record age,
+    whatever their bisect and destination settings: neither bisection nor a destination alone
+    ends the retries. It proposes a limit of 10 retries, batch bisection, and an on-failure
+    destination: the mapping's own if it has one, else a new encrypted SQS queue
+    `tunebot-<function>-<source>-failures` (kept 14 days).
 
     Why it matters:
     A record the handler cannot process (a "poison pill") is retried until it expires from the
-    stream (24 hours up to a year), and the shard makes no progress meanwhile: the iterator age
-    grows and every later record waits. Bisection splits a failing batch to isolate the bad
-    record, but only a retry limit with an on-failure destination gets the shard moving again
-    without losing the record.
+    stream (24 hours up to a year), and its shard makes no progress meanwhile: the iterator age
+    grows and every later record waits. Bisection isolates the bad record but, with unlimited
+    retries, then retries it alone until it expires. Only a retry limit gets the shard moving
+    again, and only an on-failure destination keeps a record of what was skipped.
 
     What to do:
-    Apply bisection now. Then add an on-failure destination (an SQS queue or SNS topic) and set
-    a retry limit or maximum record age on the trigger, so failed records are kept and skipped.
+    Apply the change. Ten retries let bisection narrow a batch of up to 1,024 records to the
+    bad one while a short outage downstream is ridden out; after that the batch's details go to
+    the queue and the shard moves on. Lambda sends them with the function's execution role,
+    which needs `sqs:SendMessage` on the queue (tunebot grants it only when allowed to change
+    IAM; otherwise the result says what to add). Alarm on the queue's depth. Undo restores the
+    previous settings and keeps the queue.
     """
 
     rule_id = "BAT-003"
@@ -320,7 +345,7 @@ class StreamRetriesForever(Rule):
     iam_actions = EventSourceMappingChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
-        streams = [m for m in _batching_mappings(fn) if m.kind.is_stream]
+        streams = _stream_mappings(fn)
         if not streams:
             return self.not_applicable("no Kinesis or DynamoDB stream trigger")
         found: list[Recommendation] = []
@@ -329,53 +354,234 @@ class StreamRetriesForever(Rule):
         for mapping in streams:
             name = source_name(mapping)
             if mapping.bisect_batch_on_function_error is None:
+                # AWS always returns it for streams: without it the failure settings were not
+                # read, and the change could not say what it changes.
                 unknown.append(f"the bisect setting of the {name} trigger is unknown")
                 continue
-            if (
-                not mapping.retries_forever
-                or mapping.on_failure_destination
-                or mapping.bisect_batch_on_function_error
-            ):
+            if not mapping.retries_forever:
                 continue
             before = current_settings(mapping)
             if before is None:
                 unknown.append(f"the {name} trigger's settings are outside Lambda's ranges")
                 continue
-            after = before.model_copy(update={"bisect_batch_on_function_error": True})
+            change = _failure_change(
+                fn,
+                mapping,
+                before,
+                maximum_retry_attempts=STREAM_RETRY_LIMIT,
+                bisect_batch_on_function_error=True,
+            )
             facts = [
                 evidence("Maximum retry attempts", "unlimited", "", "event source mapping"),
                 evidence("Maximum record age", "unlimited", "", "event source mapping"),
-                evidence("On-failure destination", "none", "", "event source mapping"),
+                evidence(
+                    "Bisect batch on error",
+                    "on" if mapping.bisect_batch_on_function_error else "off",
+                    "",
+                    "event source mapping",
+                ),
+                evidence(
+                    "On-failure destination",
+                    mapping.on_failure_destination or "none",
+                    "",
+                    "event source mapping",
+                ),
             ]
             if iterator_age is not None:
                 facts.append(
                     evidence("Iterator age (max)", round(iterator_age / 1000.0, 1), "s", "metrics")
                 )
+            kept_in = _destination_words(change)
             found.append(
                 build(
                     self,
                     fn,
                     severity=Severity.HIGH,
-                    title=f"Bisect failing batches on the {name} stream",
+                    title=f"Stop the {name} stream retrying forever: {STREAM_RETRY_LIMIT} "
+                    "retries, bisect, keep failed records",
                     rationale=(
-                        f"{fn.name} retries failing {name} batches until the records expire, with "
-                        "no on-failure destination, so one bad record stops its shard. Bisecting "
-                        "isolates it; then add an on-failure destination and a retry limit so it "
-                        "is set aside instead of blocking."
+                        f"{fn.name} retries a failing {name} batch until its records expire, so "
+                        "one bad record stops its shard"
+                        + (
+                            " (bisection alone only isolates it, then retries it alone)"
+                            if mapping.bisect_batch_on_function_error
+                            else ""
+                        )
+                        + f". With bisection and a limit of {STREAM_RETRY_LIMIT} retries the bad "
+                        f"record is isolated and skipped, and its details are kept in {kept_in}."
                     ),
                     confidence=Confidence.HIGH,
                     evidence=facts,
-                    change=EventSourceMappingChange(
-                        function_name=fn.name,
-                        mapping_uuid=mapping.uuid,
-                        source_arn=mapping.source_arn,
-                        before=before,
-                        after=after,
-                    ),
+                    change=change,
+                    trade_off=TradeOff.SAFETY,
                     risk=Risk.LOW,
+                    notes=_failure_notes(change),
                 )
             )
-        return _results(self, found, unknown, "stream failures are bounded or sent aside")
+        return _results(self, found, unknown, "every stream trigger's retries are bounded")
+
+
+class StreamFailuresDiscarded(Rule):
+    """A stream trigger that gives up on failing records without keeping them anywhere.
+
+    What it checks:
+    Kinesis and DynamoDB stream mappings whose retries or record age are bounded but that have
+    no on-failure destination. It proposes a new encrypted SQS queue,
+    `tunebot-<function>-<source>-failures` (kept 14 days), as the on-failure destination.
+
+    Why it matters:
+    When a batch runs out of retries or grows too old, Lambda skips its records and moves on.
+    Without a destination nothing records which records were skipped, so the data is lost
+    without a trace (the same gap as async invocations without a destination, ASYNC-001, and
+    SQS queues without a dead-letter queue, BAT-004).
+
+    What to do:
+    Apply the change: tunebot creates the queue and sets it as the trigger's on-failure
+    destination; the retry settings stay. Each message names the shard and sequence numbers of
+    the skipped records, which can be read again while the stream still holds them. Lambda
+    sends them with the function's execution role, which needs `sqs:SendMessage` on the queue
+    (tunebot grants it only when allowed to change IAM). Alarm on the queue's depth. Undo
+    detaches the queue and keeps it.
+    """
+
+    rule_id = "BAT-005"
+    name = "Stream failures discarded"
+    category = Category.BATCHING
+    needs = (
+        "event_source_mappings[].maximum_retry_attempts",
+        "event_source_mappings[].maximum_record_age_s",
+        "event_source_mappings[].bisect_batch_on_function_error",
+        "event_source_mappings[].on_failure_destination",
+        "stats.errors",
+    )
+    proposes = EventSourceMappingChange
+    iam_actions = EventSourceMappingChange.iam_actions
+
+    def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
+        streams = _stream_mappings(fn)
+        if not streams:
+            return self.not_applicable("no Kinesis or DynamoDB stream trigger")
+        found: list[Recommendation] = []
+        unknown: list[str] = []
+        errors = fn.stats.errors if fn.stats else None
+        for mapping in streams:
+            name = source_name(mapping)
+            if mapping.bisect_batch_on_function_error is None:
+                unknown.append(f"the failure settings of the {name} trigger were not read")
+                continue
+            # Unlimited retries are BAT-003's: its change adds the destination too.
+            if mapping.retries_forever or mapping.on_failure_destination:
+                continue
+            before = current_settings(mapping)
+            if before is None:
+                unknown.append(f"the {name} trigger's settings are outside Lambda's ranges")
+                continue
+            change = _failure_change(fn, mapping, before)
+            limits = []
+            if mapping.maximum_retry_attempts is not None and mapping.maximum_retry_attempts >= 0:
+                limits.append(f"{mapping.maximum_retry_attempts} retries")
+            if mapping.maximum_record_age_s is not None and mapping.maximum_record_age_s >= 0:
+                limits.append(f"a record age of {mapping.maximum_record_age_s:,} s")
+            facts = [
+                evidence("On-failure destination", "none", "", "event source mapping"),
+                evidence(
+                    "Maximum retry attempts",
+                    _limit(mapping.maximum_retry_attempts),
+                    "",
+                    "event source mapping",
+                ),
+                evidence(
+                    "Maximum record age",
+                    _limit(mapping.maximum_record_age_s),
+                    "s" if _limit(mapping.maximum_record_age_s) != "unlimited" else "",
+                    "event source mapping",
+                ),
+            ]
+            if errors is not None:
+                facts.append(evidence("Errors", errors, "", "metrics"))
+            found.append(
+                build(
+                    self,
+                    fn,
+                    severity=Severity.HIGH if errors else Severity.MEDIUM,
+                    title=f"Keep records the {name} stream gives up on in an SQS queue",
+                    rationale=(
+                        f"{fn.name} gives up on a failing {name} batch after "
+                        + " or ".join(limits)
+                        + " and has no on-failure destination: its records are skipped without "
+                        "a trace."
+                        + (
+                            " It has errors in this window, so records were probably skipped."
+                            if errors
+                            else ""
+                        )
+                        + f" Send the failed batches' details to {_destination_words(change)}."
+                    ),
+                    confidence=Confidence.HIGH,
+                    evidence=facts,
+                    change=change,
+                    trade_off=TradeOff.SAFETY,
+                    risk=Risk.LOW,
+                    notes=_failure_notes(change),
+                )
+            )
+        return _results(self, found, unknown, "every stream trigger keeps its failed records")
+
+
+def _stream_mappings(fn: FunctionSnapshot) -> list[EventSourceMapping]:
+    return [m for m in _batching_mappings(fn) if m.kind.is_stream]
+
+
+def _limit(value: int | None) -> str | int:
+    return "unlimited" if value is None or value < 0 else value
+
+
+def stream_failure_queue_name(function_name: str, mapping: EventSourceMapping) -> str:
+    """``tunebot-<function>-<source>-failures``, at most 80 characters of what SQS allows.
+
+    Two triggers whose names only differ past the limit share a queue; each message names its
+    source, so nothing is mixed up.
+    """
+    middle = re.sub(r"[^A-Za-z0-9_-]", "-", f"{function_name}-{source_name(mapping)}")
+    room = MAX_QUEUE_NAME - len(FAILURE_QUEUE_PREFIX) - len(FAILURE_QUEUE_SUFFIX)
+    return FAILURE_QUEUE_PREFIX + middle[:room] + FAILURE_QUEUE_SUFFIX
+
+
+def _failure_change(
+    fn: FunctionSnapshot,
+    mapping: EventSourceMapping,
+    before: EventSourceMappingSettings,
+    **updates: object,
+) -> EventSourceMappingChange:
+    """The change to ``updates`` plus an on-failure destination (a new queue when none)."""
+    queue = None
+    if not before.on_failure_destination:
+        queue = stream_failure_queue_name(fn.name, mapping)
+        updates["on_failure_destination"] = f"arn:aws:sqs:{fn.region}:{fn.account_id}:{queue}"
+    return EventSourceMappingChange(
+        function_name=fn.name,
+        mapping_uuid=mapping.uuid,
+        source_arn=mapping.source_arn,
+        before=before,
+        after=before.model_copy(update=updates),
+        create_queue_name=queue,
+    )
+
+
+def _destination_words(change: EventSourceMappingChange) -> str:
+    if change.create_queue_name:
+        return f"a new encrypted SQS queue, {change.create_queue_name}"
+    return f"its on-failure destination {change.after.on_failure_destination}"
+
+
+def _failure_notes(change: EventSourceMappingChange) -> tuple[str, ...]:
+    if not change.create_queue_name:
+        return ()
+    return (
+        "Lambda sends failure records with the function's execution role: it needs "
+        "sqs:SendMessage on the new queue (tunebot adds it only when allowed to change IAM).",
+        "The queue costs $0.40 per million messages beyond the SQS free tier.",
+    )
 
 
 class QueueWithoutRedrive(Rule):

@@ -370,8 +370,10 @@ class TimeoutBreaksConstraint(Rule):
     the work runs twice.
 
     What to do:
-    Apply the lower timeout when offered. Otherwise raise the queue's visibility timeout to at
-    least six times the function timeout, or make the API work asynchronous.
+    Apply the lower timeout when offered. Otherwise the advice fits the caller that has the
+    problem: for a queue, raise its visibility timeout to at least six times the function
+    timeout; for API Gateway, make the API asynchronous (answer 202 and do the work behind a
+    queue).
     """
 
     rule_id = "TMO-004"
@@ -390,6 +392,8 @@ class TimeoutBreaksConstraint(Rule):
         problems: list[str] = []
         facts = [evidence("Timeout", fn.timeout_s, "s", "configuration")]
         unknown: list[str] = []
+        # What to advise when the timeout cannot come down, for the callers that have a problem.
+        fallback: list[str] = []
         severity = Severity.MEDIUM
         if fn.invoked_by is None:
             unknown.append("who invokes the function is unknown")
@@ -402,6 +406,10 @@ class TimeoutBreaksConstraint(Rule):
                 f"function may run {fn.timeout_s} s"
             )
             facts.append(evidence("API Gateway limit", API_GATEWAY_INTEGRATION_LIMIT_S, "s"))
+            fallback.append(
+                "make the API asynchronous (accept the request, answer 202 and do the work "
+                "behind a queue)"
+            )
         for mapping in fn.event_source_mappings:
             if mapping.kind is not EventSourceKind.SQS:
                 continue
@@ -416,6 +424,10 @@ class TimeoutBreaksConstraint(Rule):
                     f"{fn.timeout_s} s = {SQS_VISIBILITY_MULTIPLIER * fn.timeout_s} s"
                 )
                 facts.append(evidence(f"Visibility timeout of {queue}", visibility, "s", "SQS"))
+                fallback.append(
+                    f"raise the visibility timeout of queue {queue} to at least "
+                    f"{SQS_VISIBILITY_MULTIPLIER * fn.timeout_s} s"
+                )
         if not problems:
             if unknown:
                 return self.unknown("; ".join(unknown))
@@ -437,9 +449,9 @@ class TimeoutBreaksConstraint(Rule):
             title = f"Lower the timeout from {fn.timeout_s} s to {ceiling} s for its callers"
         else:
             rationale += (
-                " The function needs its time (or its durations are unknown): raise the queue's "
-                "visibility timeout to at least 6 × the function timeout, or make the API call "
-                "asynchronous."
+                " The function needs its time (or its durations are unknown): "
+                + "; ".join(fallback)
+                + "."
             )
             title = "The timeout does not fit its callers' limits"
         before = cost(fn, context.now)

@@ -145,6 +145,155 @@ def test_event_source_mapping_sends_only_changed_fields(context: ApplyContext) -
     assert (mapping["BatchSize"], mapping["FunctionResponseTypes"]) == (10, [])
 
 
+def _stream_mapping(context: ApplyContext) -> tuple[str, str]:
+    """A Kinesis trigger as AWS defaults it: retries until records expire, no destination."""
+    kinesis = boto3.client("kinesis", region_name=REGION)
+    kinesis.create_stream(StreamName="clicks", ShardCount=1)
+    arn = kinesis.describe_stream_summary(StreamName="clicks")["StreamDescriptionSummary"][
+        "StreamARN"
+    ]
+    mapping = context.lambda_client.create_event_source_mapping(
+        EventSourceArn=arn,
+        FunctionName=NAME,
+        BatchSize=100,
+        StartingPosition="LATEST",
+        MaximumRetryAttempts=-1,
+        MaximumRecordAgeInSeconds=-1,
+        BisectBatchOnFunctionError=False,
+    )
+    return mapping["UUID"], arn
+
+
+STREAM_QUEUE = "tunebot-checkout-api-clicks-failures"
+STREAM_QUEUE_ARN = f"arn:aws:sqs:{REGION}:123456789012:{STREAM_QUEUE}"
+
+
+def _retries_forever_change(uuid: str, arn: str) -> EventSourceMappingChange:
+    """BAT-003's change, as the rule builds it from what the scan reads."""
+    before = EventSourceMappingSettings(
+        batch_size=100,
+        maximum_batching_window_s=0,
+        maximum_retry_attempts=-1,
+        maximum_record_age_s=-1,
+        bisect_batch_on_function_error=False,
+    )
+    return EventSourceMappingChange(
+        function_name=NAME,
+        mapping_uuid=uuid,
+        source_arn=arn,
+        before=before,
+        after=before.model_copy(
+            update={
+                "maximum_retry_attempts": 10,
+                "bisect_batch_on_function_error": True,
+                "on_failure_destination": STREAM_QUEUE_ARN,
+            }
+        ),
+        create_queue_name=STREAM_QUEUE,
+    )
+
+
+def test_stream_retries_are_bounded_with_a_new_failure_queue(context: ApplyContext) -> None:
+    uuid, arn = _stream_mapping(context)
+    sent: list[dict] = []  # type: ignore[type-arg]
+    context.lambda_client.meta.events.register(
+        "provide-client-params.lambda.UpdateEventSourceMapping",
+        lambda params, **kw: sent.append(dict(params)),
+    )
+    change = _retries_forever_change(uuid, arn)
+    outcome = apply_change(change, context)
+    assert sent == [
+        {
+            "UUID": uuid,
+            "MaximumRetryAttempts": 10,
+            "BisectBatchOnFunctionError": True,
+            "DestinationConfig": {"OnFailure": {"Destination": STREAM_QUEUE_ARN}},
+        }
+    ]
+    mapping = context.lambda_client.get_event_source_mapping(UUID=uuid)
+    assert (mapping["MaximumRetryAttempts"], mapping["BisectBatchOnFunctionError"]) == (10, True)
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == STREAM_QUEUE_ARN
+    assert outcome.change.after.on_failure_destination == STREAM_QUEUE_ARN
+    sqs = context.sqs_client
+    url = sqs.get_queue_url(QueueName=STREAM_QUEUE)["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (attributes["SqsManagedSseEnabled"], attributes["MessageRetentionPeriod"]) == (
+        "true",
+        "1209600",
+    )
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {
+        "tunebot:purpose": "stream-failure-destination",
+        "tunebot:function": NAME,
+    }
+    assert outcome.notes == (
+        f"Failed batches' records go to the encrypted SQS queue {STREAM_QUEUE_ARN} (kept 14 days).",
+        f"The function's execution role needs sqs:SendMessage on {STREAM_QUEUE_ARN}; tunebot "
+        "did not change IAM (IAM changes are not allowed by its configuration).",
+    )
+    assert context.iam_client.list_role_policies(RoleName=ROLE_NAME)["PolicyNames"] == []
+    # Applying it again finds the trigger moved on and changes nothing.
+    with pytest.raises(StaleChangeError, match="maximum retry attempts is 10, not unlimited"):
+        apply_change(change, context)
+    # Undo restores retries, bisect and no destination; the queue stays.
+    undo = apply_change(outcome.change.inverse(), context)
+    mapping = context.lambda_client.get_event_source_mapping(UUID=uuid)
+    assert (mapping["MaximumRetryAttempts"], mapping["BisectBatchOnFunctionError"]) == (-1, False)
+    assert not mapping["DestinationConfig"]["OnFailure"].get("Destination")
+    assert undo.notes == ("The previous destination queue was kept, with any records in it.",)
+    assert sqs.get_queue_url(QueueName=STREAM_QUEUE)["QueueUrl"] == url
+
+
+def test_stream_failure_queue_gets_the_send_grant_when_allowed(context: ApplyContext) -> None:
+    context.allow_iam_changes = True
+    uuid, arn = _stream_mapping(context)
+    outcome = apply_change(_retries_forever_change(uuid, arn), context)
+    assert outcome.notes[1] == f"Granted sqs:SendMessage on the queue to the role {ROLE_NAME}."
+    policy = context.iam_client.get_role_policy(
+        RoleName=ROLE_NAME, PolicyName=f"tunebot-failure-destination-{STREAM_QUEUE}"
+    )["PolicyDocument"]
+    document = policy if isinstance(policy, dict) else json.loads(policy)
+    assert document["Statement"] == [
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": STREAM_QUEUE_ARN}
+    ]
+
+
+def test_stream_destination_alone_keeps_the_retry_settings(context: ApplyContext) -> None:
+    """BAT-005's change: retries already bounded, only the destination is added."""
+    uuid, arn = _stream_mapping(context)
+    context.lambda_client.update_event_source_mapping(
+        UUID=uuid, MaximumRetryAttempts=3, MaximumRecordAgeInSeconds=3600
+    )
+    before = EventSourceMappingSettings(
+        batch_size=100,
+        maximum_retry_attempts=3,
+        maximum_record_age_s=3600,
+        bisect_batch_on_function_error=False,
+    )
+    change = EventSourceMappingChange(
+        function_name=NAME,
+        mapping_uuid=uuid,
+        source_arn=arn,
+        before=before,
+        after=before.model_copy(update={"on_failure_destination": STREAM_QUEUE_ARN}),
+        create_queue_name=STREAM_QUEUE,
+    )
+    apply_change(change, context)
+    mapping = context.lambda_client.get_event_source_mapping(UUID=uuid)
+    assert (mapping["MaximumRetryAttempts"], mapping["MaximumRecordAgeInSeconds"]) == (3, 3600)
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"] == STREAM_QUEUE_ARN
+    # A record age that moved since the recommendation makes a record-age change stale.
+    context.lambda_client.update_event_source_mapping(UUID=uuid, MaximumRecordAgeInSeconds=60)
+    aged = EventSourceMappingChange(
+        function_name=NAME,
+        mapping_uuid=uuid,
+        source_arn=arn,
+        before=before,
+        after=before.model_copy(update={"maximum_record_age_s": 86400}),
+    )
+    with pytest.raises(StaleChangeError, match=r"maximum record age \(s\) is 60, not 3600"):
+        apply_change(aged, context)
+
+
 def test_async_destination_creates_an_encrypted_queue(context: ApplyContext) -> None:
     change = AsyncFailureDestinationChange(
         function_name=NAME,

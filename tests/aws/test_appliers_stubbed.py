@@ -28,6 +28,7 @@ from recommendations.changes import (
     ArchitectureChange,
     AsyncFailureDestinationChange,
     AsyncSettings,
+    EventSourceMappingChange,
     EventSourceMappingSettings,
     MemoryChange,
     ProvisionedConcurrencyChange,
@@ -500,7 +501,9 @@ def test_mapping_fields_map_to_aws_names() -> None:
         "FunctionResponseTypes": [],
         "MaximumRetryAttempts": -1,
         "BisectBatchOnFunctionError": True,
-        "DestinationConfig": {"OnFailure": {}},
+        # AWS refuses an empty OnFailure ("The Destination field is required for an
+        # OnFailure configuration"); the model allows "" (min length 0) to remove it.
+        "DestinationConfig": {"OnFailure": {"Destination": ""}},
     }
     with_destination = settings.model_copy(update={"on_failure_destination": QUEUE_ARN})
     assert aws_parameters(with_destination, ("on_failure_destination",)) == {
@@ -524,6 +527,153 @@ def test_stream_mapping_reads_minus_one_as_unlimited_retries() -> None:
         bisect_batch_on_function_error=False,
         report_batch_item_failures=True,
     )
+
+
+STREAM_ARN = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
+STREAM_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:tunebot-checkout-api-clicks-failures"
+MAPPING_UUID = "a1b2c3d4-5678-90ab-cdef-11111EXAMPLE"
+
+
+def _mapping(state: str = "Enabled", **overrides: Any) -> dict[str, Any]:
+    """A GetEventSourceMapping response for a Kinesis trigger, as AWS documents it."""
+    mapping: dict[str, Any] = {
+        "UUID": MAPPING_UUID,
+        "StartingPosition": "LATEST",
+        "BatchSize": 100,
+        "MaximumBatchingWindowInSeconds": 0,
+        "ParallelizationFactor": 1,
+        "EventSourceArn": STREAM_ARN,
+        "FunctionArn": ARN,
+        "LastModified": "2026-11-20T10:00:00+00:00",
+        "LastProcessingResult": "No records processed",
+        "State": state,
+        "StateTransitionReason": "User action",
+        "DestinationConfig": {"OnFailure": {}},
+        "MaximumRecordAgeInSeconds": -1,
+        "BisectBatchOnFunctionError": False,
+        "MaximumRetryAttempts": -1,
+        "TumblingWindowInSeconds": 0,
+        "FunctionResponseTypes": [],
+        "EventSourceMappingArn": (
+            f"arn:aws:lambda:us-east-1:123456789012:event-source-mapping:{MAPPING_UUID}"
+        ),
+        "ResponseMetadata": _meta(f"req-{state.lower()}"),
+    }
+    mapping.update(overrides)
+    return mapping
+
+
+def _bounded(state: str = "Enabled") -> dict[str, Any]:
+    return _mapping(
+        state,
+        MaximumRetryAttempts=10,
+        BisectBatchOnFunctionError=True,
+        DestinationConfig={"OnFailure": {"Destination": STREAM_QUEUE_ARN}},
+    )
+
+
+STREAM_CHANGE = EventSourceMappingChange(
+    function_name=NAME,
+    mapping_uuid=MAPPING_UUID,
+    source_arn=STREAM_ARN,
+    before=EventSourceMappingSettings(
+        batch_size=100,
+        maximum_batching_window_s=0,
+        maximum_retry_attempts=-1,
+        maximum_record_age_s=-1,
+        bisect_batch_on_function_error=False,
+    ),
+    after=EventSourceMappingSettings(
+        batch_size=100,
+        maximum_batching_window_s=0,
+        maximum_retry_attempts=10,
+        maximum_record_age_s=-1,
+        bisect_batch_on_function_error=True,
+        on_failure_destination=STREAM_QUEUE_ARN,
+    ),
+)
+STREAM_UPDATE = {
+    "UUID": MAPPING_UUID,
+    "MaximumRetryAttempts": 10,
+    "BisectBatchOnFunctionError": True,
+    "DestinationConfig": {"OnFailure": {"Destination": STREAM_QUEUE_ARN}},
+}
+
+
+def test_stream_update_waits_while_the_mapping_is_updating() -> None:
+    """AWS applies mapping updates asynchronously (State Updating, then Enabled); moto answers
+    Enabled at once, so only a stub shows the wait."""
+    client = boto3.client("lambda", region_name="us-east-1")
+    slept: list[float] = []
+    context = ApplyContext(client, sleep=slept.append, waiter_delay_s=2, waiter_max_attempts=5)
+    with Stubber(client) as stubber:
+        stubber.add_response("get_event_source_mapping", _mapping(), {"UUID": MAPPING_UUID})
+        stubber.add_response("update_event_source_mapping", _bounded("Updating"), STREAM_UPDATE)
+        stubber.add_response("get_event_source_mapping", _bounded("Updating"))
+        stubber.add_response("get_event_source_mapping", _bounded("Updating"))
+        stubber.add_response("get_event_source_mapping", _bounded())
+        outcome = apply_change(STREAM_CHANGE, context)
+        stubber.assert_no_pending_responses()
+    assert slept == [2.0, 2.0]
+    assert outcome.request_ids == ("req-enabled", "req-updating", "req-enabled")
+    assert outcome.notes == (
+        f"The function's execution role needs sqs:SendMessage on {STREAM_QUEUE_ARN}; tunebot "
+        "did not change IAM (IAM changes are not allowed by its configuration).",
+    )
+
+
+def test_stream_update_still_updating_after_the_wait_says_so() -> None:
+    client = boto3.client("lambda", region_name="us-east-1")
+    context = ApplyContext(client, sleep=lambda s: None, waiter_max_attempts=2)
+    with Stubber(client) as stubber:
+        stubber.add_response("get_event_source_mapping", _mapping())
+        stubber.add_response("update_event_source_mapping", _bounded("Updating"))
+        stubber.add_response("get_event_source_mapping", _bounded("Updating"))
+        stubber.add_response("get_event_source_mapping", _bounded("Updating"))
+        outcome = apply_change(STREAM_CHANGE, context)
+    assert outcome.notes[-1] == (
+        "The clicks trigger was still updating when tunebot stopped watching; its settings "
+        "already read as applied."
+    )
+
+
+def test_stream_destination_without_permission_says_what_to_grant(stubbed) -> None:  # type: ignore[no-untyped-def]
+    """Whether AWS checks the role on UpdateEventSourceMapping or only when it delivers, a
+    refusal that names the permission becomes one sentence saying what to grant."""
+    context, stubber = stubbed
+    stubber.add_response("get_event_source_mapping", _mapping())
+    stubber.add_client_error(
+        "update_event_source_mapping",
+        **client_error(
+            "InvalidParameterValueException",
+            "The provided execution role does not have permissions to call SendMessage on SQS",
+        ),
+    )
+    with pytest.raises(ChangeError) as raised:
+        apply_change(STREAM_CHANGE, context)
+    assert str(raised.value) == (
+        "Could not update the clicks trigger of checkout-api: the function's execution role "
+        f"may not send to {STREAM_QUEUE_ARN}; grant it sqs:SendMessage on that queue and "
+        "apply again."
+    )
+
+
+def test_undoing_a_stream_destination_sends_an_empty_destination(stubbed) -> None:  # type: ignore[no-untyped-def]
+    context, stubber = stubbed
+    stubber.add_response("get_event_source_mapping", _bounded())
+    stubber.add_response(
+        "update_event_source_mapping",
+        _mapping(),
+        {
+            "UUID": MAPPING_UUID,
+            "MaximumRetryAttempts": -1,
+            "BisectBatchOnFunctionError": False,
+            "DestinationConfig": {"OnFailure": {"Destination": ""}},
+        },
+    )
+    stubber.add_response("get_event_source_mapping", _mapping())
+    outcome = apply_change(STREAM_CHANGE.inverse(), context)
+    assert outcome.notes == ("The previous destination queue was kept, with any records in it.",)
 
 
 def test_provisioned_concurrency_read_without_a_connection_is_one_sentence() -> None:

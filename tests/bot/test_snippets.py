@@ -98,7 +98,11 @@ def test_async_destination_with_a_new_queue() -> None:
     cfn = load(snippet_for(change).cloudformation)
     assert cfn["MailerFailures"] == {
         "Type": "AWS::SQS::Queue",
-        "Properties": {"QueueName": "mailer-failures", "SqsManagedSseEnabled": True},
+        "Properties": {
+            "QueueName": "mailer-failures",
+            "SqsManagedSseEnabled": True,
+            "MessageRetentionPeriod": 1209600,  # as the applier creates it
+        },
     }
     assert cfn["MailerEventInvokeConfig"]["Properties"] == {
         "FunctionName": {"Ref": "Mailer"},
@@ -141,3 +145,59 @@ def test_function_properties(change: Change, sam_properties: dict[str, Any]) -> 
 def test_removing_reserved_concurrency_says_so() -> None:
     snippet = snippet_for(ReservedConcurrencyChange(function_name="f", before=5, after=None))
     assert "# remove ReservedConcurrentExecutions (unreserved)" in snippet.sam
+
+
+def test_stream_retry_limit_with_a_new_failure_queue() -> None:
+    before = EventSourceMappingSettings(
+        batch_size=100, maximum_retry_attempts=-1, bisect_batch_on_function_error=False
+    )
+    change = EventSourceMappingChange(
+        function_name="indexer",
+        mapping_uuid="u-2",
+        source_arn="arn:aws:kinesis:us-east-1:123456789012:stream/clicks",
+        before=before,
+        after=before.model_copy(
+            update={
+                "maximum_retry_attempts": 10,
+                "bisect_batch_on_function_error": True,
+                "on_failure_destination": "arn:aws:sqs:us-east-1:1:tunebot-indexer-clicks-failures",
+            }
+        ),
+        create_queue_name="tunebot-indexer-clicks-failures",
+    )
+    snippet = snippet_for(change)
+    queue = {
+        "Type": "AWS::SQS::Queue",
+        "Properties": {
+            "QueueName": "tunebot-indexer-clicks-failures",
+            "SqsManagedSseEnabled": True,
+            "MessageRetentionPeriod": 1209600,
+        },
+    }
+    cfn = load(snippet.cloudformation)
+    assert cfn["TunebotIndexerClicksFailures"] == queue
+    assert cfn["IndexerClicksMapping"]["Properties"] == {
+        "FunctionName": {"Ref": "Indexer"},
+        "EventSourceArn": "arn:aws:kinesis:us-east-1:123456789012:stream/clicks",
+        "MaximumRetryAttempts": 10,
+        "BisectBatchOnFunctionError": True,
+        "DestinationConfig": {
+            "OnFailure": {"Destination": {"GetAtt": "TunebotIndexerClicksFailures.Arn"}}
+        },
+    }
+    assert "# Indexer's execution role also needs sqs:SendMessage" in snippet.cloudformation
+    sam = load(snippet.sam)
+    assert sam["TunebotIndexerClicksFailures"] == queue
+    # SAM's Type: SQS makes it grant the role sqs:SendMessage on the queue.
+    assert sam["Indexer"]["Properties"]["Events"]["Clicks"]["Properties"] == {
+        "MaximumRetryAttempts": 10,
+        "BisectBatchOnFunctionError": True,
+        "DestinationConfig": {
+            "OnFailure": {
+                "Type": "SQS",
+                "Destination": {"GetAtt": "TunebotIndexerClicksFailures.Arn"},
+            }
+        },
+    }
+    # Undo's snippet puts unlimited retries back as AWS spells them.
+    assert "MaximumRetryAttempts: -1" in snippet_for(change.inverse()).cloudformation

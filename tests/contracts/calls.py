@@ -109,6 +109,12 @@ def _keywords(call: ast.Call) -> tuple[frozenset[str], bool]:
     return named, any(k.arg is None for k in call.keywords)
 
 
+# Wrappers that take keywords of their own besides the ones they pass on to the operation.
+WRAPPER_OWN_KEYWORDS: dict[str, frozenset[str]] = {
+    "call_with_permission_retry": frozenset({"destination", "retry"}),
+}
+
+
 def calls_in(path: Path, root: Path = REPO_ROOT) -> list[AwsCall]:
     relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
     found: list[AwsCall] = []
@@ -140,10 +146,11 @@ def calls_in(path: Path, root: Path = REPO_ROOT) -> list[AwsCall]:
             ):
                 found.append(AwsCall(relative, node.lineno, first.value, named, is_open))
                 continue
+        own = WRAPPER_OWN_KEYWORDS.get(func or "", frozenset())
         for argument in node.args:
             referenced = _is_operation_reference(argument)
             if referenced:
-                found.append(AwsCall(relative, node.lineno, referenced, named, is_open))
+                found.append(AwsCall(relative, node.lineno, referenced, named - own, is_open))
                 break
     return found
 

@@ -376,6 +376,18 @@ def test_failure_queue_grant_matches_the_queue_names_rules_choose() -> None:
     name_pattern = resource.rsplit(":", 1)[1]
     assert re.fullmatch(name_pattern.replace("*", ".*"), failure_queue_name("checkout-api"))
     assert not re.fullmatch(name_pattern.replace("*", ".*"), "payments-dlq")
+    # BAT-003 and BAT-005 create one per stream trigger.
+    from recommendations.rules.batching import stream_failure_queue_name
+    from recommendations.snapshot import EventSourceKind, EventSourceMapping
+
+    stream = EventSourceMapping(
+        uuid="u-1",
+        source_arn="arn:aws:kinesis:us-east-1:123456789012:stream/clicks",
+        kind=EventSourceKind.KINESIS,
+    )
+    assert re.fullmatch(
+        name_pattern.replace("*", ".*"), stream_failure_queue_name("indexer", stream)
+    )
 
 
 # botocore service name -> IAM prefix, for the services tunebot talks to.

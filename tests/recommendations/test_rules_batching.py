@@ -1,4 +1,5 @@
-"""BAT-001..004: batch sizes, partial batch responses, stream retries, SQS redrive."""
+"""BAT-001..005: batch sizes, partial batch responses, stream retries, SQS redrive, stream
+failures kept."""
 
 from __future__ import annotations
 
@@ -8,17 +9,19 @@ import pytest
 
 from recommendations.changes import EventSourceMappingChange, EventSourceMappingSettings
 from recommendations.pricing import SECONDS_PER_MONTH
-from recommendations.recommendation import Severity
+from recommendations.recommendation import Severity, TradeOff
 from recommendations.rules.base import Outcome
 from recommendations.rules.batching import (
     NoPartialBatchResponse,
     QueueWithoutRedrive,
     SmallBatchesAtHighVolume,
+    StreamFailuresDiscarded,
     StreamRetriesForever,
     source_name,
+    stream_failure_queue_name,
 )
 from recommendations.snapshot import EventSourceKind, EventSourceMapping, RedrivePolicy
-from tests.recommendations.builders import X86_GB_S, function, run, single, stats
+from tests.recommendations.builders import X86_GB_S, evidence_of, function, run, single, stats
 
 QUEUE = "arn:aws:sqs:us-east-1:123456789012:jobs"
 STREAM = "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"
@@ -140,49 +143,244 @@ class TestNoPartialBatchResponse:
         assert run(self.rule, fn).outcome is Outcome.UNKNOWN
 
 
+STOCK_QUEUE = "tunebot-orders-stock-failures"
+STOCK_QUEUE_ARN = f"arn:aws:sqs:us-east-1:123456789012:{STOCK_QUEUE}"
+DEAD = "arn:aws:sqs:us-east-1:123456789012:dead"
+
+
+def stream(**fields: Any) -> EventSourceMapping:
+    """A DynamoDB stream trigger as AWS defaults it: retries forever, no bisect, no destination."""
+    base: dict[str, Any] = {
+        "batch_size": 100,
+        "maximum_retry_attempts": -1,
+        "maximum_record_age_s": -1,
+        "bisect_batch_on_function_error": False,
+    }
+    base.update(fields)
+    return mapping(EventSourceKind.DYNAMODB, source_arn=TABLE_STREAM, **base)
+
+
+def settings_of(m: EventSourceMapping) -> EventSourceMappingSettings:
+    return EventSourceMappingSettings(
+        batch_size=m.batch_size,
+        maximum_batching_window_s=m.maximum_batching_window_s,
+        maximum_retry_attempts=m.maximum_retry_attempts,
+        maximum_record_age_s=m.maximum_record_age_s,
+        bisect_batch_on_function_error=m.bisect_batch_on_function_error,
+        on_failure_destination=m.on_failure_destination,
+    )
+
+
 class TestStreamRetriesForever:
     rule = StreamRetriesForever()
 
-    def forever(self, **fields: Any) -> EventSourceMapping:
-        base: dict[str, Any] = {
-            "batch_size": 100,
-            "maximum_retry_attempts": -1,
-            "maximum_record_age_s": -1,
-            "bisect_batch_on_function_error": False,
-        }
-        base.update(fields)
-        return mapping(EventSourceKind.DYNAMODB, source_arn=TABLE_STREAM, **base)
-
-    def test_turns_on_bisection(self) -> None:
+    def test_bounds_retries_bisects_and_creates_a_failure_queue(self) -> None:
         fn = function(
-            event_source_mappings=(self.forever(),), stats_=stats(iterator_age_max_ms=600_000.0)
+            event_source_mappings=(stream(),), stats_=stats(iterator_age_max_ms=600_000.0)
         )
         rec = single(run(self.rule, fn))
-        assert isinstance(rec.change, EventSourceMappingChange)
-        assert rec.change.changed_fields == ("bisect_batch_on_function_error",)
-        assert rec.change.after.bisect_batch_on_function_error is True
+        before = settings_of(stream())
+        assert rec.change == EventSourceMappingChange(
+            function_name="orders",
+            mapping_uuid="uuid-1",
+            source_arn=TABLE_STREAM,
+            before=before,
+            after=before.model_copy(
+                update={
+                    "maximum_retry_attempts": 10,
+                    "bisect_batch_on_function_error": True,
+                    "on_failure_destination": STOCK_QUEUE_ARN,
+                }
+            ),
+            create_queue_name=STOCK_QUEUE,
+        )
+        assert rec.change.describe() == (
+            "On the stock trigger of orders: maximum retry attempts unlimited → 10; bisect "
+            "batch on function error off → on; on failure destination none → a new encrypted "
+            f"SQS queue {STOCK_QUEUE}"
+        )
+        assert rec.title == (
+            "Stop the stock stream retrying forever: 10 retries, bisect, keep failed records"
+        )
         assert rec.severity is Severity.HIGH
-        assert {e.label: e.value for e in rec.evidence}["Iterator age (max)"] == 600.0
+        assert rec.trade_off is TradeOff.SAFETY
+        assert evidence_of(rec) == {
+            "Maximum retry attempts": "unlimited",
+            "Maximum record age": "unlimited",
+            "Bisect batch on error": "off",
+            "On-failure destination": "none",
+            "Iterator age (max)": 600.0,
+        }
+        assert rec.notes[0] == (
+            "Lambda sends failure records with the function's execution role: it needs "
+            "sqs:SendMessage on the new queue (tunebot adds it only when allowed to change IAM)."
+        )
 
     @pytest.mark.parametrize(
-        "fields",
+        ("fields", "changed"),
         [
-            {"maximum_retry_attempts": 3},
-            {"bisect_batch_on_function_error": True},
-            {"on_failure_destination": "arn:aws:sqs:us-east-1:123456789012:dead"},
+            # Bisect alone isolates the bad record, then retries it alone until it expires.
+            (
+                {"bisect_batch_on_function_error": True},
+                ("maximum_retry_attempts", "on_failure_destination"),
+            ),
+            # A destination alone receives nothing while retries never run out.
+            (
+                {"on_failure_destination": DEAD},
+                ("maximum_retry_attempts", "bisect_batch_on_function_error"),
+            ),
+            # Both still retry forever; null is what a snapshot may say for "unlimited".
+            (
+                {
+                    "bisect_batch_on_function_error": True,
+                    "on_failure_destination": DEAD,
+                    "maximum_retry_attempts": None,
+                    "maximum_record_age_s": None,
+                },
+                ("maximum_retry_attempts",),
+            ),
         ],
     )
-    def test_passes_when_failures_are_bounded(self, fields: dict[str, Any]) -> None:
-        fn = function(event_source_mappings=(self.forever(**fields),))
+    def test_fires_whatever_bisect_and_destination_say(
+        self, fields: dict[str, Any], changed: tuple[str, ...]
+    ) -> None:
+        rec = single(run(self.rule, function(event_source_mappings=(stream(**fields),))))
+        assert isinstance(rec.change, EventSourceMappingChange)
+        assert rec.change.changed_fields == changed
+        assert rec.change.after.maximum_retry_attempts == 10
+        assert rec.change.after.bisect_batch_on_function_error is True
+        # An existing destination is kept; only a missing one brings a new queue.
+        expected_queue = None if fields.get("on_failure_destination") else STOCK_QUEUE
+        assert rec.change.create_queue_name == expected_queue
+        assert rec.change.after.on_failure_destination == (
+            fields.get("on_failure_destination") or STOCK_QUEUE_ARN
+        )
+
+    @pytest.mark.parametrize(
+        "fields", [{"maximum_retry_attempts": 3}, {"maximum_record_age_s": 3600}]
+    )
+    def test_passes_when_retries_or_record_age_are_bounded(self, fields: dict[str, Any]) -> None:
+        result = run(self.rule, function(event_source_mappings=(stream(**fields),)))
+        assert (result.outcome, result.reason) == (
+            Outcome.PASS,
+            "every stream trigger's retries are bounded",
+        )
+
+    def test_its_own_change_silences_it(self) -> None:
+        rec = single(run(self.rule, function(event_source_mappings=(stream(),))))
+        assert isinstance(rec.change, EventSourceMappingChange)
+        after = rec.change.after
+        applied = stream(
+            maximum_retry_attempts=after.maximum_retry_attempts,
+            bisect_batch_on_function_error=after.bisect_batch_on_function_error,
+            on_failure_destination=after.on_failure_destination,
+        )
+        fn = function(event_source_mappings=(applied,))
         assert run(self.rule, fn).outcome is Outcome.PASS
+        # ...and leaves nothing for BAT-005: the failures are kept.
+        assert run(StreamFailuresDiscarded(), fn).outcome is Outcome.PASS
 
     def test_unknown_without_bisect_setting(self) -> None:
-        fn = function(event_source_mappings=(self.forever(bisect_batch_on_function_error=None),))
-        assert run(self.rule, fn).outcome is Outcome.UNKNOWN
+        fn = function(event_source_mappings=(stream(bisect_batch_on_function_error=None),))
+        result = run(self.rule, fn)
+        assert (result.outcome, result.reason) == (
+            Outcome.UNKNOWN,
+            "the bisect setting of the stock trigger is unknown",
+        )
 
     def test_not_applicable_to_queues(self) -> None:
         fn = function(event_source_mappings=(mapping(),))
         assert run(self.rule, fn).outcome is Outcome.NOT_APPLICABLE
+
+
+class TestStreamFailuresDiscarded:
+    rule = StreamFailuresDiscarded()
+
+    def test_proposes_a_failure_queue_for_bounded_retries_without_destination(self) -> None:
+        bounded = stream(maximum_retry_attempts=3, bisect_batch_on_function_error=True)
+        fn = function(event_source_mappings=(bounded,), stats_=stats(errors=12))
+        rec = single(run(self.rule, fn))
+        before = settings_of(bounded)
+        assert rec.change == EventSourceMappingChange(
+            function_name="orders",
+            mapping_uuid="uuid-1",
+            source_arn=TABLE_STREAM,
+            before=before,
+            after=before.model_copy(update={"on_failure_destination": STOCK_QUEUE_ARN}),
+            create_queue_name=STOCK_QUEUE,
+        )
+        assert rec.change.changed_fields == ("on_failure_destination",)
+        assert rec.title == "Keep records the stock stream gives up on in an SQS queue"
+        assert rec.rationale == (
+            "orders gives up on a failing stock batch after 3 retries and has no on-failure "
+            "destination: its records are skipped without a trace. It has errors in this "
+            "window, so records were probably skipped. Send the failed batches' details to a "
+            f"new encrypted SQS queue, {STOCK_QUEUE}."
+        )
+        assert rec.severity is Severity.HIGH
+        assert evidence_of(rec) == {
+            "On-failure destination": "none",
+            "Maximum retry attempts": 3,
+            "Maximum record age": "unlimited",
+            "Errors": 12,
+        }
+
+    def test_a_bounded_record_age_alone_counts_and_no_errors_is_medium(self) -> None:
+        aged = stream(maximum_record_age_s=3600)
+        rec = single(
+            run(self.rule, function(event_source_mappings=(aged,), stats_=stats(errors=0)))
+        )
+        assert rec.severity is Severity.MEDIUM
+        assert "after a record age of 3,600 s and has no" in rec.rationale
+
+    @pytest.mark.parametrize(
+        "fields",
+        [
+            {"maximum_retry_attempts": 3, "on_failure_destination": DEAD},
+            {},  # retries forever: BAT-003's, whose change adds the destination too
+        ],
+    )
+    def test_passes_with_a_destination_or_unbounded_retries(self, fields: dict[str, Any]) -> None:
+        result = run(self.rule, function(event_source_mappings=(stream(**fields),)))
+        assert (result.outcome, result.reason) == (
+            Outcome.PASS,
+            "every stream trigger keeps its failed records",
+        )
+
+    def test_its_own_change_silences_it(self) -> None:
+        bounded = stream(maximum_retry_attempts=3)
+        rec = single(run(self.rule, function(event_source_mappings=(bounded,))))
+        assert isinstance(rec.change, EventSourceMappingChange)
+        applied = stream(
+            maximum_retry_attempts=3, on_failure_destination=rec.change.after.on_failure_destination
+        )
+        assert run(self.rule, function(event_source_mappings=(applied,))).outcome is Outcome.PASS
+
+    def test_unknown_when_the_failure_settings_were_not_read(self) -> None:
+        fn = function(
+            event_source_mappings=(
+                stream(maximum_retry_attempts=3, bisect_batch_on_function_error=None),
+            )
+        )
+        result = run(self.rule, fn)
+        assert (result.outcome, result.reason) == (
+            Outcome.UNKNOWN,
+            "the failure settings of the stock trigger were not read",
+        )
+
+    def test_not_applicable_to_queues(self) -> None:
+        fn = function(event_source_mappings=(mapping(),))
+        assert run(self.rule, fn).outcome is Outcome.NOT_APPLICABLE
+
+
+def test_failure_queue_names_fit_sqs() -> None:
+    long_name = "f" * 70
+    name = stream_failure_queue_name(long_name, stream())
+    assert len(name) == 80
+    assert name.startswith("tunebot-fff") and name.endswith("-failures")
+    kinesis = mapping(EventSourceKind.KINESIS, source_arn=STREAM.replace("clicks", "click.v2"))
+    # SQS queue names take letters, digits, hyphens and underscores only.
+    assert stream_failure_queue_name("orders", kinesis) == "tunebot-orders-click-v2-failures"
 
 
 class TestQueueWithoutRedrive:

@@ -171,6 +171,33 @@ class TestTimeoutBreaksConstraint:
         assert rec.change is None
         assert rec.severity is Severity.HIGH
         assert "queue jobs has a 120 s visibility timeout, under 6 × 60 s = 360 s" in rec.rationale
+        assert rec.rationale.endswith(
+            "The function needs its time (or its durations are unknown): raise the visibility "
+            "timeout of queue jobs to at least 360 s."
+        )
+
+    def test_advice_for_an_api_only_function_names_no_queue(self) -> None:
+        fn = function(timeout_s=60, invoked_by=API, stats_=stats(duration_max_ms=45000.0))
+        rec = single(run(self.rule, fn))
+        assert rec.change is None
+        assert rec.rationale == (
+            "orders: API Gateway gives up after 29 s but the function may run 60 s. The function "
+            "needs its time (or its durations are unknown): make the API asynchronous (accept "
+            "the request, answer 202 and do the work behind a queue)."
+        )
+        assert "visibility" not in rec.rationale
+
+    def test_advice_covers_each_caller_with_a_problem(self) -> None:
+        fn = function(
+            timeout_s=60,
+            invoked_by=(InvokeSource.API_GATEWAY, InvokeSource.EVENT_SOURCE_MAPPING),
+            event_source_mappings=(sqs(120),),
+        )
+        rec = single(run(self.rule, fn))
+        assert rec.rationale.endswith(
+            ": make the API asynchronous (accept the request, answer 202 and do the work behind "
+            "a queue); raise the visibility timeout of queue jobs to at least 360 s."
+        )
 
     def test_never_proposes_the_timeout_it_already_has(self) -> None:
         # A 1 s timeout on a queue with a 0 s visibility timeout: the ceiling (1 s, the

@@ -30,6 +30,7 @@ FUNCTIONS = (
     "legacy-billing",
     "image-resizer",
     "inventory-sync",
+    "clickstream-archiver",
 )
 
 
@@ -153,6 +154,34 @@ def test_apply_changes_the_function_and_undo_restores_it(sandbox: Sandbox) -> No
     )
     click(sandbox, ALICE.id, current, undo)
     eventually(lambda: memory_of(sandbox, "thumbnail-native") == 1536, "memory back to 1536 MB")
+
+
+def test_apply_keeps_skipped_stream_records_in_a_new_queue(sandbox: Sandbox) -> None:
+    """BAT-005 from the card: the queue is created, the trigger points at it, and the next
+    analysis has nothing left to say about it."""
+    card = tune(sandbox, ALICE.id, "clickstream-archiver")
+    click(
+        sandbox,
+        ALICE.id,
+        card,
+        apply_button(card, "Keep records the clickstream stream gives up on in an SQS queue"),
+    )
+    lam = sandbox.aws.client("lambda")
+
+    def destination() -> str | None:
+        [mapping] = lam.list_event_source_mappings(FunctionName="clickstream-archiver")[
+            "EventSourceMappings"
+        ]
+        return mapping.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+
+    queue = "tunebot-clickstream-archiver-clickstream-failures"
+    found = eventually(destination, "the on-failure destination")
+    assert found == f"arn:aws:sqs:us-east-1:123456789012:{queue}"
+    url = sandbox.aws.client("sqs").get_queue_url(QueueName=queue)["QueueUrl"]
+    assert url.endswith(queue)
+    eventually(lambda: "Applied by <@U0ALICE001>" in card_text(sandbox, card), "applied card")
+    again = tune(sandbox, ALICE.id, "clickstream-archiver")
+    assert "gives up on" not in json.dumps(again.blocks)
 
 
 def test_production_needs_two_distinct_approvers(sandbox: Sandbox) -> None:

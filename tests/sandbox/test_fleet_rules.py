@@ -38,6 +38,7 @@ DOCUMENTED = {
     "notifications-fanout": {"MEM-002"},
     "webhook-receiver": {"COLD-001"},
     "nightly-cleanup": set(),
+    "clickstream-archiver": {"BAT-005"},
 }
 
 
