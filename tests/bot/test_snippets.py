@@ -13,6 +13,7 @@ from recommendations.changes import (
     AsyncFailureDestinationChange,
     AsyncSettings,
     Change,
+    EphemeralStorageChange,
     EventSourceMappingChange,
     EventSourceMappingSettings,
     MemoryChange,
@@ -141,3 +142,17 @@ def test_function_properties(change: Change, sam_properties: dict[str, Any]) -> 
 def test_removing_reserved_concurrency_says_so() -> None:
     snippet = snippet_for(ReservedConcurrencyChange(function_name="f", before=5, after=None))
     assert "# remove ReservedConcurrentExecutions (unreserved)" in snippet.sam
+
+
+def test_ephemeral_storage() -> None:
+    snippet = snippet_for(EphemeralStorageChange(function_name="etl-job", before=10240, after=512))
+    assert snippet.sam == (
+        "EtlJob:\n  Type: AWS::Serverless::Function\n  Properties:\n"
+        "    EphemeralStorage:\n      Size: 512"
+    )
+    assert load(snippet.cloudformation) == {
+        "EtlJob": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {"EphemeralStorage": {"Size": 512}},
+        }
+    }
