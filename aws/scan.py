@@ -64,6 +64,9 @@ DEFAULT_WINDOW_DAYS = 14.0
 DIRECT_READ_LIMIT = 20
 DEFAULT_LOG_GROUP_PREFIX = "/aws/lambda/"
 PERCENTILE_FIELDS = ("duration_p50_ms", "duration_p90_ms", "duration_p99_ms")
+# Error types are read for at most this many functions (those with the most errors): one
+# Insights query's worth of log groups.
+ERROR_TYPE_LOG_GROUPS = insights.MAX_LOG_GROUPS_PER_QUERY
 
 
 @dataclass(frozen=True)
@@ -294,15 +297,18 @@ def _add_error_types(
     start: datetime,
     end: datetime,
 ) -> None:
-    """Error types from the logs of functions whose invocations failed (or may have), with one
-    more Insights query over just their log groups, counted over the same window as the REPORT
-    statistics. Functions with no failed invocation are not read: their error types stay
-    unknown, which costs no query."""
-    wanted = sorted(
-        group
+    """Error types from the logs of the functions with the most failed invocations, with one
+    more Insights query over at most ``ERROR_TYPE_LOG_GROUPS`` log groups (one batch, so a
+    few calls whatever the fleet's size), over the same window as the REPORT statistics.
+    Functions without a failed invocation, or beyond the cut, keep their error types unknown."""
+    failing = [
+        (figures.for_function(name).get("errors"), group)
         for group, name in owner.items()
         if name in stats_by_name and figures.for_function(name).get("errors") != 0
-    )
+    ]
+    # Unknown error counts come after known ones: they may be zero.
+    failing.sort(key=lambda item: (item[0] is None, -(item[0] or 0.0), item[1]))
+    wanted = [group for _, group in failing[:ERROR_TYPE_LOG_GROUPS]]
     if not wanted:
         return
     runner = error_types.error_types_runner(
@@ -310,8 +316,7 @@ def _add_error_types(
         max_wait_s=options.insights_max_wait_s,
         poll_interval_s=options.insights_poll_interval_s,
     )
-    prefix = None if options.function_names else DEFAULT_LOG_GROUP_PREFIX
-    found = runner.run(wanted, start, end, source_prefix=prefix)
+    found = runner.run(wanted, start, end)
     collected.enrichment.warnings.extend(found.warnings)
     if found.unavailable:
         return

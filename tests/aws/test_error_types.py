@@ -146,6 +146,34 @@ def test_a_group_without_error_lines_has_none_found() -> None:
     assert stats["orders"].top_error_types == ()
 
 
+def test_only_the_fifty_functions_with_most_errors_are_read() -> None:
+    """One batch whatever the fleet's size; the rest keep their error types unknown."""
+    session = AwsSession(region="us-east-1")
+    names = [f"fn-{i:02d}" for i in range(60)]
+    owner = {f"/aws/lambda/{name}": name for name in names}
+    stats = {name: LogStats(sample_size=100) for name in names}
+    # fn-00 has 1 error, fn-59 has 60: the ten with fewest are left out.
+    figures = MetricsResult(
+        figures={name: {"errors": float(i + 1)} for i, name in enumerate(names)}
+    )
+    kept = sorted(names[10:], key=lambda name: -int(name[3:]))
+    with Stubber(session.client("logs")) as stub:
+        _stub_query(stub, [f"/aws/lambda/{name}" for name in kept], [])
+        _add_error_types(
+            session,
+            _Collected(configs=[]),
+            figures,
+            ScanOptions(insights_poll_interval_s=0.0),
+            owner,
+            stats,
+            START,
+            END,
+        )
+        stub.assert_no_pending_responses()
+    assert stats["fn-59"].top_error_types == ()
+    assert stats["fn-09"].top_error_types is None
+
+
 def test_runner_runs_the_error_query_through_source_for_many_groups() -> None:
     session = AwsSession(region="us-east-1")
     runner = error_types_runner(session, poll_interval_s=0.0, sleep=lambda _: None)
