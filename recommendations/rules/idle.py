@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from recommendations.changes import ProvisionedConcurrencyChange
 from recommendations.pricing import prices_for, provisioned_concurrency_monthly_cost
 from recommendations.recommendation import Category, Confidence, Evidence, Risk, Severity
@@ -22,8 +20,8 @@ class IdleWithStandingCost(Rule):
     Invocations figure the scan reads for functions idle in a shorter window) that keep
     provisioned concurrency, which is billed every second, or reserved concurrency, which
     holds part of the account's concurrency away from other functions. A function changed in
-    the last 30 days is left alone (it may be new). Provisioned concurrency is only known
-    where the scan read it.
+    the last 30 days may be new rather than unused: the recommendation then has medium
+    confidence and says so. Provisioned concurrency is only known where the scan read it.
 
     Why it matters:
     Provisioned environments of a function nobody calls are pure cost: every hour of them is
@@ -69,14 +67,20 @@ class IdleWithStandingCost(Rule):
             )
         else:
             seen = evidence("Invocations", 0, f"in the last {IDLE_DAYS} days", "metrics")
-        if fn.last_modified is not None and fn.last_modified > context.now - timedelta(
-            days=IDLE_DAYS
-        ):
-            return self.not_applicable(f"changed in the last {IDLE_DAYS} days")
         provisioned = fn.provisioned_concurrency or 0
         reserved = fn.reserved_concurrency
+        facts = [seen]
+        confidence = Confidence.HIGH
+        notes: tuple[str, ...] = ()
+        if fn.last_modified is not None:
+            age = (context.now - fn.last_modified).total_seconds() / 86400.0
+            facts.append(evidence("Last modified", round(age, 1), "days ago", "configuration"))
+            if age < IDLE_DAYS:
+                # Maybe new rather than abandoned: the standing cost is real all the same.
+                confidence = Confidence.MEDIUM
+                notes = (f"{fn.name} was changed {age:,.0f} days ago: it may be new, not unused.",)
         if provisioned:
-            return self._provisioned(fn, provisioned, seen)
+            return self._provisioned(fn, provisioned, facts, confidence, notes)
         if reserved:
             return self.recommend(
                 build(
@@ -89,25 +93,33 @@ class IdleWithStandingCost(Rule):
                         f"{reserved} of the account's concurrency, which other functions cannot "
                         "use. Release the reservation, or delete the function if nothing needs it."
                     ),
-                    confidence=Confidence.HIGH,
+                    confidence=confidence,
                     evidence=[
-                        seen,
+                        *facts,
                         evidence("Reserved concurrency", reserved, "", "configuration"),
                     ],
                     risk=Risk.LOW,
+                    notes=notes,
                 )
             )
         if reserved == 0:
             return self.passed("reserved concurrency 0: switched off on purpose")
         return self.passed(f"idle for {IDLE_DAYS}+ days, but nothing standing costs money")
 
-    def _provisioned(self, fn: FunctionSnapshot, provisioned: int, seen: Evidence) -> RuleResult:
+    def _provisioned(
+        self,
+        fn: FunctionSnapshot,
+        provisioned: int,
+        seen: list[Evidence],
+        confidence: Confidence,
+        notes: tuple[str, ...],
+    ) -> RuleResult:
         standing = provisioned_concurrency_monthly_cost(
             provisioned, fn.memory_mb, fn.architecture, prices_for(fn.region)
         )
         qualifier = fn.provisioned_concurrency_qualifier
         facts = [
-            seen,
+            *seen,
             evidence("Provisioned concurrency", provisioned, "", "configuration"),
             evidence("Provisioned concurrency cost", cents(standing), "USD a month", "derived"),
         ]
@@ -134,12 +146,13 @@ class IdleWithStandingCost(Rule):
                     "Remove it; a later request simply starts cold."
                     + ("" if change else " Remove it from the alias or version that holds it.")
                 ),
-                confidence=Confidence.HIGH,
+                confidence=confidence,
                 evidence=facts,
                 change=change,
                 cost_before=standing,
                 cost_after=0.0,
                 savings=standing,
                 risk=Risk.LOW,
+                notes=notes,
             )
         )

@@ -127,9 +127,14 @@ def test_idle_passes(fields: dict[str, Any], stats_: FunctionStats, reason: str)
     assert (result.outcome, result.reason) == (Outcome.PASS, reason)
 
 
-def test_idle_recently_changed_is_left_alone() -> None:
+def test_idle_recently_changed_may_be_new() -> None:
     fn = function(reserved_concurrency=10, last_modified=NOW - timedelta(days=3), stats_=quiet())
-    assert run(idle, fn).outcome is Outcome.NOT_APPLICABLE
+    rec = single(run(idle, fn))
+    assert rec.confidence is Confidence.MEDIUM
+    assert evidence_of(rec)["Last modified"] == 3.0
+    assert rec.notes == ("orders was changed 3 days ago: it may be new, not unused.",)
+    old = function(reserved_concurrency=10, last_modified=NOW - timedelta(days=90), stats_=quiet())
+    assert single(run(idle, old)).confidence is Confidence.HIGH
 
 
 def test_idle_unknown_without_the_thirty_days() -> None:
