@@ -30,8 +30,8 @@ class EphemeralStorageOverProvisioned(Rule):
     shutil.disk_usage("/tmp") at the end of the handler. If it stays well under 512 MB, apply
     the change. It is a one-click change rather than advice because it is undone in one click
     and a function that does need the space fails at once and visibly ("No space left on
-    device" errors), instead of silently costing more; the high-risk label sends it through
-    the stricter approval where the policy has one.
+    device" errors) instead of silently costing more; the card says "risk high" and "confidence
+    low" so nobody applies it without that check.
     """
 
     rule_id = "STO-001"
