@@ -85,7 +85,13 @@ LISTED_BY: dict[str, str] = {
 # A function did something in the window when any of these has data: a function throttled to
 # zero (reserved concurrency 0) has Throttles but no Invocations.
 ACTIVITY_METRICS: tuple[str, ...] = ("Invocations", "Throttles", "AsyncEventsReceived")
-COUNT_KEYS = frozenset(figure.key for figure in (*CORE_FIGURES, *SPARSE_FIGURES) if figure.is_count)
+# IDLE-001 needs 30 days without invocations; a shorter window alone cannot tell. Functions
+# with none in the window get this one figure over the 30 days ending with it, 500 to a call.
+IDLE_LOOKBACK = timedelta(days=30)
+LOOKBACK_FIGURE = Figure("invocations_last_30_days", "Invocations", "Sum")
+COUNT_KEYS = frozenset(
+    figure.key for figure in (*CORE_FIGURES, *SPARSE_FIGURES, LOOKBACK_FIGURE) if figure.is_count
+)
 
 
 @dataclass
@@ -258,6 +264,7 @@ def collect_metrics(
     percentiles = [query for query in queries if query.figure.is_percentile]
     get_metric_data(session, plain, start, end, result)
     get_metric_data(session, percentiles, start, end, result)
+    _read_lookback(session, names, start, end, result)
     # A function that never emitted a sparse metric has zero of its counts.
     for name in active:
         figures = result.figures.get(name)
@@ -267,6 +274,22 @@ def collect_metrics(
             if figure.is_count and name not in sparse[figure.metric]:
                 figures.setdefault(figure.key, 0.0)
     return result
+
+
+def _read_lookback(
+    session: AwsSession,
+    names: Sequence[str],
+    start: datetime,
+    end: datetime,
+    result: MetricsResult,
+) -> None:
+    """``invocations_last_30_days`` for functions with no invocations in a shorter window."""
+    if end - start >= IDLE_LOOKBACK:
+        return  # the window itself says it
+    quiet = [name for name in names if result.figures.get(name, {}).get("invocations") == 0]
+    if quiet:
+        queries = [_Query(name, LOOKBACK_FIGURE) for name in quiet]
+        get_metric_data(session, queries, end - IDLE_LOOKBACK, end, result)
 
 
 def figures_as_stats_fields(figures: Mapping[str, float]) -> dict[str, float | int]:

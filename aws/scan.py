@@ -28,7 +28,7 @@ from aws import inventory, metrics, package_scan
 from aws import session as session_module
 from aws.errors import AccessDeniedError, AwsError, CredentialsError, FunctionNotFoundError
 from aws.inventory import Enrichment
-from aws.logs import insights, sampling
+from aws.logs import error_types, insights, sampling
 from aws.logs.stats import LogStats
 from aws.metrics import MetricsResult, figures_as_stats_fields
 from aws.package_scan import PackageScanner
@@ -39,6 +39,7 @@ from aws.session import (
     is_throttling,
     translate_error,
 )
+from recommendations.error_types import top_error_types
 from recommendations.snapshot import FigureSource, FleetSnapshot, FunctionSnapshot, FunctionStats
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,9 @@ DEFAULT_WINDOW_DAYS = 14.0
 DIRECT_READ_LIMIT = 20
 DEFAULT_LOG_GROUP_PREFIX = "/aws/lambda/"
 PERCENTILE_FIELDS = ("duration_p50_ms", "duration_p90_ms", "duration_p99_ms")
+# Error types are read for at most this many functions (those with the most errors): one
+# Insights query's worth of log groups.
+ERROR_TYPE_LOG_GROUPS = insights.MAX_LOG_GROUPS_PER_QUERY
 
 
 @dataclass(frozen=True)
@@ -258,7 +262,11 @@ def _log_stats(
     found = runner.run(sorted(owner), start, end, source_prefix=prefix)
     collected.enrichment.warnings.extend(found.warnings)
     if not found.unavailable:
-        return {owner[group]: stats for group, stats in found.stats.items() if group in owner}
+        stats_by_name = {
+            owner[group]: stats for group, stats in found.stats.items() if group in owner
+        }
+        _add_error_types(session, collected, figures, options, owner, stats_by_name, start, end)
+        return stats_by_name
     logger.info("Logs Insights unavailable; sampling the busiest functions' logs instead")
     group_of = {name: group for group, name in owner.items()}
     chosen = [name for _, name in sorted(busy, reverse=True) if name in group_of]
@@ -277,6 +285,49 @@ def _log_stats(
         if sample is not None:
             stats[name] = sample
     return stats
+
+
+def _add_error_types(
+    session: AwsSession,
+    collected: _Collected,
+    figures: MetricsResult,
+    options: ScanOptions,
+    owner: Mapping[str, str],
+    stats_by_name: dict[str, LogStats],
+    start: datetime,
+    end: datetime,
+) -> None:
+    """Error types from the logs of the functions with the most failed invocations, with one
+    more Insights query over at most ``ERROR_TYPE_LOG_GROUPS`` log groups (one batch, so a
+    few calls whatever the fleet's size), over the same window as the REPORT statistics.
+    Functions without a failed invocation, or beyond the cut, keep their error types unknown."""
+    failing = [
+        (figures.for_function(name).get("errors"), group)
+        for group, name in owner.items()
+        if name in stats_by_name and figures.for_function(name).get("errors") != 0
+    ]
+    # Unknown error counts come after known ones: they may be zero.
+    failing.sort(key=lambda item: (item[0] is None, -(item[0] or 0.0), item[1]))
+    wanted = [group for _, group in failing[:ERROR_TYPE_LOG_GROUPS]]
+    if not wanted:
+        return
+    runner = error_types.error_types_runner(
+        session,
+        max_wait_s=options.insights_max_wait_s,
+        poll_interval_s=options.insights_poll_interval_s,
+    )
+    found = runner.run(wanted, start, end)
+    collected.enrichment.warnings.extend(found.warnings)
+    if found.unavailable:
+        return
+    for group in wanted:
+        if group in found.failed:
+            continue
+        name = owner[group]
+        counts = found.stats.get(group, {})
+        stats_by_name[name] = stats_by_name[name].model_copy(
+            update={"top_error_types": top_error_types(counts)}
+        )
 
 
 def stats_for_function(

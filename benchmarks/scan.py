@@ -14,9 +14,11 @@ ListProvisionedConcurrencyConfigs, one GetMetricStatistics per figure, one Filte
 Prints figures and ratios; asserts nothing.
 
 moto has no Logs Insights, so this run exercises the sampling fallback (one FilterLogEvents
-per sampled function, 25 by default) after one refused SOURCE query and one probe query.
-With Insights the log statistics cost one SOURCE query over ``/aws/lambda/`` plus its polls
-(or, where SOURCE is refused, one query per 50 log groups plus polls) instead.
+per sampled function, 25 by default, which also yields their error types) after one refused
+SOURCE query and one probe query. With Insights the log statistics cost one SOURCE query over
+``/aws/lambda/`` plus its polls (or, where SOURCE is refused, one query per 50 log groups plus
+polls) instead, and the error types one more query over the 50 functions with most errors.
+Every seeded function ran, so the 30-day Invocations read for idle ones costs nothing here.
 """
 
 from __future__ import annotations
@@ -238,10 +240,15 @@ def main() -> None:
     )
     source_calls = 1 + 5
     batch_calls = -(-active // 50) * 3
+    # Error types: one more query over the (at most 50) functions with the most errors,
+    # polled twice.
+    failing = sum(1 for fn in fleet.functions if fn.stats and fn.stats.errors)
+    error_calls = 3 if failing else 0
     print(
         f"estimate on AWS (ListFunctions {list_pages} pages, GetResources {tag_pages} pages): "
-        f"{common + source_calls} with one SOURCE query, {common + batch_calls} with "
-        f"{-(-active // 50)} batched Insights queries"
+        f"{common + source_calls + error_calls} with one SOURCE query, "
+        f"{common + batch_calls + error_calls} with {-(-active // 50)} batched Insights queries "
+        f"(each including {error_calls} for the error-types query)"
     )
     print(json.dumps({"total_calls": total, "budgeted_calls": budgeted, "wall_s": round(wall, 2)}))
 

@@ -14,6 +14,7 @@ from recommendations.changes import (
     ArchitectureChange,
     AsyncFailureDestinationChange,
     Change,
+    EphemeralStorageChange,
     EventSourceMappingChange,
     MemoryChange,
     ProvisionedConcurrencyChange,
@@ -109,11 +110,17 @@ def _async_properties(change: AsyncFailureDestinationChange) -> list[str]:
 
 
 def _function_setting(
-    change: MemoryChange | TimeoutChange | ArchitectureChange | ReservedConcurrencyChange,
+    change: MemoryChange
+    | TimeoutChange
+    | ArchitectureChange
+    | ReservedConcurrencyChange
+    | EphemeralStorageChange,
 ) -> list[str]:
     """The function property a change sets, the same in SAM and CloudFormation."""
     if isinstance(change, MemoryChange):
         return [f"MemorySize: {change.after}"]
+    if isinstance(change, EphemeralStorageChange):
+        return ["EphemeralStorage:", f"  Size: {change.after}"]
     if isinstance(change, TimeoutChange):
         return [f"Timeout: {change.after}"]
     if isinstance(change, ArchitectureChange):

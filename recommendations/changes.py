@@ -72,6 +72,34 @@ class TimeoutChange(_ChangeBase):
         return f"Set timeout of {self.function_name} from {self.before} s to {self.after} s"
 
 
+# Lambda's /tmp: 512 MB are included, up to 10,240 MB can be configured (and are billed).
+MIN_EPHEMERAL_STORAGE_MB = 512
+MAX_EPHEMERAL_STORAGE_MB = 10240
+
+
+class EphemeralStorageChange(_ChangeBase):
+    kind: Literal["ephemeral_storage"] = "ephemeral_storage"
+    before: int = Field(ge=MIN_EPHEMERAL_STORAGE_MB, le=MAX_EPHEMERAL_STORAGE_MB)
+    after: int = Field(ge=MIN_EPHEMERAL_STORAGE_MB, le=MAX_EPHEMERAL_STORAGE_MB)
+    iam_actions: ClassVar[tuple[str, ...]] = (
+        "lambda:GetFunctionConfiguration",
+        "lambda:UpdateFunctionConfiguration",
+    )
+
+    @property
+    def setting(self) -> str:
+        return "ephemeral_storage"
+
+    def inverse(self) -> EphemeralStorageChange:
+        return self.model_copy(update={"before": self.after, "after": self.before})
+
+    def describe(self) -> str:
+        return (
+            f"Set ephemeral storage (/tmp) of {self.function_name} from {self.before} MB "
+            f"to {self.after} MB"
+        )
+
+
 class ArchitectureChange(_ChangeBase):
     kind: Literal["architecture"] = "architecture"
     before: Architecture
@@ -280,7 +308,8 @@ Change = Annotated[
     | EventSourceMappingChange
     | AsyncFailureDestinationChange
     | ReservedConcurrencyChange
-    | ProvisionedConcurrencyChange,
+    | ProvisionedConcurrencyChange
+    | EphemeralStorageChange,
     Field(discriminator="kind"),
 ]
 
@@ -292,4 +321,5 @@ CHANGE_TYPES: tuple[type[_ChangeBase], ...] = (
     AsyncFailureDestinationChange,
     ReservedConcurrencyChange,
     ProvisionedConcurrencyChange,
+    EphemeralStorageChange,
 )

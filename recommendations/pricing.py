@@ -1,6 +1,7 @@
 """AWS Lambda prices and the monthly cost of a function.
 
-Figures are AWS's published on-demand prices (first tier; the volume discounts above
+Figures are AWS's published on-demand prices (https://aws.amazon.com/lambda/pricing/, the
+US East (N. Virginia) figures) (first tier; the volume discounts above
 6 billion GB-seconds a month are not modelled, which makes savings slightly optimistic for the
 very largest fleets). Regions not in the table use us-east-1 figures, and say so.
 """
@@ -36,6 +37,11 @@ class RegionPrices(Frozen):
     ephemeral_storage_gb_second: float
     provisioned_gb_second: dict[Architecture, float]
     provisioned_duration_gb_second: dict[Architecture, float]
+    # SnapStart for Python and .NET (Java's is free): the snapshot cache, per GB of function
+    # memory and second a published version is active (at least 3 hours), and each restore,
+    # per GB of function memory.
+    snapstart_cache_gb_second: float
+    snapstart_restore_gb: float
     # True when this region is not in the table and us-east-1 figures stand in.
     estimated: bool = False
 
@@ -44,7 +50,11 @@ _STANDARD = RegionPrices(
     region=REFERENCE_REGION,
     gb_second={Architecture.X86_64: 0.0000166667, Architecture.ARM64: 0.0000133334},
     request=0.20 / 1_000_000,
+    # "Lambda Ephemeral Storage Pricing": only the storage configured above the free 512 MB.
     ephemeral_storage_gb_second=0.0000000309,
+    # The pricing page's SnapStart example for US East (N. Virginia).
+    snapstart_cache_gb_second=0.0000015046,
+    snapstart_restore_gb=0.0001397998,
     provisioned_gb_second={Architecture.X86_64: 0.0000041667, Architecture.ARM64: 0.0000033334},
     provisioned_duration_gb_second={
         Architecture.X86_64: 0.0000097222,
@@ -128,6 +138,27 @@ def provisioned_concurrency_monthly_cost(
         * SECONDS_PER_MONTH
         * prices.provisioned_gb_second[architecture]
     )
+
+
+def snapstart_is_free(runtime: str | None) -> bool:
+    """Java pays nothing for SnapStart's cache and restores; Python and .NET do."""
+    return runtime is not None and runtime.startswith("java")
+
+
+def snapstart_monthly_cost(
+    runtime: str | None,
+    memory_mb: int,
+    restores_per_month: float,
+    prices: RegionPrices = _STANDARD,
+    versions: int = 1,
+) -> tuple[float, float]:
+    """USD a month for SnapStart's cache (``versions`` published versions kept active all
+    month) and for ``restores_per_month`` restores; (0, 0) for Java."""
+    if snapstart_is_free(runtime):
+        return 0.0, 0.0
+    gb = memory_mb / 1024.0
+    cache = versions * gb * SECONDS_PER_MONTH * prices.snapstart_cache_gb_second
+    return cache, restores_per_month * gb * prices.snapstart_restore_gb
 
 
 class MonthlyCost(Frozen):

@@ -21,6 +21,9 @@ class Category(StrEnum):
     COLD_START = "cold-start"
     RUNTIME = "runtime"
     PACKAGE = "package"
+    ERRORS = "errors"
+    STORAGE = "storage"
+    IDLE = "idle"
 
 
 class Severity(StrEnum):

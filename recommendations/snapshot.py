@@ -180,6 +180,14 @@ class VpcConfig(Frozen):
     security_group_ids: tuple[str, ...] = ()
 
 
+class ErrorTypeCount(Frozen):
+    """How many log lines named one error type (an exception class, an AWS error code,
+    ``HTTP 429`` or ``Task timed out``)."""
+
+    name: str = Field(min_length=1)
+    count: int = Field(ge=0)
+
+
 class FunctionStats(Frozen):
     """Observed over ``window_days``. Every figure may be unknown (None).
 
@@ -219,6 +227,10 @@ class FunctionStats(Frozen):
     init_duration_avg_ms: float | None = Field(default=None, ge=0)
     init_duration_max_ms: float | None = Field(default=None, ge=0)
     restore_duration_avg_ms: float | None = Field(default=None, ge=0)
+    # Error types named in the function's log lines, most frequent first (at most a few, plus
+    # every downstream-throttling type seen), counted over the same lines as
+    # ``log_sample_invocations``. None: not read; (): read, none found.
+    top_error_types: tuple[ErrorTypeCount, ...] | None = None
 
     async_events_received: int | None = Field(default=None, ge=0)
     async_events_dropped: int | None = Field(default=None, ge=0)
@@ -229,6 +241,9 @@ class FunctionStats(Frozen):
     provisioned_concurrency_utilization_max: float | None = Field(default=None, ge=0)
     provisioned_concurrency_utilization_avg: float | None = Field(default=None, ge=0)
     iterator_age_max_ms: float | None = Field(default=None, ge=0)
+    # Invocations over the 30 days ending with the window, read (in one batched metrics call)
+    # only for functions with no invocations in a window shorter than that. None: not read.
+    invocations_last_30_days: int | None = Field(default=None, ge=0)
 
     @property
     def invocations_per_month(self) -> float | None:

@@ -1,4 +1,4 @@
-"""The demo fleet: sixteen functions that between them give every rule something to say.
+"""The demo fleet: nineteen functions that between them give every rule something to say.
 
 Each function is a configuration (what ``CreateFunction`` and friends get) plus a simulator
 profile (how it behaves), so the metrics and REPORT lines seeded from the profile agree with
@@ -81,11 +81,24 @@ class DemoFunction:
     cloudformation_stack: str | None = None
     # Traffic in the last day relative to before (a surge behind the demo's Cost Anomaly).
     last_day_traffic_factor: float = 1.0
+    # Share of invocations that fail in the handler; each failure writes one log line naming
+    # one of ``error_lines`` (in turn, weighted by repetition) before its REPORT line.
+    error_rate: float = 0.0
+    error_lines: tuple[str, ...] = ()
+    ephemeral_storage_mb: int = 512
 
 
 def _profile(**values: object) -> SimulationProfile:
     return SimulationProfile.model_validate(values)
 
+
+# Python's text log line for an unhandled boto3 error, and for a KeyError.
+THROTTLED_PUT = (
+    "[ERROR] ClientError: An error occurred (ProvisionedThroughputExceededException) when "
+    "calling the PutItem operation (reached max retries: 0): The level of configured "
+    "provisioned throughput for the table was exceeded."
+)
+MISSING_SKU = "[ERROR] KeyError: 'sku'\nTraceback (most recent call last):"
 
 FLEET: tuple[DemoFunction, ...] = (
     DemoFunction(
@@ -450,6 +463,73 @@ FLEET: tuple[DemoFunction, ...] = (
             maximum_retry_attempts=3,
             report_batch_item_failures=True,
         ),
+    ),
+    DemoFunction(
+        name="stock-sync",
+        summary="8% of invocations fail, most of them throttled by DynamoDB and retried at "
+        "once: failures priced as wasted compute, and a retry storm.",
+        runtime="python3.12",
+        memory_mb=512,
+        timeout_s=30,
+        architecture=Architecture.ARM64,
+        profile=_profile(
+            cpu_ms=40,
+            io_ms=160,
+            memory_used_mb=120,
+            init_ms=400,
+            noise_cv=0.2,
+            architecture="arm64",
+            memory_mb=512,
+        ),
+        invocations_per_day=200_000,
+        tags={**MANAGED, "env": "staging", "team": "orders"},
+        error_rate=0.08,
+        error_lines=(THROTTLED_PUT, THROTTLED_PUT, THROTTLED_PUT, MISSING_SKU),
+    ),
+    DemoFunction(
+        name="video-transcoder",
+        summary="10 GB of /tmp configured (and billed above 512 MB) for work whose files are "
+        "small: Lambda publishes no /tmp usage, so the change is high risk.",
+        runtime="python3.12",
+        memory_mb=3008,
+        timeout_s=300,
+        architecture=Architecture.ARM64,
+        profile=_profile(
+            cpu_ms=30_000,
+            parallel_fraction=0.8,
+            io_ms=500,
+            memory_used_mb=900,
+            init_ms=600,
+            noise_cv=0.1,
+            architecture="arm64",
+            memory_mb=3008,
+        ),
+        invocations_per_day=2_000,
+        tags={**MANAGED, "env": "staging", "team": "media"},
+        invoked_by="s3",
+        async_config=(2, 3600, True),
+        ephemeral_storage_mb=10240,
+    ),
+    DemoFunction(
+        name="legacy-export",
+        summary="Not invoked for over 30 days, yet it reserves 20 of the account's concurrency.",
+        runtime="python3.12",
+        memory_mb=256,
+        timeout_s=60,
+        architecture=Architecture.ARM64,
+        profile=_profile(
+            cpu_ms=50,
+            io_ms=200,
+            memory_used_mb=90,
+            init_ms=400,
+            noise_cv=0.1,
+            architecture="arm64",
+            memory_mb=256,
+        ),
+        invocations_per_day=0,
+        tags={**MANAGED, "env": "staging", "team": "finance"},
+        invoked_by="events",
+        reserved_concurrency=20,
     ),
 )
 

@@ -175,6 +175,7 @@ class FleetSeeder:
             Architectures=[function.architecture.value],
             Layers=[self._layer_arn(layer) for layer in function.layers],
             Tags=tags,
+            EphemeralStorage={"Size": function.ephemeral_storage_mb},
         )
         self._add_trigger(function)
         if function.async_config is not None:
@@ -333,7 +334,7 @@ def _millis(moment: datetime) -> int:
 
 
 def log_events(invocations: Iterable[Invocation]) -> list[dict[str, Any]]:
-    """The REPORT lines (and timeout lines) Lambda writes, in time order.
+    """The REPORT lines (and timeout and error lines) Lambda writes, in time order.
 
     Lambda writes them when an invocation ends, so that is their timestamp. The START and END
     lines around them carry nothing tunebot reads, so the sandbox leaves them out: they would
@@ -346,6 +347,8 @@ def log_events(invocations: Iterable[Invocation]) -> list[dict[str, Any]]:
             seconds = invocation.duration_ms / 1000
             message = f"{invocation.request_id} Task timed out after {seconds:.2f} seconds"
             events.append({"timestamp": end, "message": message})
+        if invocation.error_line:
+            events.append({"timestamp": end, "message": invocation.error_line})
         events.append({"timestamp": end, "message": invocation.report_line()})
     # A stable sort keeps each timeout line just before its REPORT line.
     return sorted(events, key=lambda event: event["timestamp"])

@@ -39,6 +39,8 @@ class Invocation:
     init_ms: float | None
     status: str  # "success", "error" or "timeout"
     error_type: str | None = None
+    # The line the handler's runtime logs for a failure in the handler (not in the REPORT line).
+    error_line: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -119,6 +121,11 @@ def simulate_invocation(function: DemoFunction, at: datetime, rng: random.Random
         duration *= rng.uniform(0.3, 0.9)
     elif duration > timeout_ms:
         status, duration = "timeout", timeout_ms
+    error_line = None
+    if status == "success" and function.error_lines and rng.random() < function.error_rate:
+        # The handler raised: it ran part of its work and its runtime logged the error.
+        status, error_line = "error", rng.choice(function.error_lines)
+        duration *= rng.uniform(0.3, 1.0)
     billed = math.ceil(duration + (init or 0.0))
     return Invocation(
         at=at,
@@ -130,6 +137,7 @@ def simulate_invocation(function: DemoFunction, at: datetime, rng: random.Random
         init_ms=None if init is None else round(init, 2),
         status=status,
         error_type=error_type,
+        error_line=error_line,
     )
 
 
@@ -150,7 +158,9 @@ def generate(function: DemoFunction, end: datetime, seed: int) -> list[Bucket]:
         if moment >= end - RECENT:
             expected *= function.last_day_traffic_factor
         count = max(0, round(expected * rng.uniform(0.9, 1.1)))
-        if function.invocations_per_day < 12:
+        if function.invocations_per_day == 0:
+            count = 0  # nobody calls it
+        elif function.invocations_per_day < 12:
             # A daily job runs once a day, at 03:00.
             run_at = moment.replace(hour=3, minute=0, second=0, microsecond=0)
             if run_at < moment:

@@ -10,6 +10,7 @@ from aws.appliers import (
     async_destination,
     concurrency,
     configuration,
+    ephemeral_storage,
     event_source_mapping,
 )
 from aws.appliers.base import ApplyContext, ApplyOutcome
@@ -23,10 +24,11 @@ _APPLIERS: dict[str, Callable[..., ApplyOutcome]] = {
     "async_failure_destination": async_destination.apply_async_destination,
     "reserved_concurrency": concurrency.apply_reserved_concurrency,
     "provisioned_concurrency": concurrency.apply_provisioned_concurrency,
+    "ephemeral_storage": ephemeral_storage.apply_ephemeral_storage,
 }
 
 # Changes that also change the function's RevisionId, so a recorded revision can guard them.
-REVISION_GUARDED_KINDS = frozenset({"memory", "timeout", "architecture"})
+REVISION_GUARDED_KINDS = frozenset({"memory", "timeout", "architecture", "ephemeral_storage"})
 
 IAM_ACTIONS: tuple[str, ...] = tuple(
     sorted(
@@ -37,6 +39,7 @@ IAM_ACTIONS: tuple[str, ...] = tuple(
                 async_destination,
                 concurrency,
                 configuration,
+                ephemeral_storage,
                 event_source_mapping,
             )
             for action in module.IAM_ACTIONS
@@ -55,11 +58,11 @@ def apply_change(
     """Apply one change after checking the resource still matches ``change.before``.
 
     ``expected_revision_id`` (the function's RevisionId when the recommendation was computed)
-    additionally guards memory, timeout and architecture changes: any modification of the
-    function since then makes the change stale. ``function_arn``, when known, is what the
-    calls address instead of the bare name, so a client for the wrong region or account gets an
-    error instead of finding a namesake. Raises ``ChangeError`` subclasses; when one is
-    raised before the update call, nothing was changed.
+    additionally guards memory, timeout, ephemeral storage and architecture changes: any
+    modification of the function since then makes the change stale. ``function_arn``, when
+    known, is what the calls address instead of the bare name, so a client for the wrong region
+    or account gets an error instead of finding a namesake. Raises ``ChangeError`` subclasses;
+    when one is raised before the update call, nothing was changed.
     """
     applier = _APPLIERS[change.kind]
     kwargs: dict[str, Any] = {"function_id": function_arn}

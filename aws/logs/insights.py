@@ -78,19 +78,20 @@ filter @type = "REPORT" or type = "platform.report" or @message like /Task timed
 """.strip()
 
 
-def source_query(prefix: str) -> str:
+def source_query(prefix: str, query: str = REPORT_STATS_QUERY) -> str:
     """The stats query over every log group whose name starts with ``prefix`` (at most
     10,000 groups; Insights refuses more)."""
     if "'" in prefix or "\\" in prefix:
         raise ValueError(f"unsupported log group prefix: {prefix!r}")
-    return f"SOURCE logGroups(namePrefix: ['{prefix}'])\n| {REPORT_STATS_QUERY}"
+    return f"SOURCE logGroups(namePrefix: ['{prefix}'])\n| {query}"
 
 
 @dataclass
 class InsightsResult:
     """Stats by log group name. ``unavailable``: Insights cannot be used, fall back."""
 
-    stats: dict[str, LogStats] = field(default_factory=dict)
+    # LogStats for REPORT_STATS_QUERY; whatever the runner's ``parse`` returns for another.
+    stats: dict[str, Any] = field(default_factory=dict)
     unavailable: bool = False
     # Log groups whose query failed or timed out: their figures stay unknown.
     failed: set[str] = field(default_factory=set)
@@ -163,8 +164,15 @@ class _RunningQuery:
     groups: list[str]
 
 
+Rows = Sequence[Sequence[Mapping[str, str]]]
+
+
 class InsightsRunner:
-    """Runs REPORT stats queries over many log groups; clocks are injectable for tests."""
+    """Runs REPORT stats queries over many log groups; clocks are injectable for tests.
+
+    ``query`` and ``parse`` run another per-log-group query the same way (the error types
+    of :mod:`aws.logs.error_types`); ``parse`` returns None for rows that are not its own.
+    """
 
     def __init__(
         self,
@@ -175,8 +183,12 @@ class InsightsRunner:
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        query: str = REPORT_STATS_QUERY,
+        parse: Callable[[Rows], Mapping[str, Any] | None] = parse_results,
     ) -> None:
         self._client = session.client("logs")
+        self._query = query
+        self._parse = parse
         self._max_wait_s = max_wait_s
         self._poll_interval_s = poll_interval_s
         self._max_concurrent = max(1, max_concurrent)
@@ -242,10 +254,10 @@ class InsightsRunner:
             "endTime": int(end.timestamp()),
         }
         if source:
-            arguments["queryString"] = source_query(source)
+            arguments["queryString"] = source_query(source, self._query)
         else:
             arguments["logGroupNames"] = groups
-            arguments["queryString"] = REPORT_STATS_QUERY
+            arguments["queryString"] = self._query
         try:
             response = self._client.start_query(**arguments)
         except ClientError as error:
@@ -358,7 +370,7 @@ class InsightsRunner:
             result.warnings.append(f"A Logs Insights query ended as {status}.")
             result.failed.update(query.groups)
             return "failed"
-        parsed = parse_results(response.get("results", []))
+        parsed = self._parse(response.get("results", []))
         if parsed is None:
             return "unsupported"
         result.stats.update(parsed)

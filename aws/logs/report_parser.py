@@ -19,9 +19,12 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from recommendations.error_types import HTTP_429, RATE_EXCEEDED, TIMED_OUT
 
 TIMEOUT = "timeout"
 OUT_OF_MEMORY_ERROR = "Runtime.OutOfMemory"
@@ -222,3 +225,59 @@ def parse_report_log(text: str) -> list[ReportRecord]:
         else record
         for record in records
     ]
+
+
+# Error types in log lines other than REPORT records (what ERR-001 and ERR-002 read). The
+# Logs Insights query in ``aws.logs.error_types`` captures the same groups in the same order.
+_PLATFORM_JSON = re.compile(r'"type"\s*:\s*"platform\.')
+_AWS_ERROR_CODE = re.compile(r"An error occurred \((?P<name>[A-Za-z0-9_.]+)\)")
+_HTTP_429 = re.compile(r"429 Client Error|Too Many Requests|[Ss]tatus ?[Cc]ode\W{0,3}429\b")
+_JSON_ERROR_TYPE = re.compile(r'"errorType"\s*:\s*"(?P<name>[^"]+)"')
+_PYTHON_ERROR = re.compile(r"\[ERROR\]\s+(?P<name>[A-Za-z_][\w.]*):")
+_RATE_EXCEEDED = re.compile(r"Rate exceeded")
+_TASK_TIMED_OUT = re.compile(r"Task timed out after")
+
+
+def normalise_error_type(raw: str) -> str:
+    """One name per error type: any way of saying HTTP 429 is ``HTTP 429``."""
+    text = raw.strip()
+    if _HTTP_429.search(text):
+        return HTTP_429
+    return text
+
+
+def error_type_of_line(line: str) -> str | None:
+    """The error type a log line names, or None.
+
+    An AWS SDK error code (``An error occurred (ThrottlingException)``, which Python prints
+    inside a ``ClientError``) wins over the exception class; then HTTP 429, a JSON
+    ``errorType`` (Node.js ``Invoke Error`` lines, JSON-format logs), a Python ``[ERROR]
+    Name:`` line, ``Rate exceeded`` and ``Task timed out``. Lambda's own ``platform.*``
+    JSON records are skipped: they repeat the function's error once more.
+    """
+    if _PLATFORM_JSON.search(line):
+        return None
+    match = _AWS_ERROR_CODE.search(line)
+    if match:
+        return match["name"]
+    if _HTTP_429.search(line):
+        return HTTP_429
+    for pattern in (_JSON_ERROR_TYPE, _PYTHON_ERROR):
+        match = pattern.search(line)
+        if match:
+            return match["name"]
+    if _RATE_EXCEEDED.search(line):
+        return RATE_EXCEEDED
+    if _TASK_TIMED_OUT.search(line):
+        return TIMED_OUT
+    return None
+
+
+def count_error_types(lines: Iterable[str]) -> dict[str, int]:
+    """How many lines name each error type."""
+    counts: dict[str, int] = {}
+    for line in lines:
+        name = error_type_of_line(line)
+        if name is not None:
+            counts[name] = counts.get(name, 0) + 1
+    return counts

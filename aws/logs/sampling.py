@@ -11,16 +11,22 @@ from datetime import datetime, timedelta
 
 from botocore.exceptions import ClientError
 
-from aws.logs.report_parser import parse_report_log
+from aws.logs.report_parser import count_error_types, parse_report_log
 from aws.logs.stats import LogStats, stats_from_records
 from aws.session import AwsSession, is_not_found
+from recommendations.error_types import top_error_types
 
 logger = logging.getLogger(__name__)
 
 IAM_ACTIONS: tuple[str, ...] = ("logs:FilterLogEvents",)
 
-# "?" terms are OR-ed: text REPORT lines, JSON platform.report records, old timeout lines.
-FILTER_PATTERN = '?"REPORT RequestId" ?"platform.report" ?"Task timed out"'
+# "?" terms are OR-ed: text REPORT lines, JSON platform.report records, old timeout lines,
+# and the lines that name an error type (see report_parser.error_type_of_line).
+FILTER_PATTERN = (
+    '?"REPORT RequestId" ?"platform.report" ?"Task timed out" ?"[ERROR]" ?"errorType" '
+    '?"An error occurred" ?"Too Many Requests" ?"429 Client Error" ?"status code 429" '
+    '?"Rate exceeded"'
+)
 DEFAULT_EVENTS_PER_FUNCTION = 1000
 DEFAULT_MAX_PAGES = 2
 DEFAULT_SAMPLE_PERIOD = timedelta(days=1)
@@ -64,4 +70,6 @@ def sample_log_group(
         token = response.get("nextToken")
         if not token or len(lines) >= max_events:
             break
-    return stats_from_records(parse_report_log("\n".join(lines[:max_events])))
+    kept = lines[:max_events]
+    stats = stats_from_records(parse_report_log("\n".join(kept)))
+    return stats.model_copy(update={"top_error_types": top_error_types(count_error_types(kept))})

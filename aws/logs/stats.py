@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict, Field
 
 from aws.logs.report_parser import ReportRecord
+from recommendations.snapshot import ErrorTypeCount
 
 
 class LogStats(BaseModel):
@@ -31,6 +32,8 @@ class LogStats(BaseModel):
     duration_p50_ms: float | None = None
     duration_p90_ms: float | None = None
     duration_p99_ms: float | None = None
+    # Error types named in the log lines read with these records (None: not read).
+    top_error_types: tuple[ErrorTypeCount, ...] | None = None
 
     def duration_percentiles(self) -> dict[str, float]:
         """The known p50/p90/p99 as FunctionStats fields."""
@@ -41,7 +44,7 @@ class LogStats(BaseModel):
         }
         return {key: value for key, value in known.items() if value is not None}
 
-    def as_stats_fields(self) -> dict[str, float | int | None]:
+    def as_stats_fields(self) -> dict[str, object]:
         """The FunctionStats fields these figures fill."""
         return {
             "log_sample_invocations": self.sample_size,
@@ -54,6 +57,7 @@ class LogStats(BaseModel):
             "restore_duration_avg_ms": self.restore_duration_avg_ms,
             "timeouts": self.timeouts,
             "out_of_memory": self.out_of_memory,
+            "top_error_types": self.top_error_types,
         }
 
 

@@ -19,6 +19,8 @@ from recommendations.rules.batching import (
 )
 from recommendations.rules.cold_start import FrequentColdStarts
 from recommendations.rules.concurrency import IdleProvisionedConcurrency, Throttling
+from recommendations.rules.errors import DownstreamRetryStorm, ErrorsWasteCompute
+from recommendations.rules.idle import IdleWithStandingCost
 from recommendations.rules.memory import (
     CpuBoundNeedsMoreMemory,
     MemoryOverProvisioned,
@@ -26,6 +28,7 @@ from recommendations.rules.memory import (
 )
 from recommendations.rules.package import OversizedPackage
 from recommendations.rules.runtime import DeprecatedRuntime
+from recommendations.rules.storage import EphemeralStorageOverProvisioned
 from recommendations.rules.timeout import (
     ThinTimeoutHeadroom,
     TimeoutBreaksConstraint,
@@ -55,6 +58,10 @@ RULE_CLASSES: tuple[type[Rule], ...] = (
     FrequentColdStarts,
     DeprecatedRuntime,
     OversizedPackage,
+    ErrorsWasteCompute,
+    DownstreamRetryStorm,
+    EphemeralStorageOverProvisioned,
+    IdleWithStandingCost,
 )
 
 

@@ -6,18 +6,33 @@ import math
 import re
 
 from recommendations.changes import ProvisionedConcurrencyChange
-from recommendations.pricing import SECONDS_PER_MONTH
-from recommendations.recommendation import Category, Confidence, Risk, Severity, TradeOff
+from recommendations.pricing import (
+    FREE_EPHEMERAL_STORAGE_MB,
+    SECONDS_PER_MONTH,
+    init_is_billed,
+    prices_for,
+    snapstart_is_free,
+    snapstart_monthly_cost,
+)
+from recommendations.recommendation import (
+    Category,
+    Confidence,
+    Evidence,
+    Risk,
+    Severity,
+    TradeOff,
+)
 from recommendations.rules.base import Rule, RuleContext, RuleResult
 from recommendations.rules.helpers import (
     build,
+    cents,
     cost,
     evidence,
     log_sample_too_small,
     percent,
     report_lines_off,
 )
-from recommendations.snapshot import FunctionSnapshot
+from recommendations.snapshot import FunctionSnapshot, FunctionStats, PackageType
 
 # A synchronous function with cold starts on at least this share of invocations...
 FREQUENT_COLD_START_RATE = 0.01
@@ -42,13 +57,27 @@ def supports_snapstart(runtime: str | None) -> bool:
     return False
 
 
+def snapstart_possible(fn: FunctionSnapshot) -> bool:
+    """The runtime has SnapStart and nothing the function uses rules it out: SnapStart does not
+    work with provisioned concurrency, ephemeral storage above 512 MB or container images."""
+    return (
+        supports_snapstart(fn.runtime)
+        and fn.package_type is PackageType.ZIP
+        and not fn.provisioned_concurrency
+        and fn.ephemeral_storage_mb <= FREE_EPHEMERAL_STORAGE_MB
+    )
+
+
 class FrequentColdStarts(Rule):
     """Frequent, slow cold starts on a function a caller waits for.
 
     What it checks:
     Functions invoked synchronously (API Gateway, function URLs, load balancers) with cold
     starts on 1% or more of the sampled invocations and an average init of 500 ms or more. It
-    proposes SnapStart where the runtime has it (Java 11+, Python 3.12+, .NET 8+); otherwise
+    proposes SnapStart where the runtime has it (Java 11+, Python 3.12+, .NET 8+) and the
+    function can use it (no provisioned concurrency, /tmp of 512 MB, a zip package), priced
+    net: the billed init it saves, less, for Python and .NET, the snapshot cache of one
+    published version all month and one restore per cold start today. Otherwise it proposes
     provisioned concurrency sized to the average concurrency.
 
     Why it matters:
@@ -102,27 +131,8 @@ class FrequentColdStarts(Rule):
             f"{percent(rate)}% of {fn.name}'s invocations start cold and wait about "
             f"{init:,.0f} ms for init while a caller waits."
         )
-        if supports_snapstart(fn.runtime) and not fn.snap_start:
-            return self.recommend(
-                build(
-                    self,
-                    fn,
-                    severity=Severity.MEDIUM,
-                    title=f"Enable SnapStart to cut {init:,.0f} ms cold starts",
-                    rationale=problem
-                    + f" {fn.runtime} supports SnapStart: Lambda snapshots the initialised "
-                    "environment and restores it instead of running init. Enable it on a "
-                    "published version and invoke through an alias.",
-                    confidence=Confidence.MEDIUM,
-                    evidence=facts,
-                    risk=Risk.MEDIUM,
-                    benchmark_first=True,
-                    notes=(
-                        "Code that must be unique per environment (random seeds, connections) "
-                        "needs runtime hooks; Python and .NET pay for caching and restores.",
-                    ),
-                )
-            )
+        if snapstart_possible(fn) and not fn.snap_start:
+            return self._snapstart(fn, context, stats, problem, facts)
         per_month = stats.invocations_per_month
         duration = stats.duration_avg_ms
         if per_month is None or duration is None:
@@ -164,5 +174,75 @@ class FrequentColdStarts(Rule):
                 savings=saving,
                 trade_off=TradeOff.SPEED,
                 risk=Risk.LOW,
+            )
+        )
+
+    def _snapstart(
+        self,
+        fn: FunctionSnapshot,
+        context: RuleContext,
+        stats: FunctionStats,
+        problem: str,
+        facts: list[Evidence],
+    ) -> RuleResult:
+        """SnapStart, priced net where traffic is known: billed init saved, less the cache and
+        the restores (free for Java). Billed restore time (runtime hooks) is not known until
+        SnapStart runs and is left out, which the card says."""
+        init = stats.init_duration_avg_ms or 0.0
+        free = snapstart_is_free(fn.runtime)
+        per_month = stats.invocations_per_month
+        before = cost(fn, context.now)
+        saving = after = None
+        notes = [
+            "Code that must be unique per environment (random seeds, connections) needs "
+            "runtime hooks."
+        ]
+        if per_month is not None and before is not None:
+            prices = prices_for(fn.region)
+            gb = fn.memory_mb / 1024.0
+            cold_per_month = (stats.cold_start_rate or 0.0) * per_month
+            init_saved = 0.0
+            if init_is_billed(fn.runtime, fn.package_type, context.now):
+                init_saved = cold_per_month * init / 1000.0 * gb * prices.gb_second[fn.architecture]
+            cache, restores = snapstart_monthly_cost(
+                fn.runtime, fn.memory_mb, cold_per_month, prices
+            )
+            saving = init_saved - cache - restores
+            after = before.total_usd - saving
+            facts = [
+                *facts,
+                evidence("Billed init saved", cents(init_saved), "USD a month", "derived"),
+            ]
+            if free:
+                notes.append("SnapStart's cache and restores are free for Java.")
+            else:
+                facts += [
+                    evidence("SnapStart cache", cents(cache), "USD a month", "pricing"),
+                    evidence("SnapStart restores", cents(restores), "USD a month", "pricing"),
+                ]
+                notes.append(
+                    f"Priced with one published version cached all month (each more version "
+                    f"with SnapStart adds ${cents(cache):,.2f}) and one restore per cold start "
+                    "today; billed restore time (runtime hooks) is not included."
+                )
+        return self.recommend(
+            build(
+                self,
+                fn,
+                severity=Severity.MEDIUM,
+                title=f"Enable SnapStart to cut {init:,.0f} ms cold starts",
+                rationale=problem
+                + f" {fn.runtime} supports SnapStart: Lambda snapshots the initialised "
+                "environment and restores it instead of running init. Enable it on a "
+                "published version and invoke through an alias.",
+                confidence=Confidence.MEDIUM,
+                evidence=facts,
+                cost_before=before.total_usd if before and saving is not None else None,
+                cost_after=after,
+                savings=saving,
+                trade_off=TradeOff.SPEED if saving is not None and saving < 0 else None,
+                risk=Risk.MEDIUM,
+                benchmark_first=True,
+                notes=notes,
             )
         )

@@ -11,6 +11,7 @@ from aws.logs.report_parser import parse_report_log
 from aws.logs.sampling import FILTER_PATTERN, sample_log_group
 from aws.logs.stats import LogStats, nearest_rank_percentile, stats_from_records
 from aws.session import AwsSession
+from recommendations.snapshot import ErrorTypeCount
 from tests.aws.scan_seed import report_line, write_log_lines
 
 END = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -82,10 +83,42 @@ def test_sample_from_moto_logs() -> None:
         duration_p50_ms=79.5,
         duration_p90_ms=119.5,
         duration_p99_ms=119.5,
+        top_error_types=(),
     )
     assert (
         sample_log_group(session, "/aws/lambda/none", start=END - timedelta(days=1), end=END)
         is None
+    )
+
+
+@mock_aws
+def test_sample_counts_error_types_from_the_same_read() -> None:
+    """The error lines come back with the REPORT lines (the filter pattern asks for both, and
+    moto applies it as AWS does for quoted terms): each type is counted once per line."""
+    session = AwsSession(region="us-east-1")
+    write_log_lines(
+        session.client("logs"),
+        "orders",
+        [
+            "[ERROR] KeyError: 'sku'\nTraceback (most recent call last):",
+            report_line("r1", 120, 200, 1024),
+            "[ERROR] ClientError: An error occurred (ThrottlingException) when calling the "
+            "PutItem operation (reached max retries: 4): Rate exceeded",
+            report_line("r2", 80, 180, 1024),
+            '2026-11-26T11:00:00.000Z\tr3\tERROR\tInvoke Error \t{"errorType":'
+            '"ThrottlingException","errorMessage":"Rate exceeded"}',
+            "r4 Task timed out after 3.00 seconds",
+            "an INFO line that is not read",
+        ],
+        END - timedelta(hours=1),
+    )
+    stats = sample_log_group(session, "/aws/lambda/orders", start=END - timedelta(days=14), end=END)
+    assert stats is not None
+    assert stats.sample_size == 2
+    assert stats.top_error_types == (
+        ErrorTypeCount(name="ThrottlingException", count=2),
+        ErrorTypeCount(name="KeyError", count=1),
+        ErrorTypeCount(name="Task timed out", count=1),
     )
 
 

@@ -84,7 +84,7 @@ def _stub_list_metrics(
         )
 
 
-def _query(index: int, key: Key) -> dict[str, Any]:
+def _query(index: int, key: Key, period: int = PERIOD) -> dict[str, Any]:
     function, metric, stat = key
     return {
         "Id": f"q{index}",
@@ -94,14 +94,21 @@ def _query(index: int, key: Key) -> dict[str, Any]:
                 "MetricName": metric,
                 "Dimensions": [{"Name": "FunctionName", "Value": function}],
             },
-            "Period": PERIOD,
+            "Period": period,
             "Stat": stat,
         },
         "ReturnData": True,
     }
 
 
-def _stub_metric_data(stub: Stubber, keys: list[Key], values: dict[Key, float]) -> None:
+def _stub_metric_data(
+    stub: Stubber,
+    keys: list[Key],
+    values: dict[Key, float],
+    *,
+    start: datetime = START,
+    period: int = PERIOD,
+) -> None:
     stub.add_response(
         "get_metric_data",
         {
@@ -118,8 +125,8 @@ def _stub_metric_data(stub: Stubber, keys: list[Key], values: dict[Key, float]) 
             "Messages": [],
         },
         {
-            "MetricDataQueries": [_query(index, key) for index, key in enumerate(keys)],
-            "StartTime": START,
+            "MetricDataQueries": [_query(index, key, period) for index, key in enumerate(keys)],
+            "StartTime": start,
             "EndTime": END,
             "ScanBy": "TimestampAscending",
         },
@@ -156,6 +163,14 @@ def test_figures_with_percentiles_and_sparse_metrics() -> None:
         _stub_list_metrics(stub, active, {metric: ["orders"] for metric in async_metrics})
         _stub_metric_data(stub, plain, values)
         _stub_metric_data(stub, percentiles, values)
+        # No invocations in 14 days: one more call reads their last 30 days (IDLE-001).
+        _stub_metric_data(
+            stub,
+            [("idle", "Invocations", "Sum"), ("reports", "Invocations", "Sum")],
+            {("reports", "Invocations", "Sum"): 40.0},
+            start=END - timedelta(days=30),
+            period=30 * 86400,
+        )
         result = collect_metrics(
             session, ["orders", "reports", "idle"], start=START, end=END, list_metrics_above=0
         )
@@ -184,8 +199,10 @@ def test_figures_with_percentiles_and_sparse_metrics() -> None:
         "async_events_received": 0.0,
         "async_events_dropped": 0.0,
     }
-    assert result.for_function("reports") == zero_counts
-    assert result.for_function("idle") == zero_counts
+    assert result.for_function("reports") == {**zero_counts, "invocations_last_30_days": 40.0}
+    assert result.for_function("idle") == {**zero_counts, "invocations_last_30_days": 0.0}
+    assert figures_as_stats_fields(result.for_function("idle"))["invocations_last_30_days"] == 0
+    assert "invocations_last_30_days" not in result.for_function("orders")
 
 
 def test_queries_are_packed_five_hundred_to_a_call() -> None:
@@ -198,9 +215,19 @@ def test_queries_are_packed_five_hundred_to_a_call() -> None:
         _stub_metric_data(stub, plain[:500], {})
         _stub_metric_data(stub, plain[500:], {})
         _stub_metric_data(stub, percentiles, {})
+        # All 90 were idle in the window: one call reads their last 30 days, not 90.
+        _stub_metric_data(
+            stub,
+            [(name, "Invocations", "Sum") for name in names],
+            {},
+            start=END - timedelta(days=30),
+            period=30 * 86400,
+        )
         result = collect_metrics(session, names, start=START, end=END)
         stub.assert_no_pending_responses()
+    assert result.warnings == []
     assert result.for_function("fn-089")["invocations"] == 0.0
+    assert result.for_function("fn-089")["invocations_last_30_days"] == 0.0
     assert "duration_avg_ms" not in result.for_function("fn-089")
 
 

@@ -13,6 +13,7 @@ from recommendations.changes import (
     AsyncFailureDestinationChange,
     AsyncSettings,
     Change,
+    EphemeralStorageChange,
     EventSourceMappingChange,
     EventSourceMappingSettings,
     MemoryChange,
@@ -201,3 +202,17 @@ def test_stream_retry_limit_with_a_new_failure_queue() -> None:
     }
     # Undo's snippet puts unlimited retries back as AWS spells them.
     assert "MaximumRetryAttempts: -1" in snippet_for(change.inverse()).cloudformation
+
+
+def test_ephemeral_storage() -> None:
+    snippet = snippet_for(EphemeralStorageChange(function_name="etl-job", before=10240, after=512))
+    assert snippet.sam == (
+        "EtlJob:\n  Type: AWS::Serverless::Function\n  Properties:\n"
+        "    EphemeralStorage:\n      Size: 512"
+    )
+    assert load(snippet.cloudformation) == {
+        "EtlJob": {
+            "Type": "AWS::Lambda::Function",
+            "Properties": {"EphemeralStorage": {"Size": 512}},
+        }
+    }

@@ -28,7 +28,7 @@ def test_table_is_ranked_with_a_fleet_summary(capsys: pytest.CaptureFixture[str]
     lines = out.splitlines()
     assert lines[0].split()[:5] == ["#", "Function", "Rule", "Recommendation", "Saves"]
     assert lines[2].split()[:2] == ["1", "image-resizer"]
-    assert "10 functions analysed, 35 recommendations." in out
+    assert "13 functions analysed, 45 recommendations." in out
     assert "Note: prices for ap-southeast-3 are us-east-1 estimates." in out
 
 
@@ -48,7 +48,7 @@ def test_json_has_the_contract_fields(capsys: pytest.CaptureFixture[str]) -> Non
         "after": 1536,
     }
     assert by_rule[("orders-consumer", "BAT-004")]["change"] is None
-    assert document["summary"]["functions_analysed"] == 10
+    assert document["summary"]["functions_analysed"] == 13
     assert document["summary"]["estimated_price_regions"] == ["ap-southeast-3"]
 
 
@@ -66,6 +66,7 @@ def test_filters_by_function_and_minimum_saving(capsys: pytest.CaptureFixture[st
     assert [(r["function"], r["rule_id"]) for r in json.loads(out)["recommendations"]] == [
         ("search-api", "CONC-002"),
         ("checkout-api", "MEM-001"),
+        ("holiday-promo", "IDLE-001"),
     ]
 
 
@@ -150,10 +151,15 @@ def test_json_lists_unknown_checks_and_describes_changes(
             "function": "orders-consumer",
             "rule_id": "MEM-001",
             "reason": "memory used is unknown (no REPORT log lines)",
-        }
+        },
+        {
+            "function": "orders-consumer",
+            "rule_id": "ERR-002",
+            "reason": "the error types in the logs were not read",
+        },
     ]
     timeout = next(r for r in document["recommendations"] if r["rule_id"] == "TMO-004")
     assert timeout["change_description"] == "Set timeout of orders-consumer from 120 s to 50 s"
     _, out, _ = run_cli(capsys, "--snapshot", str(path))
     assert "\n1 function analysed, 3 recommendations.\n" in out
-    assert "\n1 check could not run for lack of data (unknown, not passed; " in out
+    assert "\n2 checks could not run for lack of data (unknown, not passed; " in out

@@ -10,7 +10,7 @@ from recommendations.recommendation import TradeOff
 from recommendations.rules.base import Outcome
 from recommendations.rules.cold_start import FrequentColdStarts, supports_snapstart
 from recommendations.snapshot import InvokeSource
-from tests.recommendations.builders import function, run, single, stats
+from tests.recommendations.builders import X86_GB_S, evidence_of, function, run, single, stats
 
 API = (InvokeSource.API_GATEWAY,)
 rule = FrequentColdStarts()
@@ -51,6 +51,52 @@ def test_snapstart_where_the_runtime_has_it() -> None:
     assert rec.change is None
     assert rec.title == "Enable SnapStart to cut 800 ms cold starts"
     assert rec.benchmark_first is True
+
+
+# One request a second with 5% cold starts: 131,400 cold starts a month at 1 GB, 800 ms each.
+COLD_PER_MONTH = SECONDS_PER_MONTH * 0.05
+INIT_SAVED = COLD_PER_MONTH * 0.8 * X86_GB_S
+CACHE = SECONDS_PER_MONTH * 0.0000015046  # one version of 1 GB cached all month
+RESTORES = COLD_PER_MONTH * 0.0001397998  # one restore of 1 GB per cold start
+
+
+@pytest.mark.parametrize("runtime", ["python3.12", "python3.13", "dotnet8"])
+def test_snapstart_for_python_and_dotnet_is_priced_net_of_cache_and_restores(
+    runtime: str,
+) -> None:
+    rec = single(run(rule, function(runtime=runtime, invoked_by=API, stats_=cold())))
+    assert (round(INIT_SAVED, 2), round(CACHE, 2), round(RESTORES, 2)) == (1.75, 3.95, 18.37)
+    assert rec.monthly_savings_usd == round(INIT_SAVED - CACHE - RESTORES, 2) == -20.57
+    assert rec.trade_off is TradeOff.SPEED
+    assert rec.monthly_cost_before_usd is not None and rec.monthly_cost_after_usd is not None
+    assert round(rec.monthly_cost_after_usd - rec.monthly_cost_before_usd, 2) == 20.57
+    facts = evidence_of(rec)
+    assert facts["Billed init saved"] == 1.75
+    assert facts["SnapStart cache"] == 3.95
+    assert facts["SnapStart restores"] == 18.37
+    assert rec.notes[-1].startswith(
+        "Priced with one published version cached all month (each more version with SnapStart "
+        "adds $3.95)"
+    )
+
+
+@pytest.mark.parametrize("runtime", ["java11", "java21"])
+def test_snapstart_for_java_saves_the_billed_init(runtime: str) -> None:
+    rec = single(run(rule, function(runtime=runtime, invoked_by=API, stats_=cold())))
+    assert rec.monthly_savings_usd == 1.75
+    assert rec.trade_off is None
+    assert "SnapStart cache" not in evidence_of(rec)
+    assert rec.notes[-1] == "SnapStart's cache and restores are free for Java."
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"ephemeral_storage_mb": 1024}, {"provisioned_concurrency": 2}],
+)
+def test_no_snapstart_where_the_function_cannot_use_it(fields: dict[str, object]) -> None:
+    fn = function(invoked_by=API, provisioned_concurrency_qualifier="live", stats_=cold(), **fields)
+    rec = single(run(rule, fn))
+    assert isinstance(rec.change, ProvisionedConcurrencyChange)
 
 
 def test_provisioned_concurrency_elsewhere_priced_as_a_speed_trade_off() -> None:

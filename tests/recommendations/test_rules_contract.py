@@ -73,4 +73,4 @@ def test_every_rule_fires_on_the_example_fleet() -> None:
         for r in fn.results
         if r.reason.startswith("the rule failed")
     ]
-    assert len(fleet.functions) == 10
+    assert len(fleet.functions) == 13
