@@ -21,6 +21,8 @@ class Category(StrEnum):
     COLD_START = "cold-start"
     RUNTIME = "runtime"
     PACKAGE = "package"
+    LOGGING = "logging"
+    TRACING = "tracing"
 
 
 class Severity(StrEnum):

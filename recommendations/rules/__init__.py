@@ -18,6 +18,7 @@ from recommendations.rules.batching import (
 )
 from recommendations.rules.cold_start import FrequentColdStarts
 from recommendations.rules.concurrency import IdleProvisionedConcurrency, Throttling
+from recommendations.rules.logging import LogsNeverExpire, VerboseLogging
 from recommendations.rules.memory import (
     CpuBoundNeedsMoreMemory,
     MemoryOverProvisioned,
@@ -31,6 +32,7 @@ from recommendations.rules.timeout import (
     TimeoutFarAboveNeed,
     TimeoutsHappening,
 )
+from recommendations.rules.tracing import ActiveTracingAtHighVolume
 
 # Catalogue order. Ids are stable and never reused, even when a rule is retired.
 RULE_CLASSES: tuple[type[Rule], ...] = (
@@ -53,6 +55,9 @@ RULE_CLASSES: tuple[type[Rule], ...] = (
     FrequentColdStarts,
     DeprecatedRuntime,
     OversizedPackage,
+    VerboseLogging,
+    LogsNeverExpire,
+    ActiveTracingAtHighVolume,
 )
 
 
