@@ -90,7 +90,9 @@ def apply_log_level(
     check_not_updating(name, current)
     check_revision(name, current, expected_revision_id)
     now = logging_settings(current)
-    if now != change.before:
+    # A level the change left unset is whatever AWS defaulted it to: the inverse of a change
+    # that set only the application level must still match what was applied.
+    if not _matches(change.before, now):
         raise StaleChangeError(
             f"The logging of {name} is {now.describe()} now, not the {change.before.describe()} "
             "the recommendation was computed from; nothing was changed. Run the analysis again."

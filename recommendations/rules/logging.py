@@ -211,7 +211,8 @@ class VerboseLogging(Rule):
         after = LoggingSettings(
             log_format=LogFormat.JSON,
             application_log_level=new_level,
-            system_log_level=settings.system_log_level,
+            # Said explicitly (AWS's default): REPORT lines are INFO and tunebot reads them.
+            system_log_level=settings.system_log_level or LogLevel.INFO,
         )
         change = LogLevelChange(function_name=fn.name, before=settings, after=after)
         application_cost = ingestion * application_share

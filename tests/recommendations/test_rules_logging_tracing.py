@@ -53,7 +53,11 @@ class TestVerboseLogging:
         assert rec.change == LogLevelChange(
             function_name="orders",
             before=LoggingSettings(),
-            after=LoggingSettings(log_format=LogFormat.JSON, application_log_level=LogLevel.WARN),
+            after=LoggingSettings(
+                log_format=LogFormat.JSON,
+                application_log_level=LogLevel.WARN,
+                system_log_level=LogLevel.INFO,
+            ),
         )
         assert (rec.monthly_savings_low_usd, rec.monthly_savings_usd) == (0.0, 0.87)
         assert rec.monthly_savings_high_usd == 1.74
@@ -72,7 +76,8 @@ class TestVerboseLogging:
         }
         assert "every line becomes a JSON object" in rec.notes[0]
         assert rec.change.describe() == (
-            "Set logging of orders from Text format to JSON format (application logs WARN)"
+            "Set logging of orders from Text format to JSON format (application logs WARN, "
+            "system logs INFO)"
         )
 
     def test_json_at_debug_goes_to_info_with_a_low_risk(self) -> None:
