@@ -38,6 +38,7 @@ DOCUMENTED = {
     "notifications-fanout": {"MEM-002"},
     "webhook-receiver": {"COLD-001"},
     "nightly-cleanup": set(),
+    "clickstream-collector": {"LOG-001", "LOG-002", "TRC-001"},
 }
 
 
