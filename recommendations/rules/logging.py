@@ -98,8 +98,8 @@ class VerboseLogging(Rule):
     Lambda bill shows it.
 
     What to do:
-    Where the runtime's built-in logger supports it (Python 3.8+, Node.js 16+, Java 11+,
-    .NET 8+), raise the application log level through LoggingConfig: DEBUG or TRACE to INFO,
+    Where the runtime's built-in logger supports it (Python 3.8+, Node.js 16+, Java except
+    java8, .NET 8+), raise the application log level through LoggingConfig: DEBUG or TRACE to INFO,
     otherwise to WARN. This needs the JSON log format: switching from Text changes what every
     line looks like, so metric filters, subscriptions and queries that parse the text must
     follow. Elsewhere, log less in the code, or send the logs to a new log group of the
@@ -327,7 +327,8 @@ class LogsNeverExpire(Rule):
     What to do:
     Set a retention (tunebot proposes 30 days). Events older than that are deleted for good:
     keep longer where audits or regulations require it. Undo restores the previous setting,
-    not the deleted events.
+    not the deleted events. Log groups do not inherit their function's tags: tunebot may
+    change a group only when the group itself carries the managed tag.
     """
 
     rule_id = "LOG-002"
