@@ -28,7 +28,7 @@ def test_table_is_ranked_with_a_fleet_summary(capsys: pytest.CaptureFixture[str]
     lines = out.splitlines()
     assert lines[0].split()[:5] == ["#", "Function", "Rule", "Recommendation", "Saves"]
     assert lines[2].split()[:2] == ["1", "image-resizer"]
-    assert "10 functions analysed, 34 recommendations." in out
+    assert "12 functions analysed, 40 recommendations." in out
     assert "Note: prices for ap-southeast-3 are us-east-1 estimates." in out
 
 
