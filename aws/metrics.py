@@ -1,10 +1,11 @@
 """CloudWatch metrics for every function of a region in as few ``GetMetricData`` calls as possible.
 
-Each function gets one query per figure with the whole window as a single period, packed 500
-queries to a call. Metrics most functions never emit (async events, provisioned concurrency,
-iterator age) are only queried for functions that ``ListMetrics`` shows have them, and when the
-window lies within the last two weeks (what ``ListMetrics`` covers) functions without any
-``Invocations`` data are known idle without querying them at all.
+Each function gets one query per figure with the whole window as a single period (and each
+log group one for its ``IncomingBytes``, in the same calls), packed 500 queries to a call.
+Metrics most functions never emit (async events, provisioned concurrency, iterator age) are
+only queried for functions that ``ListMetrics`` shows have them, and when the window lies
+within the last two weeks (what ``ListMetrics`` covers) functions without any ``Invocations``
+data are known idle without querying them at all.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ logger = logging.getLogger(__name__)
 IAM_ACTIONS: tuple[str, ...] = ("cloudwatch:GetMetricData", "cloudwatch:ListMetrics")
 
 NAMESPACE = "AWS/Lambda"
+LOGS_NAMESPACE = "AWS/Logs"
 MAX_QUERIES_PER_CALL = 500
 # ListMetrics returns metrics that received data in the last two weeks.
 LIST_METRICS_HORIZON = timedelta(days=14)
@@ -37,6 +39,8 @@ class Figure:
     key: str
     metric: str
     stat: str
+    namespace: str = NAMESPACE
+    dimension: str = "FunctionName"
 
     @property
     def is_count(self) -> bool:
@@ -72,6 +76,10 @@ SPARSE_FIGURES: tuple[Figure, ...] = (
     ),
     Figure("iterator_age_max_ms", "IteratorAge", "Maximum"),
 )
+# Per log group, not per function: a group several functions share is queried once.
+LOG_INGESTION = Figure(
+    "log_ingested_bytes", "IncomingBytes", "Sum", namespace=LOGS_NAMESPACE, dimension="LogGroupName"
+)
 SPARSE_METRICS: tuple[str, ...] = tuple(dict.fromkeys(figure.metric for figure in SPARSE_FIGURES))
 # Which listing tells that a function has a sparse metric: async events that were dropped or
 # aged were first received, so one listing serves all three async metrics.
@@ -102,6 +110,8 @@ class MetricsResult:
     warnings: list[str] = field(default_factory=list)
     # Functions ListMetrics shows had no Invocations data in the window (known idle).
     idle: set[str] = field(default_factory=set)
+    # IncomingBytes by log group name, for the groups queried; a missing key means unknown.
+    log_group_bytes: dict[str, float] = field(default_factory=dict)
 
     def for_function(self, name: str) -> dict[str, float]:
         return self.figures.get(name, {})
@@ -109,6 +119,7 @@ class MetricsResult:
 
 @dataclass(frozen=True)
 class _Query:
+    # The dimension's value: a function name, or a log group name for LOG_INGESTION.
     function: str
     figure: Figure
 
@@ -143,9 +154,9 @@ def _metric_query(index: int, query: _Query, period: int) -> dict[str, Any]:
         "Id": f"q{index}",
         "MetricStat": {
             "Metric": {
-                "Namespace": NAMESPACE,
+                "Namespace": query.figure.namespace,
                 "MetricName": query.figure.metric,
-                "Dimensions": [{"Name": "FunctionName", "Value": query.function}],
+                "Dimensions": [{"Name": query.figure.dimension, "Value": query.function}],
             },
             "Period": period,
             "Stat": query.figure.stat,
@@ -211,7 +222,9 @@ def get_metric_data(
             if query_id not in complete:
                 continue
             combined = _combine(query.figure, values.get(query_id, []))
-            if combined is not None:
+            if combined is not None and query.figure is LOG_INGESTION:
+                result.log_group_bytes[query.function] = combined
+            elif combined is not None:
                 result.figures.setdefault(query.function, {})[query.figure.key] = combined
 
 
@@ -223,8 +236,11 @@ def collect_metrics(
     end: datetime,
     now: datetime | None = None,
     list_metrics_above: int = LIST_METRICS_ABOVE,
+    log_groups: Mapping[str, str] | None = None,
 ) -> MetricsResult:
-    """Every figure of ``CORE_FIGURES``/``SPARSE_FIGURES`` for every function named.
+    """Every figure of ``CORE_FIGURES``/``SPARSE_FIGURES`` for every function named, and the
+    ``IncomingBytes`` of the log groups in ``log_groups`` (function name -> group) of the
+    functions that were active, in the same calls.
 
     ``ListMetrics`` narrows the queries only for more than ``list_metrics_above`` functions:
     for a few, its five listings cost more calls than they save.
@@ -258,6 +274,8 @@ def collect_metrics(
     queries += [
         _Query(name, figure) for figure in SPARSE_FIGURES for name in sorted(sparse[figure.metric])
     ]
+    groups = sorted({group for name, group in (log_groups or {}).items() if name in active})
+    queries += [_Query(group, LOG_INGESTION) for group in groups]
     # Percentiles go in calls of their own: a backend that cannot compute them (or a call
     # that fails) then loses only the percentiles.
     plain = [query for query in queries if not query.figure.is_percentile]

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
-from aws import inventory, metrics, package_scan
+from aws import inventory, log_groups, metrics, package_scan
 from aws import session as session_module
 from aws.errors import AccessDeniedError, AwsError, CredentialsError, FunctionNotFoundError
 from aws.inventory import Enrichment
@@ -52,6 +52,7 @@ IAM_ACTIONS: tuple[str, ...] = tuple(
             *session_module.IAM_ACTIONS,
             *inventory.IAM_ACTIONS,
             *metrics.IAM_ACTIONS,
+            *log_groups.IAM_ACTIONS,
             *insights.IAM_ACTIONS,
             *sampling.IAM_ACTIONS,
             *package_scan.IAM_ACTIONS,
@@ -372,8 +373,18 @@ def _scan(
     if not direct:
         _enrich_in_bulk(session, collected)
     names = [str(config["FunctionName"]) for config in collected.configs]
-    figures = metrics.collect_metrics(session, names, start=start, end=end, now=opts.now or end)
+    group_of = {
+        str(config["FunctionName"]): inventory.log_group_of(config) for config in collected.configs
+    }
+    groups = log_groups.describe_log_groups(session, group_of.values())
+    collected.enrichment.warnings.extend(groups.warnings)
+    figures = metrics.collect_metrics(
+        session, names, start=start, end=end, now=opts.now or end, log_groups=group_of
+    )
     collected.enrichment.warnings.extend(figures.warnings)
+    writers: dict[str, set[str]] = {}
+    for name, group in group_of.items():
+        writers.setdefault(group, set()).add(name)
     _enrich_where_metrics_say(session, collected, figures, direct)
     logs = _log_stats(session, collected, figures, opts, start, end)
     packages = scanner or PackageScanner()
@@ -399,6 +410,18 @@ def _scan(
                 config, region=session.region, enrichment=collected.enrichment
             )
             stats = stats_for_function(opts.window_days, figures.for_function(name), logs.get(name))
+            group = group_of[name]
+            others = writers[group] - {name}
+            # A shared group's bytes cannot be split between its functions: unknown for each.
+            ingested = None if others else figures.log_group_bytes.get(group)
+            stats = stats.model_copy(
+                update={"log_ingested_bytes": None if ingested is None else round(ingested)}
+            )
+            raw_group = groups.groups.get(group)
+            if raw_group is not None:
+                snapshot = snapshot.model_copy(
+                    update={"log_group_info": log_groups.log_group_info(raw_group, others)}
+                )
         except (ValidationError, ValueError, KeyError, TypeError) as error:
             # A configuration this version of tunebot cannot model (a new architecture or
             # package type, say) costs that function, not the scan.

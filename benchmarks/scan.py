@@ -229,7 +229,12 @@ def main() -> None:
     active = sum(1 for fn in fleet.functions if fn.stats and fn.stats.invocations)
     list_pages = -(-args.functions // 50)
     tag_pages = -(-args.functions // 100)
-    logs_calls = sum(v for k, v in calls.items() if k.startswith("cloudwatch-logs:"))
+    # Log statistics only: DescribeLogGroups pages (50 groups each) cost the same on AWS.
+    logs_calls = sum(
+        v
+        for k, v in calls.items()
+        if k.startswith("cloudwatch-logs:") and k != "cloudwatch-logs:DescribeLogGroups"
+    )
     common = (
         budgeted
         - calls.get("lambda:ListFunctions", 0)

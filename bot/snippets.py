@@ -16,12 +16,16 @@ from recommendations.changes import (
     Change,
     EphemeralStorageChange,
     EventSourceMappingChange,
+    LoggingSettings,
+    LogLevelChange,
+    LogRetentionChange,
     MemoryChange,
     ProvisionedConcurrencyChange,
     ReservedConcurrencyChange,
     TimeoutChange,
+    TracingChange,
 )
-from recommendations.snapshot import Frozen
+from recommendations.snapshot import Frozen, LogFormat
 
 
 class TemplateSnippet(Frozen):
@@ -109,25 +113,68 @@ def _async_properties(change: AsyncFailureDestinationChange) -> list[str]:
     return lines
 
 
-def _function_setting(
-    change: MemoryChange
+FunctionSettingChange = (
+    MemoryChange
     | TimeoutChange
     | ArchitectureChange
     | ReservedConcurrencyChange
-    | EphemeralStorageChange,
-) -> list[str]:
-    """The function property a change sets, the same in SAM and CloudFormation."""
+    | LogLevelChange
+    | TracingChange
+    | EphemeralStorageChange
+)
+
+
+def _logging_config(settings: LoggingSettings) -> list[str]:
+    lines = ["LoggingConfig:", f"  LogFormat: {settings.log_format.value}"]
+    if settings.log_format is LogFormat.JSON:
+        if settings.application_log_level is not None:
+            lines.append(f"  ApplicationLogLevel: {settings.application_log_level.value}")
+        if settings.system_log_level is not None:
+            lines.append(f"  SystemLogLevel: {settings.system_log_level.value}")
+    return lines
+
+
+def _function_setting(change: FunctionSettingChange) -> tuple[list[str], list[str]]:
+    """The function properties a change sets: (SAM, CloudFormation)."""
     if isinstance(change, MemoryChange):
-        return [f"MemorySize: {change.after}"]
-    if isinstance(change, EphemeralStorageChange):
-        return ["EphemeralStorage:", f"  Size: {change.after}"]
-    if isinstance(change, TimeoutChange):
-        return [f"Timeout: {change.after}"]
-    if isinstance(change, ArchitectureChange):
-        return ["Architectures:", f"  - {change.after.value}"]
-    if change.after is None:
-        return ["# remove ReservedConcurrentExecutions (unreserved)"]
-    return [f"ReservedConcurrentExecutions: {change.after}"]
+        same = [f"MemorySize: {change.after}"]
+    elif isinstance(change, EphemeralStorageChange):
+        same = ["EphemeralStorage:", f"  Size: {change.after}"]
+    elif isinstance(change, TimeoutChange):
+        same = [f"Timeout: {change.after}"]
+    elif isinstance(change, ArchitectureChange):
+        same = ["Architectures:", f"  - {change.after.value}"]
+    elif isinstance(change, LogLevelChange):
+        same = _logging_config(change.after)
+    elif isinstance(change, TracingChange):
+        # SAM's shorthand is a string; CloudFormation nests it.
+        return (
+            [f"Tracing: {change.after.value}"],
+            ["TracingConfig:", f"  Mode: {change.after.value}"],
+        )
+    elif change.after is None:
+        same = ["# remove ReservedConcurrentExecutions (unreserved)"]
+    else:
+        same = [f"ReservedConcurrentExecutions: {change.after}"]
+    return same, same
+
+
+def _log_group_resource(change: LogRetentionChange) -> str:
+    """The same in SAM and CloudFormation: a log group resource with its retention."""
+    retention = (
+        [f"    RetentionInDays: {change.after}"]
+        if change.after is not None
+        else ["    # remove RetentionInDays (never expire)"]
+    )
+    return "\n".join(
+        [
+            f"{logical_id(change.log_group)}:",
+            "  Type: AWS::Logs::LogGroup",
+            "  Properties:",
+            f"    LogGroupName: {_quoted(change.log_group)}",
+            *retention,
+        ]
+    )
 
 
 def snippet_for(change: Change) -> TemplateSnippet:
@@ -190,12 +237,27 @@ def snippet_for(change: Change) -> TemplateSnippet:
             ]
         )
         return TemplateSnippet(sam=sam, cloudformation=cfn)
-    if not isinstance(change, AsyncFailureDestinationChange):
-        props = _function_setting(change)
+    if isinstance(change, LogRetentionChange):
+        text = _log_group_resource(change)
+        return TemplateSnippet(sam=text, cloudformation=text)
+    if isinstance(
+        change,
+        MemoryChange
+        | TimeoutChange
+        | ArchitectureChange
+        | ReservedConcurrencyChange
+        | LogLevelChange
+        | TracingChange
+        | EphemeralStorageChange,
+    ):
+        sam_props, cfn_props = _function_setting(change)
         return TemplateSnippet(
-            sam=_function_properties(resource, sam_kind, props),
-            cloudformation=_function_properties(resource, cfn_kind, props),
+            sam=_function_properties(resource, sam_kind, sam_props),
+            cloudformation=_function_properties(resource, cfn_kind, cfn_props),
         )
+    if not isinstance(change, AsyncFailureDestinationChange):
+        # A new change type needs its own snippet; another type's would show a wrong edit.
+        raise TypeError(f"no template snippet for {type(change).__name__}")
     props = _async_properties(change)
     queue = _created_queue(change.create_queue_name)
     sam = "\n".join(

@@ -563,7 +563,9 @@ def build_services(
         # Lambda of its function's region, not to this container's.
         regional = aws.for_region(region)
         return ApplyContext(
-            lambda_client=regional.client("lambda"), sqs_client=regional.client("sqs")
+            lambda_client=regional.client("lambda"),
+            sqs_client=regional.client("sqs"),
+            logs_client=regional.client("logs"),
         )
 
     return AwsServices(

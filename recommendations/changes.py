@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from recommendations.snapshot import (
     MAX_MEMORY_MB,
@@ -17,6 +17,9 @@ from recommendations.snapshot import (
     MIN_MEMORY_MB,
     Architecture,
     Frozen,
+    LogFormat,
+    LogLevel,
+    TracingMode,
 )
 
 
@@ -301,6 +304,123 @@ class ProvisionedConcurrencyChange(_ChangeBase):
         )
 
 
+# The retention periods ``PutRetentionPolicy`` accepts, in days.
+LOG_RETENTION_DAYS: tuple[int, ...] = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,
+    1096, 1827, 2192, 2557, 2922, 3288, 3653,
+)  # fmt: skip
+
+
+class LoggingSettings(Frozen):
+    """A function's ``LoggingConfig`` format and levels (levels apply with JSON only)."""
+
+    log_format: LogFormat = LogFormat.TEXT
+    application_log_level: LogLevel | None = None
+    system_log_level: LogLevel | None = None
+
+    def describe(self) -> str:
+        if self.log_format is LogFormat.TEXT:
+            return "Text format"
+        levels = [
+            f"{label} {level.value}"
+            for label, level in (
+                ("application logs", self.application_log_level),
+                ("system logs", self.system_log_level),
+            )
+            if level is not None
+        ]
+        return "JSON format" + (f" ({', '.join(levels)})" if levels else "")
+
+
+class LogLevelChange(_ChangeBase):
+    """``UpdateFunctionConfiguration(LoggingConfig=...)``: the log format and levels. The log
+    group the function writes to is kept as it is."""
+
+    kind: Literal["log_level"] = "log_level"
+    before: LoggingSettings
+    after: LoggingSettings
+    iam_actions: ClassVar[tuple[str, ...]] = (
+        "lambda:GetFunctionConfiguration",
+        "lambda:UpdateFunctionConfiguration",
+    )
+
+    @property
+    def setting(self) -> str:
+        return "logging_config"
+
+    def inverse(self) -> LogLevelChange:
+        return self.model_copy(update={"before": self.after, "after": self.before})
+
+    def describe(self) -> str:
+        return (
+            f"Set logging of {self.function_name} from {self.before.describe()} "
+            f"to {self.after.describe()}"
+        )
+
+
+class LogRetentionChange(_ChangeBase):
+    """``PutRetentionPolicy`` on the function's log group; ``None`` is "never expire", which
+    ``DeleteRetentionPolicy`` restores. Events deleted by a retention stay deleted after undo."""
+
+    kind: Literal["log_retention"] = "log_retention"
+    log_group: str = Field(min_length=1)
+    before: int | None = Field(ge=1)
+    after: int | None = Field(ge=1)
+    iam_actions: ClassVar[tuple[str, ...]] = (
+        "logs:DescribeLogGroups",
+        "logs:PutRetentionPolicy",
+        "logs:DeleteRetentionPolicy",
+    )
+
+    @field_validator("before", "after")
+    @classmethod
+    def _a_retention_aws_accepts(cls, days: int | None) -> int | None:
+        if days is not None and days not in LOG_RETENTION_DAYS:
+            raise ValueError(f"CloudWatch Logs accepts a retention of {LOG_RETENTION_DAYS} days")
+        return days
+
+    @property
+    def setting(self) -> str:
+        return f"log_retention:{self.log_group}"
+
+    def inverse(self) -> LogRetentionChange:
+        return self.model_copy(update={"before": self.after, "after": self.before})
+
+    def describe(self) -> str:
+        def show(days: int | None) -> str:
+            return "never expire" if days is None else f"{days} days"
+
+        return (
+            f"Set retention of the log group {self.log_group} ({self.function_name}) from "
+            f"{show(self.before)} to {show(self.after)}"
+        )
+
+
+class TracingChange(_ChangeBase):
+    """``UpdateFunctionConfiguration(TracingConfig={"Mode": ...})``."""
+
+    kind: Literal["tracing"] = "tracing"
+    before: TracingMode
+    after: TracingMode
+    iam_actions: ClassVar[tuple[str, ...]] = (
+        "lambda:GetFunctionConfiguration",
+        "lambda:UpdateFunctionConfiguration",
+    )
+
+    @property
+    def setting(self) -> str:
+        return "tracing"
+
+    def inverse(self) -> TracingChange:
+        return self.model_copy(update={"before": self.after, "after": self.before})
+
+    def describe(self) -> str:
+        return (
+            f"Set X-Ray tracing of {self.function_name} from {self.before.value} "
+            f"to {self.after.value}"
+        )
+
+
 Change = Annotated[
     MemoryChange
     | TimeoutChange
@@ -309,7 +429,10 @@ Change = Annotated[
     | AsyncFailureDestinationChange
     | ReservedConcurrencyChange
     | ProvisionedConcurrencyChange
-    | EphemeralStorageChange,
+    | EphemeralStorageChange
+    | LogLevelChange
+    | LogRetentionChange
+    | TracingChange,
     Field(discriminator="kind"),
 ]
 
@@ -322,4 +445,7 @@ CHANGE_TYPES: tuple[type[_ChangeBase], ...] = (
     ReservedConcurrencyChange,
     ProvisionedConcurrencyChange,
     EphemeralStorageChange,
+    LogLevelChange,
+    LogRetentionChange,
+    TracingChange,
 )

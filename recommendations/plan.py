@@ -11,8 +11,10 @@ change saves what its rule says, independently. Each item then carries its *marg
 so the items add up to the plan's saving to the cent, and plans add up to the fleet's.
 
 Ranges compose the same way: the cheap end of every item together, and the dear end together.
-An item whose expected saving is unknown (a rule that says "benchmark first" with only a range)
-is not part of the plan; it keeps its own figures.
+Only changes are planned: advice (nothing to apply) and an item whose expected saving is unknown
+(a rule that says "benchmark first" with only a range) keep their own figures. Changes that save
+on another bill than Lambda's (CloudWatch Logs, X-Ray) are planned apart, in
+``savings_elsewhere_usd``: the plan's "now" and "after" are the Lambda bill.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from recommendations.pricing import monthly_cost
-from recommendations.recommendation import Recommendation
+from recommendations.recommendation import Category, Recommendation
 from recommendations.snapshot import Architecture, Frozen, FunctionSnapshot
 
 # Change kinds whose effect the plan's cost model composes; the rest save independently.
 COMPOSED_KINDS = frozenset({"memory", "architecture", "provisioned_concurrency"})
+# Categories whose savings are on another bill than the function's Lambda bill.
+OTHER_BILLS = frozenset({Category.LOGGING, Category.TRACING})
 
 
 class FunctionPlan(Frozen):
@@ -43,8 +47,11 @@ class FunctionPlan(Frozen):
     savings_usd: float | None = None
     savings_low_usd: float | None = None
     savings_high_usd: float | None = None
-    # Recommendation ids in plan order (those with a known saving).
+    # Recommendation ids in plan order (changes with a known saving on the Lambda bill).
     items: tuple[str, ...] = ()
+    # Changes that save on other bills (CloudWatch Logs, X-Ray): their ids and saving.
+    items_elsewhere: tuple[str, ...] = ()
+    savings_elsewhere_usd: float | None = None
 
 
 class _State(Frozen):
@@ -82,8 +89,15 @@ def compose_plan(
     repriced: list[Recommendation] = []
     items: list[str] = []
     total = low_total = high_total = 0.0
+    elsewhere: list[str] = []
+    elsewhere_total = 0.0
     for rec in ranked:
-        if rec.monthly_savings_usd is None:
+        if rec.monthly_savings_usd is None or rec.change is None:
+            repriced.append(rec)
+            continue
+        if rec.category in OTHER_BILLS:
+            elsewhere.append(rec.id)
+            elsewhere_total += _cents(rec.monthly_savings_usd)
             repriced.append(rec)
             continue
         after_state = _composed(fn, rec, state, now) if d0 > 0 else None
@@ -122,6 +136,8 @@ def compose_plan(
         savings_low_usd=_cents(low_total),
         savings_high_usd=_cents(high_total),
         items=tuple(items),
+        items_elsewhere=tuple(elsewhere),
+        savings_elsewhere_usd=_cents(elsewhere_total) if elsewhere else None,
     )
     return plan, tuple(repriced)
 

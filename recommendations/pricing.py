@@ -20,6 +20,7 @@ from recommendations.snapshot import (
     Frozen,
     FunctionSnapshot,
     FunctionStats,
+    LogGroupClass,
     PackageType,
 )
 
@@ -255,3 +256,33 @@ def monthly_cost(
         billed_duration_ms=duration,
         prices_estimated=prices.estimated,
     )
+
+
+# CloudWatch Logs and X-Ray, us-east-1 on-demand prices (other regions are priced with these
+# and the recommendation says so). Sources: https://aws.amazon.com/cloudwatch/pricing/
+# ("Logs" tab: collect (data ingestion) $0.50/GB Standard, $0.25/GB Infrequent Access; store
+# (archival) $0.03/GB-month) and https://aws.amazon.com/xray/pricing/ (traces recorded $5.00 per
+# million; the first 100,000 traces recorded each month are free, per account).
+LOGS_INGESTION_USD_PER_GB: dict[LogGroupClass, float] = {
+    LogGroupClass.STANDARD: 0.50,
+    LogGroupClass.INFREQUENT_ACCESS: 0.25,
+}
+LOGS_STORAGE_USD_PER_GB_MONTH = 0.03
+XRAY_USD_PER_TRACE_RECORDED = 5.00 / 1_000_000
+XRAY_FREE_TRACES_PER_MONTH = 100_000
+# AWS bills logs "per GB"; tunebot counts a GB as 2**30 bytes (the smaller figure of the two).
+BYTES_PER_GB = 1024**3
+
+
+def log_ingestion_monthly_cost(
+    bytes_per_month: float, log_class: LogGroupClass | None
+) -> float | None:
+    """USD a month to ingest ``bytes_per_month``; None for a class priced otherwise (Delivery).
+
+    An unknown class is priced as Standard, the class every log group gets unless its creator
+    chose another.
+    """
+    price = LOGS_INGESTION_USD_PER_GB.get(log_class or LogGroupClass.STANDARD)
+    if price is None:
+        return None
+    return bytes_per_month / BYTES_PER_GB * price

@@ -24,6 +24,8 @@ class Category(StrEnum):
     ERRORS = "errors"
     STORAGE = "storage"
     IDLE = "idle"
+    LOGGING = "logging"
+    TRACING = "tracing"
 
 
 class Severity(StrEnum):

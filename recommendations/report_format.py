@@ -267,6 +267,7 @@ def fleet_total(report: FleetReport) -> dict[str, float | None]:
         "savings_usd": total("savings_usd"),
         "savings_low_usd": total("savings_low_usd"),
         "savings_high_usd": total("savings_high_usd"),
+        "savings_elsewhere_usd": total("savings_elsewhere_usd"),
     }
 
 

@@ -56,6 +56,28 @@ class TracingMode(StrEnum):
     PASS_THROUGH = "PassThrough"
 
 
+class LogGroupClass(StrEnum):
+    """CloudWatch Logs log class. A group's class is chosen when it is created and cannot change."""
+
+    STANDARD = "STANDARD"
+    INFREQUENT_ACCESS = "INFREQUENT_ACCESS"
+    DELIVERY = "DELIVERY"
+
+
+class LogGroupInfo(Frozen):
+    """The log group a function writes to, as ``logs:DescribeLogGroups`` reports it."""
+
+    name: str = Field(min_length=1)
+    # None: the group never expires its events (AWS omits ``retentionInDays`` then).
+    retention_days: int | None = Field(default=None, ge=1)
+    # None: AWS did not say (an emulator, or an old API version).
+    log_class: LogGroupClass | None = None
+    stored_bytes: int | None = Field(default=None, ge=0)
+    # Other scanned functions writing to the same group: its figures cannot be split between
+    # them, so per-function ingestion is unknown when this is not empty.
+    shared_with: tuple[str, ...] = ()
+
+
 class FigureSource(StrEnum):
     """Where a statistic was read: CloudWatch metrics over the whole window, or REPORT log
     lines (all of them through Logs Insights, or a sample)."""
@@ -244,6 +266,9 @@ class FunctionStats(Frozen):
     # Invocations over the 30 days ending with the window, read (in one batched metrics call)
     # only for functions with no invocations in a window shorter than that. None: not read.
     invocations_last_30_days: int | None = Field(default=None, ge=0)
+    # AWS/Logs IncomingBytes of the function's log group over the window (uncompressed bytes
+    # ingested). None: unknown, or the group is shared with other functions.
+    log_ingested_bytes: int | None = Field(default=None, ge=0)
 
     @property
     def invocations_per_month(self) -> float | None:
@@ -318,6 +343,8 @@ class FunctionSnapshot(Frozen):
     tracing_mode: TracingMode | None = Field(
         default=None, description="X-Ray TracingConfig.Mode; None when unknown"
     )
+    # None: the log group was not read (or does not exist yet).
+    log_group_info: LogGroupInfo | None = None
     snap_start: bool = False
     cloudformation_stack: str | None = Field(
         default=None, description="Stack name when CloudFormation, SAM or CDK manages the function"

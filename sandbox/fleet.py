@@ -1,4 +1,4 @@
-"""The demo fleet: nineteen functions that between them give every rule something to say.
+"""The demo fleet: twenty functions that between them give every rule something to say.
 
 Each function is a configuration (what ``CreateFunction`` and friends get) plus a simulator
 profile (how it behaves), so the metrics and REPORT lines seeded from the profile agree with
@@ -86,6 +86,12 @@ class DemoFunction:
     error_rate: float = 0.0
     error_lines: tuple[str, ...] = ()
     ephemeral_storage_mb: int = 512
+    # The log group's retention (None: never expire); the fleet mostly keeps 30 days.
+    log_retention_days: int | None = 30
+    # What the handler logs per invocation, on top of Lambda's START, END and REPORT lines.
+    app_log_bytes_per_invocation: int = 0
+    # X-Ray TracingConfig.Mode.
+    tracing: str = "PassThrough"
 
 
 def _profile(**values: object) -> SimulationProfile:
@@ -530,6 +536,29 @@ FLEET: tuple[DemoFunction, ...] = (
         tags={**MANAGED, "env": "staging", "team": "finance"},
         invoked_by="events",
         reserved_concurrency=20,
+    ),
+    DemoFunction(
+        name="clickstream-collector",
+        summary="Logs every event it receives, keeps its logs forever and traces every request: "
+        "its CloudWatch Logs and X-Ray bills dwarf its compute.",
+        runtime="python3.12",
+        memory_mb=256,
+        timeout_s=10,
+        architecture=Architecture.ARM64,
+        profile=_profile(
+            cpu_ms=8,
+            io_ms=12,
+            memory_used_mb=90,
+            init_ms=300,
+            noise_cv=0.1,
+            architecture="arm64",
+            memory_mb=256,
+        ),
+        invocations_per_day=400_000,
+        tags={**MANAGED, "env": "prod", "team": "analytics"},
+        log_retention_days=None,
+        app_log_bytes_per_invocation=3_000,
+        tracing="Active",
     ),
 )
 

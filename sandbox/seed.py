@@ -26,6 +26,9 @@ ROLE_NAME = "tunebot-demo-function-role"
 # Where deployment artifacts too large for a request body go, as on AWS.
 ARTIFACT_BUCKET = "tunebot-demo-artifacts"
 NAMESPACE = "AWS/Lambda"
+LOGS_NAMESPACE = "AWS/Logs"
+# START, END and a REPORT line of one invocation in the Text format, roughly.
+SYSTEM_LOG_BYTES = 330
 METRICS_PER_CALL = 1000
 LOG_EVENTS_PER_CALL = 5000
 DAY_MS = 24 * 3600 * 1000
@@ -176,6 +179,7 @@ class FleetSeeder:
             Layers=[self._layer_arn(layer) for layer in function.layers],
             Tags=tags,
             EphemeralStorage={"Size": function.ephemeral_storage_mb},
+            TracingConfig={"Mode": function.tracing},
         )
         self._add_trigger(function)
         if function.async_config is not None:
@@ -299,11 +303,20 @@ class FleetSeeder:
             cloudwatch.put_metric_data(
                 Namespace=NAMESPACE, MetricData=data[start : start + METRICS_PER_CALL]
             )
+        ingestion = list(log_ingestion_data(function, buckets))
+        for start in range(0, len(ingestion), METRICS_PER_CALL):
+            cloudwatch.put_metric_data(
+                Namespace=LOGS_NAMESPACE, MetricData=ingestion[start : start + METRICS_PER_CALL]
+            )
 
     def _put_logs(self, function: DemoFunction, buckets: Sequence[Bucket]) -> None:
         logs = self.client("logs")
         group = f"/aws/lambda/{function.name}"
         logs.create_log_group(logGroupName=group)
+        if function.log_retention_days is not None:
+            logs.put_retention_policy(
+                logGroupName=group, retentionInDays=function.log_retention_days
+            )
         invocations = [sample for bucket in buckets for sample in bucket.samples]
         if not invocations:
             return
@@ -364,6 +377,24 @@ def _datum(
         "Unit": unit,
         **value,
     }
+
+
+def log_ingestion_data(
+    function: DemoFunction, buckets: Iterable[Bucket]
+) -> Iterator[dict[str, Any]]:
+    """The AWS/Logs IncomingBytes CloudWatch Logs would have emitted for the function's group:
+    Lambda's START, END and REPORT lines of every invocation plus what the handler logs."""
+    per_invocation = SYSTEM_LOG_BYTES + function.app_log_bytes_per_invocation
+    for bucket in buckets:
+        if bucket.invocations == 0:
+            continue
+        yield {
+            "MetricName": "IncomingBytes",
+            "Dimensions": [{"Name": "LogGroupName", "Value": f"/aws/lambda/{function.name}"}],
+            "Timestamp": bucket.start,
+            "Unit": "Bytes",
+            "Value": bucket.invocations * per_invocation,
+        }
 
 
 def metric_data(function: DemoFunction, buckets: Iterable[Bucket]) -> Iterator[dict[str, Any]]:

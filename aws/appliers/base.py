@@ -79,6 +79,7 @@ class ApplyContext:
         lambda_client: Any | None = None,
         sqs_client: Any | None = None,
         iam_client: Any | None = None,
+        logs_client: Any | None = None,
         *,
         allow_iam_changes: bool = False,
         fetch_package: Callable[[str], bytes] = download_package,
@@ -90,6 +91,7 @@ class ApplyContext:
         self._lambda = lambda_client
         self._sqs = sqs_client
         self._iam = iam_client
+        self._logs = logs_client
         self.allow_iam_changes = allow_iam_changes
         self.fetch_package = fetch_package
         self.sleep = sleep
@@ -130,6 +132,12 @@ class ApplyContext:
         if self._iam is None:
             self._iam = boto3.client("iam")
         return self._iam
+
+    @property
+    def logs_client(self) -> Any:
+        if self._logs is None:
+            self._logs = boto3.client("logs")
+        return self._logs
 
     def wait_until_updated(self, function_name: str) -> None:
         """Block until Lambda finished applying an update (``function_updated_v2``)."""

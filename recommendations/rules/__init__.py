@@ -21,6 +21,7 @@ from recommendations.rules.cold_start import FrequentColdStarts
 from recommendations.rules.concurrency import IdleProvisionedConcurrency, Throttling
 from recommendations.rules.errors import DownstreamRetryStorm, ErrorsWasteCompute
 from recommendations.rules.idle import IdleWithStandingCost
+from recommendations.rules.logging import LogsNeverExpire, VerboseLogging
 from recommendations.rules.memory import (
     CpuBoundNeedsMoreMemory,
     MemoryOverProvisioned,
@@ -35,6 +36,7 @@ from recommendations.rules.timeout import (
     TimeoutFarAboveNeed,
     TimeoutsHappening,
 )
+from recommendations.rules.tracing import ActiveTracingAtHighVolume
 
 # Catalogue order. Ids are stable and never reused, even when a rule is retired.
 RULE_CLASSES: tuple[type[Rule], ...] = (
@@ -62,6 +64,9 @@ RULE_CLASSES: tuple[type[Rule], ...] = (
     DownstreamRetryStorm,
     EphemeralStorageOverProvisioned,
     IdleWithStandingCost,
+    VerboseLogging,
+    LogsNeverExpire,
+    ActiveTracingAtHighVolume,
 )
 
 

@@ -16,12 +16,16 @@ from recommendations.changes import (
     EphemeralStorageChange,
     EventSourceMappingChange,
     EventSourceMappingSettings,
+    LoggingSettings,
+    LogLevelChange,
+    LogRetentionChange,
     MemoryChange,
     ProvisionedConcurrencyChange,
     ReservedConcurrencyChange,
     TimeoutChange,
+    TracingChange,
 )
-from recommendations.snapshot import Architecture
+from recommendations.snapshot import Architecture, LogFormat, LogLevel, TracingMode
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -216,3 +220,66 @@ def test_ephemeral_storage() -> None:
             "Properties": {"EphemeralStorage": {"Size": 512}},
         }
     }
+
+
+def test_log_level_sets_logging_config() -> None:
+    change = LogLevelChange(
+        function_name="f",
+        before=LoggingSettings(),
+        after=LoggingSettings(
+            log_format=LogFormat.JSON,
+            application_log_level=LogLevel.WARN,
+            system_log_level=LogLevel.INFO,
+        ),
+    )
+    snippet = snippet_for(change)
+    expected = {
+        "LoggingConfig": {
+            "LogFormat": "JSON",
+            "ApplicationLogLevel": "WARN",
+            "SystemLogLevel": "INFO",
+        }
+    }
+    assert load(snippet.sam)["F"]["Properties"] == expected
+    assert load(snippet.cloudformation)["F"] == {
+        "Type": "AWS::Lambda::Function",
+        "Properties": expected,
+    }
+    # Back to Text: no levels (AWS refuses them with the Text format).
+    undo = snippet_for(change.inverse())
+    assert load(undo.sam)["F"]["Properties"] == {"LoggingConfig": {"LogFormat": "Text"}}
+
+
+def test_tracing_uses_sams_shorthand_and_cloudformations_block() -> None:
+    change = TracingChange(
+        function_name="f", before=TracingMode.ACTIVE, after=TracingMode.PASS_THROUGH
+    )
+    snippet = snippet_for(change)
+    assert load(snippet.sam)["F"]["Properties"] == {"Tracing": "PassThrough"}
+    assert load(snippet.cloudformation)["F"]["Properties"] == {
+        "TracingConfig": {"Mode": "PassThrough"}
+    }
+
+
+def test_log_retention_is_a_log_group_resource() -> None:
+    change = LogRetentionChange(function_name="f", log_group="/aws/lambda/f", before=None, after=30)
+    snippet = snippet_for(change)
+    assert snippet.sam == snippet.cloudformation
+    assert load(snippet.sam) == {
+        "AwsLambdaF": {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"LogGroupName": "/aws/lambda/f", "RetentionInDays": 30},
+        }
+    }
+    assert "# remove RetentionInDays (never expire)" in snippet_for(change.inverse()).sam
+
+
+def test_a_change_type_without_its_own_snippet_is_refused() -> None:
+    """A new Change type must not silently get another type's template edit."""
+    from recommendations.changes import _ChangeBase
+
+    class Unlisted(_ChangeBase):
+        after: int = 1
+
+    with pytest.raises(TypeError, match="no template snippet for Unlisted"):
+        snippet_for(Unlisted(function_name="f"))  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ def test_table_is_ranked_with_a_fleet_summary(capsys: pytest.CaptureFixture[str]
     lines = out.splitlines()
     assert lines[0].split()[:5] == ["#", "Function", "Rule", "Recommendation", "Saves"]
     assert lines[2].split()[:2] == ["1", "image-resizer"]
-    assert "13 functions analysed, 45 recommendations." in out
+    assert "15 functions analysed, 51 recommendations." in out
     assert "Note: prices for ap-southeast-3 are us-east-1 estimates." in out
 
 
@@ -48,7 +48,7 @@ def test_json_has_the_contract_fields(capsys: pytest.CaptureFixture[str]) -> Non
         "after": 1536,
     }
     assert by_rule[("orders-consumer", "BAT-004")]["change"] is None
-    assert document["summary"]["functions_analysed"] == 13
+    assert document["summary"]["functions_analysed"] == 15
     assert document["summary"]["estimated_price_regions"] == ["ap-southeast-3"]
 
 
@@ -157,9 +157,24 @@ def test_json_lists_unknown_checks_and_describes_changes(
             "rule_id": "ERR-002",
             "reason": "the error types in the logs were not read",
         },
+        {
+            "function": "orders-consumer",
+            "rule_id": "LOG-001",
+            "reason": "the log group's ingested bytes (IncomingBytes) are unknown",
+        },
+        {
+            "function": "orders-consumer",
+            "rule_id": "LOG-002",
+            "reason": "the log group was not read (or does not exist yet)",
+        },
+        {
+            "function": "orders-consumer",
+            "rule_id": "TRC-001",
+            "reason": "the tracing mode is unknown",
+        },
     ]
     timeout = next(r for r in document["recommendations"] if r["rule_id"] == "TMO-004")
     assert timeout["change_description"] == "Set timeout of orders-consumer from 120 s to 50 s"
     _, out, _ = run_cli(capsys, "--snapshot", str(path))
     assert "\n1 function analysed, 3 recommendations.\n" in out
-    assert "\n2 checks could not run for lack of data (unknown, not passed; " in out
+    assert "\n5 checks could not run for lack of data (unknown, not passed; " in out

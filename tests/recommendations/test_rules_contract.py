@@ -19,6 +19,7 @@ from recommendations.snapshot import (
     FunctionSnapshot,
     FunctionStats,
     Layer,
+    LogGroupInfo,
 )
 from recommendations.snapshot_io import parse_fleet_snapshot
 
@@ -28,6 +29,7 @@ NESTED = {
     "layers[]": Layer,
     "event_source_mappings[]": EventSourceMapping,
     "async_config": AsyncInvokeConfig,
+    "log_group_info": LogGroupInfo,
 }
 
 
@@ -73,4 +75,4 @@ def test_every_rule_fires_on_the_example_fleet() -> None:
         for r in fn.results
         if r.reason.startswith("the rule failed")
     ]
-    assert len(fleet.functions) == 13
+    assert len(fleet.functions) == 15

@@ -44,6 +44,7 @@ DOCUMENTED = {
     "video-transcoder": {"STO-001"},
     # No metrics at all: the 30-day Invocations read is zero too.
     "legacy-export": {"IDLE-001"},
+    "clickstream-collector": {"LOG-001", "LOG-002", "TRC-001"},
 }
 
 

@@ -37,9 +37,9 @@ def session() -> Iterator[AwsSession]:
         yield AwsSession(region="us-east-1")
 
 
-def test_the_fleet_has_nineteen_distinct_functions() -> None:
+def test_the_fleet_has_twenty_distinct_functions() -> None:
     names = [function.name for function in FLEET]
-    assert len(names) == 19 == len(set(names))
+    assert len(names) == 20 == len(set(names))
     assert any(function.tags.get("env") == "prod" for function in FLEET)
     assert any("tunebot:managed" not in function.tags for function in FLEET)
 
