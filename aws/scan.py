@@ -152,11 +152,8 @@ def _read_named_functions(session: AwsSession, names: Sequence[str]) -> _Collect
         extra.tags[arn] = snapshot.tags
         extra.mappings[arn] = list(snapshot.event_source_mappings)
         extra.async_configs[arn] = snapshot.async_config
-        if snapshot.provisioned_concurrency is not None:
-            extra.provisioned[arn] = (
-                snapshot.provisioned_concurrency,
-                snapshot.provisioned_concurrency_qualifier,
-            )
+        if snapshot.provisioned_concurrency_configs is not None:
+            extra.provisioned[arn] = snapshot.provisioned_concurrency_configs
         extra.reserved[arn] = snapshot.reserved_concurrency
         if snapshot.invoked_by is not None:
             extra.invoked_by[arn] = snapshot.invoked_by
