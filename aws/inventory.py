@@ -45,6 +45,8 @@ from recommendations.snapshot import (
     LogFormat,
     LogLevel,
     PackageType,
+    ProvisionedConcurrencyConfig,
+    ProvisionedConcurrencyStatus,
     RedrivePolicy,
     TracingMode,
     VpcConfig,
@@ -70,7 +72,7 @@ TAGS_PAGE = 100
 MAPPINGS_PAGE = 100
 
 T = TypeVar("T")
-NO_PROVISIONED: tuple[int, str | None] = (0, None)
+NO_PROVISIONED: tuple[ProvisionedConcurrencyConfig, ...] = ()
 
 
 def unqualified_arn(arn: str) -> str:
@@ -98,7 +100,8 @@ class Enrichment:
     mappings: dict[str, list[EventSourceMapping]] = field(default_factory=dict)
     layers: dict[str, Layer] = field(default_factory=dict)
     async_configs: dict[str, AsyncInvokeConfig | None] = field(default_factory=dict)
-    provisioned: dict[str, tuple[int, str | None]] = field(default_factory=dict)
+    # Missing: not read (unknown); an empty tuple: none configured.
+    provisioned: dict[str, tuple[ProvisionedConcurrencyConfig, ...]] = field(default_factory=dict)
     reserved: dict[str, int | None] = field(default_factory=dict)
     invoked_by: dict[str, tuple[InvokeSource, ...]] = field(default_factory=dict)
     # Bulk calls that failed (logged); the figures they would have given stay unknown.
@@ -375,23 +378,36 @@ def fetch_async_config(session: AwsSession, function_name: str) -> AsyncInvokeCo
     return async_config_from_api(response)
 
 
-def fetch_provisioned(session: AwsSession, function_name: str) -> tuple[int, str | None]:
-    """Allocated provisioned concurrency over all qualifiers, and the largest qualifier."""
+def provisioned_config_from_api(config: Mapping[str, Any]) -> ProvisionedConcurrencyConfig | None:
+    """One ``ListProvisionedConcurrencyConfigs`` entry; None without a qualified ARN."""
+    qualifier = str(config.get("FunctionArn", "")).split(":")[7:8]
+    requested = _optional_int(config.get("RequestedProvisionedConcurrentExecutions"))
+    if not qualifier or not qualifier[0] or requested is None:
+        return None
+    status = config.get("Status")
+    return ProvisionedConcurrencyConfig(
+        qualifier=qualifier[0],
+        requested=requested,
+        allocated=_optional_int(config.get("AllocatedProvisionedConcurrentExecutions")),
+        status=ProvisionedConcurrencyStatus(status)
+        if status in ProvisionedConcurrencyStatus.__members__
+        else None,
+    )
+
+
+def fetch_provisioned(
+    session: AwsSession, function_name: str
+) -> tuple[ProvisionedConcurrencyConfig, ...]:
+    """Provisioned concurrency per alias or version, as configured (requested) and allocated."""
     client = session.client("lambda")
     paginator = client.get_paginator("list_provisioned_concurrency_configs")
-    total = 0
-    best: tuple[int, str | None] = (0, None)
+    configs: list[ProvisionedConcurrencyConfig] = []
     for page in paginator.paginate(FunctionName=function_name):
-        for config in page.get("ProvisionedConcurrencyConfigs", []):
-            allocated = _optional_int(config.get("AllocatedProvisionedConcurrentExecutions"))
-            if allocated is None:
-                allocated = _optional_int(config.get("RequestedProvisionedConcurrentExecutions"))
-            amount = allocated or 0
-            total += amount
-            qualifier = str(config.get("FunctionArn", "")).split(":")[7:8]
-            if amount > best[0]:
-                best = (amount, qualifier[0] if qualifier else None)
-    return total, best[1]
+        for raw in page.get("ProvisionedConcurrencyConfigs", []):
+            config = provisioned_config_from_api(raw)
+            if config is not None:
+                configs.append(config)
+    return tuple(sorted(configs, key=lambda config: config.qualifier))
 
 
 _PRINCIPAL_SOURCES: dict[str, InvokeSource] = {
@@ -506,8 +522,7 @@ def snapshot_from_config(
         layers=layers,
         tags=tags,
         reserved_concurrency=extra.reserved.get(arn),
-        provisioned_concurrency=provisioned[0] if provisioned else None,
-        provisioned_concurrency_qualifier=provisioned[1] if provisioned else None,
+        provisioned_concurrency_configs=provisioned,
         event_source_mappings=mappings,
         async_config=extra.async_configs.get(arn),
         dead_letter_target_arn=(config.get("DeadLetterConfig") or {}).get("TargetArn"),
@@ -567,12 +582,14 @@ def read_function(name: str, session: AwsSession) -> tuple[FunctionSnapshot, dic
         None,
         warnings,
     )
-    extra.provisioned[arn] = _best_effort(
+    provisioned = _best_effort(
         f"read provisioned concurrency of {name}",
         lambda: fetch_provisioned(session, name),
-        NO_PROVISIONED,
+        None,
         warnings,
     )
+    if provisioned is not None:  # a failed read leaves it unknown, never "none"
+        extra.provisioned[arn] = provisioned
     extra.layers = fetch_layers(
         session, [str(layer["Arn"]) for layer in config.get("Layers") or []], warnings
     )

@@ -61,6 +61,11 @@ IAM_ACTIONS: tuple[str, ...] = tuple(
 )
 
 DEFAULT_WINDOW_DAYS = 14.0
+# REPORT lines are read over the last week of the window only: Insights bills per GB scanned,
+# and the log figures are rates and peaks over their own sample (``log_sample_invocations``),
+# which a week states as well as two while keeping a whole weekly cycle (weekend traffic,
+# weekly jobs). Counts over the whole window come from CloudWatch metrics.
+DEFAULT_LOG_WINDOW_DAYS = 7.0
 # Up to this many --function names are read one by one (GetFunction) instead of listing all.
 DIRECT_READ_LIMIT = 20
 DEFAULT_LOG_GROUP_PREFIX = "/aws/lambda/"
@@ -78,6 +83,8 @@ class ScanOptions:
     scan_packages: bool = True
     # Insights unavailable: how many of the busiest functions get a FilterLogEvents sample.
     log_sample_functions: int = 25
+    # How many of the window's last days Logs Insights reads (at most the whole window).
+    log_window_days: float = DEFAULT_LOG_WINDOW_DAYS
     insights_max_wait_s: float = insights.DEFAULT_MAX_WAIT_S
     insights_poll_interval_s: float = insights.DEFAULT_POLL_INTERVAL_S
     now: datetime | None = None
@@ -85,6 +92,10 @@ class ScanOptions:
     def window(self) -> tuple[datetime, datetime]:
         end = (self.now or datetime.now(UTC)).replace(microsecond=0)
         return end - timedelta(days=self.window_days), end
+
+    def log_start(self, start: datetime, end: datetime) -> datetime:
+        """Where Logs Insights starts reading: the window's last ``log_window_days``."""
+        return max(start, end - timedelta(days=self.log_window_days))
 
 
 @dataclass
@@ -146,11 +157,8 @@ def _read_named_functions(session: AwsSession, names: Sequence[str]) -> _Collect
         extra.tags[arn] = snapshot.tags
         extra.mappings[arn] = list(snapshot.event_source_mappings)
         extra.async_configs[arn] = snapshot.async_config
-        if snapshot.provisioned_concurrency is not None:
-            extra.provisioned[arn] = (
-                snapshot.provisioned_concurrency,
-                snapshot.provisioned_concurrency_qualifier,
-            )
+        if snapshot.provisioned_concurrency_configs is not None:
+            extra.provisioned[arn] = snapshot.provisioned_concurrency_configs
         extra.reserved[arn] = snapshot.reserved_concurrency
         if snapshot.invoked_by is not None:
             extra.invoked_by[arn] = snapshot.invoked_by
@@ -260,9 +268,18 @@ def _log_stats(
     )
     # A scan of the whole region reads the default log groups with one SOURCE query.
     prefix = None if options.function_names else DEFAULT_LOG_GROUP_PREFIX
-    found = runner.run(sorted(owner), start, end, source_prefix=prefix)
+    found = runner.run(sorted(owner), options.log_start(start, end), end, source_prefix=prefix)
     collected.enrichment.warnings.extend(found.warnings)
     if not found.unavailable:
+        for group, reason in sorted(found.denied.items()):
+            if group in owner:
+                sentence = (
+                    f"The log figures of {owner[group]} are unknown: tunebot may not query its "
+                    f"log group {group} with Logs Insights (grant it with the template's "
+                    "LogGroupPrefixes, docs/deploy.md)."
+                )
+                logger.warning("%s %s", sentence, reason)
+                collected.enrichment.warnings.append(sentence)
         stats_by_name = {
             owner[group]: stats for group, stats in found.stats.items() if group in owner
         }

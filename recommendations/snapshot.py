@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -197,6 +198,28 @@ class AsyncInvokeConfig(Frozen):
 AWS_DEFAULT_ASYNC_CONFIG = AsyncInvokeConfig()
 
 
+class ProvisionedConcurrencyStatus(StrEnum):
+    IN_PROGRESS = "IN_PROGRESS"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+class ProvisionedConcurrencyConfig(Frozen):
+    """Provisioned concurrency on one alias or version, as ``ListProvisionedConcurrencyConfigs``
+    gives it. ``requested`` is what was configured (and what a change compares and sets);
+    ``allocated`` is what is warm now (less while Lambda allocates, or after a failure)."""
+
+    qualifier: str = Field(min_length=1)
+    requested: int = Field(ge=0)
+    allocated: int | None = Field(default=None, ge=0)
+    status: ProvisionedConcurrencyStatus | None = None
+
+    @property
+    def billed(self) -> int:
+        """The environments kept warm (and paid for): allocated, else requested."""
+        return self.requested if self.allocated is None else self.allocated
+
+
 class VpcConfig(Frozen):
     subnet_ids: tuple[str, ...] = ()
     security_group_ids: tuple[str, ...] = ()
@@ -323,9 +346,16 @@ class FunctionSnapshot(Frozen):
     native_binaries: tuple[NativeBinary, ...] | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     reserved_concurrency: int | None = Field(default=None, ge=0)
+    # Provisioned concurrency per alias or version (None: not read; (): none configured).
+    provisioned_concurrency_configs: tuple[ProvisionedConcurrencyConfig, ...] | None = None
     provisioned_concurrency: int | None = Field(
-        default=None, ge=0, description="Allocated provisioned concurrency over all qualifiers"
+        default=None,
+        ge=0,
+        description="Allocated provisioned concurrency over all qualifiers (derived from "
+        "provisioned_concurrency_configs when they are known)",
     )
+    # The alias or version that holds the most provisioned concurrency, or where it would go
+    # (the alias callers use) when there is none.
     provisioned_concurrency_qualifier: str | None = None
     event_source_mappings: tuple[EventSourceMapping, ...] = ()
     # None: the function has no event invoke config (AWS defaults: 2 retries, 6 h, no destination).
@@ -350,6 +380,54 @@ class FunctionSnapshot(Frozen):
         default=None, description="Stack name when CloudFormation, SAM or CDK manages the function"
     )
     stats: FunctionStats | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _provisioned_per_qualifier(cls, data: Any) -> Any:
+        """Keep the per-qualifier configs and the totals in step. Snapshots written before
+        configs existed carry only the total and one qualifier: read as that qualifier's."""
+        if not isinstance(data, dict):
+            return data
+        configs = data.get("provisioned_concurrency_configs")
+        total = data.get("provisioned_concurrency")
+        qualifier = data.get("provisioned_concurrency_qualifier")
+        if configs is None:
+            if isinstance(total, int) and total > 0 and isinstance(qualifier, str) and qualifier:
+                legacy = {"qualifier": qualifier, "requested": total, "allocated": total}
+                return {**data, "provisioned_concurrency_configs": (legacy,)}
+            if total == 0:
+                return {**data, "provisioned_concurrency_configs": ()}
+            return data
+        if not isinstance(configs, list | tuple):
+            return data  # the field's own validation says what is wrong
+        parsed: list[ProvisionedConcurrencyConfig] = []
+        for config in configs:
+            if isinstance(config, dict):
+                config = ProvisionedConcurrencyConfig.model_validate(config)
+            if not isinstance(config, ProvisionedConcurrencyConfig):
+                return data
+            parsed.append(config)
+        derived = sum(item.billed for item in parsed)
+        if total is not None and total != derived:
+            raise ValueError(
+                f"provisioned_concurrency is {total} but provisioned_concurrency_configs add up "
+                f"to {derived}"
+            )
+        largest = max(parsed, key=lambda item: item.billed, default=None)
+        return {
+            **data,
+            "provisioned_concurrency_configs": tuple(parsed),
+            "provisioned_concurrency": derived,
+            "provisioned_concurrency_qualifier": qualifier
+            or (largest.qualifier if largest is not None else None),
+        }
+
+    def provisioned_config(self, qualifier: str) -> ProvisionedConcurrencyConfig | None:
+        """The provisioned concurrency configured on ``qualifier``, if any."""
+        for config in self.provisioned_concurrency_configs or ():
+            if config.qualifier == qualifier:
+                return config
+        return None
 
     @property
     def managed_by_cloudformation(self) -> bool:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.block_kit import check_view
 from sandbox.lambda_context import LambdaContext
 from sandbox.slack_requests import (
     FORM,
@@ -27,12 +29,22 @@ from sandbox.slack_requests import (
     view_closed_payload,
     view_submission_payload,
 )
-from sandbox.workspace import JsonDict, ResponseTarget, Workspace
+from sandbox.workspace import JsonDict, ResponseTarget, SlackApiError, Workspace
 
 logger = logging.getLogger(__name__)
 
 LambdaHandler = Callable[[JsonDict, Any], Any]
 SLACK_FUNCTION_NAME = "tunebot-slack"
+# Slack waits this long for the HTTP acknowledgement, then gives up on it (and on its body).
+ACK_DEADLINE_S = 3.0
+# What Slack shows when the app did not acknowledge in time.
+LATE_COMMAND = 'failed with the error "operation_timeout"'
+LATE_INTERACTION = "This app took too long to respond."
+LATE_SUBMISSION = "We had some trouble connecting. Try again?"
+
+
+class AckTimeout(Exception):
+    """The handler answered after Slack's deadline: Slack has already shown its error."""
 
 
 class BridgeError(Exception):
@@ -81,21 +93,37 @@ class SlackBridge:
         signing_secret: str,
         public_url: str,
         slack_handler: LambdaHandler,
+        ack_deadline_s: float = ACK_DEADLINE_S,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._workspace = workspace
         self._signing_secret = signing_secret
         self._public_url = public_url.rstrip("/")
         self._handler = slack_handler
+        # Public so a test can make every ack late.
+        self.ack_deadline_s = ack_deadline_s
+        self._clock = clock
 
     # -- delivery -----------------------------------------------------------------------
 
     def _deliver(self, body: str, content_type: str) -> tuple[int, JsonDict | None]:
+        """The handler's status and ack body; raises AckTimeout when it answered too late
+        (Slack drops such an ack, body and all, whatever the handler did meanwhile)."""
         event = function_url_event(body, content_type, self._signing_secret)
+        started = self._clock()
         try:
             response = self._handler(event, LambdaContext(function_name=SLACK_FUNCTION_NAME))
         except Exception:  # the page must say the bot failed, as Slack would ("dispatch_failed")
             logger.exception("the Slack handler raised")
             return 500, None
+        elapsed = self._clock() - started
+        if elapsed > self.ack_deadline_s:
+            logger.warning(
+                "tunebot acknowledged after %.1f s; Slack gives up after %.0f s",
+                elapsed,
+                self.ack_deadline_s,
+            )
+            raise AckTimeout
         status, text = _response_body(response)
         return status, _parse_ack(text)
 
@@ -111,11 +139,27 @@ class SlackBridge:
         token = self._workspace.new_response_url_token(target)
         return f"{self._public_url}/response/{token}"
 
-    def _show_ack(self, ack: JsonDict | None, target: ResponseTarget) -> None:
-        """Slack shows a message in an ack body like a ``response_url`` reply."""
+    def _show_ack(self, ack: JsonDict | None, target: ResponseTarget) -> str | None:
+        """Slack shows a message in an ack body like a ``response_url`` reply; returns the
+        problem to show when Slack would refuse it."""
         if ack and (ack.get("text") or ack.get("blocks")):
             token = self._workspace.new_response_url_token(target)
-            self._workspace.respond(token, ack)
+            try:
+                self._workspace.respond(token, ack)
+            except SlackApiError as error:
+                return f"Slack refused tunebot's reply: {error.code}."
+        return None
+
+    def _late(self, target: ResponseTarget, command: str) -> Delivery:
+        """A slash command acknowledged too late: Slack tells only the person who typed it."""
+        self._workspace.post_message(
+            target.channel,
+            f"{command} {LATE_COMMAND}",
+            user=target.user,
+            ephemeral_to=target.user,
+            kind="error",
+        )
+        return Delivery(status=200)
 
     # -- what the page can do ----------------------------------------------------------
 
@@ -140,10 +184,14 @@ class SlackBridge:
             response_url=self._response_url(target),
             trigger_id=self._workspace.new_trigger(user.id),
         )
-        status, ack = self._deliver(body, FORM)
+        try:
+            status, ack = self._deliver(body, FORM)
+        except AckTimeout:
+            return self._late(target, command)
+        problem = self._problem(status)
         if 200 <= status < 300:
-            self._show_ack(ack, target)
-        return Delivery(status=status, problem=self._problem(status))
+            problem = self._show_ack(ack, target)
+        return Delivery(status=status, problem=problem)
 
     def message_action(
         self, user_id: str, channel_id: str, message_ts: str, action: JsonDict
@@ -168,8 +216,7 @@ class SlackBridge:
             channel={"id": channel.id, "name": channel.name},
             message=message.as_json(),
         )
-        status, _ = self._deliver(interaction_body(payload), FORM)
-        return Delivery(status=status, problem=self._problem(status))
+        return self._interaction(interaction_body(payload))
 
     def view_action(self, user_id: str, view_id: str, action: JsonDict) -> Delivery:
         user = self._workspace.user(user_id)
@@ -184,8 +231,7 @@ class SlackBridge:
             response_url=None,
             view=view.as_json(),
         )
-        status, _ = self._deliver(interaction_body(payload), FORM)
-        return Delivery(status=status, problem=self._problem(status))
+        return self._interaction(interaction_body(payload))
 
     def view_submission(self, user_id: str, view_id: str, values: JsonDict) -> Delivery:
         user = self._workspace.user(user_id)
@@ -197,12 +243,20 @@ class SlackBridge:
             values=values,
             trigger_id=self._workspace.new_trigger(user.id),
         )
-        status, ack = self._deliver(interaction_body(payload), FORM)
+        try:
+            status, ack = self._deliver(interaction_body(payload), FORM)
+        except AckTimeout:  # the modal stays open with Slack's error at the top
+            return Delivery(status=200, problem=LATE_SUBMISSION)
         if not 200 <= status < 300:
             return Delivery(status=status, problem=self._problem(status))
         action = (ack or {}).get("response_action")
         if action == "errors":
             return Delivery(status=status, errors=dict((ack or {}).get("errors") or {}))
+        if action in ("update", "push"):
+            try:
+                check_view((ack or {}).get("view"), expected_type="modal")
+            except SlackApiError as error:  # Slack keeps the modal as it was
+                return Delivery(status=status, problem=f"Slack refused the view: {error.code}.")
         if action == "update":
             self._workspace.update_view((ack or {})["view"], view_id=view.id)
         elif action == "push":
@@ -220,11 +274,20 @@ class SlackBridge:
         if not view.view.get("notify_on_close"):
             return Delivery(status=200)
         payload = view_closed_payload(user_id=user.id, user_name=user.name, view=view.as_json())
-        status, _ = self._deliver(interaction_body(payload), FORM)
-        return Delivery(status=status, problem=self._problem(status))
+        return self._interaction(interaction_body(payload))
 
     def home_opened(self, user_id: str) -> Delivery:
         user = self._workspace.user(user_id)
         body = app_home_opened_body(user_id=user.id, channel_id="D0TUNEBOT1")
-        status, _ = self._deliver(body, JSON)
+        try:
+            status, _ = self._deliver(body, JSON)
+        except AckTimeout:  # Slack retries a late event; the page only says so
+            return Delivery(status=200, problem=LATE_INTERACTION)
+        return Delivery(status=status, problem=self._problem(status))
+
+    def _interaction(self, body: str) -> Delivery:
+        try:
+            status, _ = self._deliver(body, FORM)
+        except AckTimeout:  # Slack marks the click with a warning the user sees
+            return Delivery(status=200, problem=LATE_INTERACTION)
         return Delivery(status=status, problem=self._problem(status))

@@ -201,7 +201,9 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         try:
             self.server.workspace.respond(token, payload)
         except SlackApiError as error:
-            self._send(HTTPStatus.NOT_FOUND, error.code.encode(), "text/plain")
+            # Slack answers an unknown or expired URL with 404, a payload it refuses with 400.
+            status = HTTPStatus.NOT_FOUND if error.code == "expired_url" else HTTPStatus.BAD_REQUEST
+            self._send(status, error.code.encode(), "text/plain")
             return
         self._send(HTTPStatus.OK, b"ok", "text/plain")
 
@@ -229,6 +231,9 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         if verb != "POST":
             raise PageError("Unknown sandbox request.")
         payload = self._page_payload()
+        if name == "reload":
+            self._send_json({"dropped": workspace.drop_ephemeral()})
+            return
         if name in self.server.page_actions:
             try:
                 reply = self.server.page_actions[name](payload)

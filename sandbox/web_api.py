@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from sandbox.block_kit import check_message_blocks, check_view
 from sandbox.workspace import (
     APP_ID,
     BOT_ID,
@@ -77,6 +78,7 @@ def chat_post_message(workspace: Workspace, args: JsonDict) -> JsonDict:
     text = str(args.get("text") or "")
     if not text and not blocks:
         raise SlackApiError("no_text")
+    check_message_blocks(blocks)
     message = workspace.post_message(channel, text, blocks, thread_ts=args.get("thread_ts") or None)
     return {
         "channel": message.channel,
@@ -89,6 +91,7 @@ def chat_update(workspace: Workspace, args: JsonDict) -> JsonDict:
     channel = str(_required(args, "channel"))
     ts = str(_required(args, "ts"))
     blocks = _decoded(args.get("blocks"))
+    check_message_blocks(blocks)
     text = args.get("text")
     message = workspace.update_message(channel, ts, None if text is None else str(text), blocks)
     return {
@@ -110,10 +113,12 @@ def chat_post_ephemeral(workspace: Workspace, args: JsonDict) -> JsonDict:
     channel = str(_required(args, "channel"))
     user = str(_required(args, "user"))
     workspace.user(user)
+    blocks = _decoded(args.get("blocks"))
+    check_message_blocks(blocks)
     message = workspace.post_message(
         channel,
         str(args.get("text") or ""),
-        _decoded(args.get("blocks")),
+        blocks,
         thread_ts=args.get("thread_ts") or None,
         ephemeral_to=user,
     )
@@ -134,6 +139,7 @@ def chat_get_permalink(workspace: Workspace, args: JsonDict) -> JsonDict:
 def views_open(workspace: Workspace, args: JsonDict) -> JsonDict:
     _required(args, "trigger_id")
     view = _decoded(_required(args, "view"))
+    check_view(view, expected_type="modal")
     user = workspace.user_for_trigger(str(args["trigger_id"]))
     return {"view": workspace.open_view(user, view).as_json()}
 
@@ -141,6 +147,7 @@ def views_open(workspace: Workspace, args: JsonDict) -> JsonDict:
 def views_push(workspace: Workspace, args: JsonDict) -> JsonDict:
     _required(args, "trigger_id")
     view = _decoded(_required(args, "view"))
+    check_view(view, expected_type="modal")
     user = workspace.user_for_trigger(str(args["trigger_id"]))
     return {"view": workspace.open_view(user, view, push=True).as_json()}
 
@@ -151,14 +158,14 @@ def views_update(workspace: Workspace, args: JsonDict) -> JsonDict:
     external_id = args.get("external_id") or None
     if not view_id and not external_id:
         raise SlackApiError("missing_argument:view_id")
+    check_view(view)
     return {"view": workspace.update_view(view, view_id, external_id).as_json()}
 
 
 def views_publish(workspace: Workspace, args: JsonDict) -> JsonDict:
     user = str(_required(args, "user_id"))
     view = _decoded(_required(args, "view"))
-    if view.get("type") != "home":
-        raise SlackApiError("invalid_arguments")
+    check_view(view, expected_type="home")
     return {"view": workspace.publish_home(user, view).as_json()}
 
 
@@ -220,4 +227,7 @@ def call(
     try:
         return {"ok": True, **handler(workspace, args)}
     except SlackApiError as error:
-        return {"ok": False, "error": error.code}
+        reply: JsonDict = {"ok": False, "error": error.code}
+        if error.messages:
+            reply["response_metadata"] = {"messages": list(error.messages)}
+        return reply

@@ -101,9 +101,11 @@ class ResponseTarget:
 class SlackApiError(Exception):
     """A Web API call the real Slack would refuse; ``code`` is Slack's error string."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, messages: list[str] | tuple[str, ...] = ()) -> None:
         super().__init__(code)
         self.code = code
+        # Slack's ``response_metadata.messages``: what exactly was wrong, when it says.
+        self.messages = tuple(messages)
 
 
 @dataclass
@@ -212,6 +214,17 @@ class Workspace:
             self.messages.remove(message)
             self._bump()
 
+    def drop_ephemeral(self) -> int:
+        """What a Slack client's reload does: ephemeral messages (and the echoes of slash
+        commands) are gone. Returns how many were dropped."""
+        with self._changed:
+            kept = [m for m in self.messages if m.ephemeral_to is None]
+            dropped = len(self.messages) - len(kept)
+            if dropped:
+                self.messages[:] = kept
+                self._bump()
+            return dropped
+
     # -- response_url -------------------------------------------------------------------
 
     def new_response_url_token(self, target: ResponseTarget) -> str:
@@ -228,11 +241,19 @@ class Workspace:
                 raise SlackApiError("expired_url")
             text = str(payload.get("text") or "")
             blocks = payload.get("blocks")
-            if payload.get("delete_original") and target.message_ts:
-                self.delete_message(target.channel, target.message_ts)
+            if not payload.get("delete_original"):
+                from sandbox.block_kit import check_message_blocks  # imports this module
+
+                check_message_blocks(blocks)
+            original = target.message_ts
+            edits = payload.get("delete_original") or payload.get("replace_original")
+            if edits and original and target.ephemeral and self._gone(target.channel, original):
+                return  # an ephemeral message a reload dropped: Slack says ok, shows nothing
+            if payload.get("delete_original") and original:
+                self.delete_message(target.channel, original)
                 return
-            if payload.get("replace_original") and target.message_ts:
-                self.update_message(target.channel, target.message_ts, text, blocks or [])
+            if payload.get("replace_original") and original:
+                self.update_message(target.channel, original, text, blocks or [])
                 return
             in_channel = payload.get("response_type") == "in_channel"
             self.post_message(
@@ -242,6 +263,13 @@ class Workspace:
                 thread_ts=payload.get("thread_ts"),
                 ephemeral_to=None if in_channel else target.user,
             )
+
+    def _gone(self, channel: str, ts: str) -> bool:
+        try:
+            self.find_message(channel, ts)
+        except SlackApiError:
+            return True
+        return False
 
     # -- triggers -----------------------------------------------------------------------
 

@@ -5,13 +5,17 @@ for both log formats: text ``REPORT`` lines (Insights discovers ``@billedDuratio
 ``@maxMemoryUsed``, ``@initDuration``) and JSON ``platform.report`` records
 (``record.metrics.*``). Queries run a few at a time and are polled with a bounded wait.
 
-When Insights is not there (denied, or an emulator that ignores ``stats``), the result says
-so and the caller falls back to :mod:`aws.logs.sampling`.
+When Insights is not there (denied everywhere, or an emulator that ignores ``stats``), the
+result says so and the caller falls back to :mod:`aws.logs.sampling`. A denial that covers only
+some log groups (a function logging to a custom ``LoggingConfig.LogGroup`` outside the grant)
+costs those groups only: the batch is split, the denied groups are listed in
+``InsightsResult.denied`` with the reason, and the rest is read as usual.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -97,6 +101,8 @@ class InsightsResult:
     failed: set[str] = field(default_factory=set)
     # The subset of ``failed`` whose query ran out of time (not worth running again).
     timed_out: set[str] = field(default_factory=set)
+    # The subset of ``failed`` the credentials may not query: log group -> why.
+    denied: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -156,6 +162,22 @@ def parse_results(rows: Sequence[Sequence[Mapping[str, str]]]) -> dict[str, LogS
             return None
         parsed[log_group_from_field(row["@log"])] = _row_stats(row)
     return parsed
+
+
+# IAM denials name the resource: "... not authorized to perform: logs:StartQuery on resource:
+# arn:aws:logs:us-east-1:123456789012:log-group:/custom/orders:* because ...".
+_DENIED_RESOURCE = re.compile(
+    r"on resource: arn:[^:\s]+:logs:[^:\s]*:[0-9]*:log-group:(\S+?)(?::\*)?(?:\s|$)"
+)
+
+
+def denied_log_group(message: str, groups: Sequence[str]) -> str | None:
+    """The log group of ``groups`` that an AccessDenied message names, if it names one."""
+    match = _DENIED_RESOURCE.search(message)
+    if match is None:
+        return None
+    named = match.group(1)
+    return named if named in groups else None
 
 
 @dataclass
@@ -231,6 +253,10 @@ class InsightsRunner:
         if not probed:
             # The first batch alone tells whether Insights works here before the rest starts.
             self._run_wave(batches[:1], start, end, result, probe=True)
+            if not result.unavailable and all(group in result.denied for group in batches[0]):
+                # Denied for every group tried: the credentials may not use Insights at all.
+                result.unavailable = True
+                result.warnings.append(result.denied[batches[0][0]])
             if result.unavailable:
                 return result
             batches = batches[1:]
@@ -247,8 +273,8 @@ class InsightsRunner:
         result: InsightsResult,
         source: str | None = None,
     ) -> list[_RunningQuery] | str | None:
-        """Start one query; a missing log group splits the batch. None: Insights unusable;
-        ``BUSY``: too many queries running in the account, try again later."""
+        """Start one query; a missing or denied log group splits the batch. None: Insights
+        unusable; ``BUSY``: too many queries running in the account, try again later."""
         arguments: dict[str, Any] = {
             "startTime": int(start.timestamp()),
             "endTime": int(end.timestamp()),
@@ -267,21 +293,13 @@ class InsightsRunner:
                 if len(groups) == 1:
                     logger.info("log group %s does not exist", groups[0])
                     return []
-                middle = len(groups) // 2
-                halves: list[_RunningQuery] = []
-                for half in (groups[:middle], groups[middle:]):
-                    started = self._start(half, start, end, result)
-                    if started is None:
-                        return None
-                    if isinstance(started, str):  # busy while splitting: give up on this half
-                        result.failed.update(half)
-                        continue
-                    halves.extend(started)
-                return halves
+                return self._split(groups, start, end, result)
             sentence = str(translate_error(error, action="run a Logs Insights query"))
+            if is_access_denied(error) and not source:
+                return self._denied(groups, start, end, result, error, sentence)
+            # A refused SOURCE query (denied: it needs the grant on every log group it may
+            # select; or too many groups) is retried by the caller in batches of 50.
             result.warnings.append(sentence)
-            if is_access_denied(error):
-                return None
             logger.warning("%s", sentence)
             result.failed.update(groups)
             return []
@@ -298,6 +316,44 @@ class InsightsRunner:
             result.failed.update(groups)
             return []
         return [_RunningQuery(str(response["queryId"]), groups)]
+
+    def _denied(
+        self,
+        groups: list[str],
+        start: datetime,
+        end: datetime,
+        result: InsightsResult,
+        error: ClientError,
+        sentence: str,
+    ) -> list[_RunningQuery] | str | None:
+        """Only the denied groups lose their figures. The denial usually names the log group
+        it refused, which is then left out at once; otherwise the batch is halved."""
+        message = str(error.response.get("Error", {}).get("Message", ""))
+        named = denied_log_group(message, groups) if len(groups) > 1 else groups[0]
+        if named is None:
+            return self._split(groups, start, end, result)
+        logger.info("Logs Insights may not read %s: %s", named, sentence)
+        result.denied[named] = sentence
+        result.failed.add(named)
+        rest = [group for group in groups if group != named]
+        if not rest:
+            return []
+        return self._start(rest, start, end, result)
+
+    def _split(
+        self, groups: list[str], start: datetime, end: datetime, result: InsightsResult
+    ) -> list[_RunningQuery] | None:
+        middle = len(groups) // 2
+        halves: list[_RunningQuery] = []
+        for half in (groups[:middle], groups[middle:]):
+            started = self._start(half, start, end, result)
+            if started is None:
+                return None
+            if isinstance(started, str):  # busy while splitting: give up on this half
+                result.failed.update(half)
+                continue
+            halves.extend(started)
+        return halves
 
     def _run_wave(
         self,

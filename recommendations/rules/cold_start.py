@@ -98,6 +98,7 @@ class FrequentColdStarts(Rule):
         "runtime",
         "snap_start",
         "provisioned_concurrency_qualifier",
+        "provisioned_concurrency_configs",
         "stats.cold_starts",
         "stats.log_sample_invocations",
         "stats.init_duration_avg_ms",
@@ -140,13 +141,17 @@ class FrequentColdStarts(Rule):
                 "traffic or duration is unknown, so provisioned concurrency cannot be sized"
             )
         average_concurrency = per_month / SECONDS_PER_MONTH * duration / 1000.0
-        current = fn.provisioned_concurrency or 0
-        proposed = current + max(1, math.ceil(average_concurrency))
+        added = max(1, math.ceil(average_concurrency))
+        qualifier = fn.provisioned_concurrency_qualifier
+        # The change is to one alias: compared with and set on that alias's configured value,
+        # while the price counts every alias's warm environments.
+        on_alias = fn.provisioned_config(qualifier) if qualifier else None
+        current = on_alias.requested if on_alias else 0
+        proposed = current + added
         before = cost(fn, context.now)
-        after = cost(fn, context.now, provisioned=proposed)
+        after = cost(fn, context.now, provisioned=(fn.provisioned_concurrency or 0) + added)
         saving = before.total_usd - after.total_usd if before and after else None
         facts.append(evidence("Average concurrency", round(average_concurrency, 2), "", "derived"))
-        qualifier = fn.provisioned_concurrency_qualifier
         change = (
             ProvisionedConcurrencyChange(
                 function_name=fn.name, qualifier=qualifier, before=current, after=proposed

@@ -122,8 +122,11 @@ class IdleProvisionedConcurrency(Rule):
     """Provisioned concurrency that is mostly idle.
 
     What it checks:
-    Average provisioned-concurrency utilisation under 60%. It proposes the level at which the
-    observed peak would use 90% of it (zero removes it).
+    Average provisioned-concurrency utilisation under 60%. With provisioned concurrency on one
+    alias or version it proposes the level at which the observed peak would use 90% of it
+    (zero removes it), compared with and applied to that qualifier's configured (requested)
+    value. On several qualifiers the utilisation tunebot reads is the function's as a whole,
+    which does not say which alias is idle, so it advises without a change.
 
     Why it matters:
     Provisioned environments are billed every second whether they serve requests or not. Below
@@ -139,7 +142,7 @@ class IdleProvisionedConcurrency(Rule):
     category = Category.CONCURRENCY
     needs = (
         "provisioned_concurrency",
-        "provisioned_concurrency_qualifier",
+        "provisioned_concurrency_configs",
         "stats.provisioned_concurrency_utilization_avg",
         "stats.provisioned_concurrency_utilization_max",
         "stats.invocations",
@@ -148,8 +151,8 @@ class IdleProvisionedConcurrency(Rule):
     iam_actions = ProvisionedConcurrencyChange.iam_actions
 
     def evaluate(self, fn: FunctionSnapshot, context: RuleContext) -> RuleResult:
-        allocated = fn.provisioned_concurrency
-        if not allocated:
+        total = fn.provisioned_concurrency
+        if not total:
             return self.not_applicable("no provisioned concurrency")
         stats = fn.stats
         if stats is None or stats.provisioned_concurrency_utilization_avg is None:
@@ -160,17 +163,51 @@ class IdleProvisionedConcurrency(Rule):
         peak = stats.provisioned_concurrency_utilization_max
         if peak is None:
             return self.unknown("peak provisioned-concurrency utilisation is unknown")
-        if fn.provisioned_concurrency_qualifier is None:
+        configs = [c for c in fn.provisioned_concurrency_configs or () if c.billed or c.requested]
+        if not configs:
             return self.unknown(
                 "the alias or version holding the provisioned concurrency is unknown"
             )
-        proposed = math.ceil(round(allocated * min(peak, 1.0) / PEAK_TARGET_UTILISATION, 6))
         facts = [
-            evidence("Provisioned concurrency", allocated, "", "configuration"),
+            evidence(
+                f"Provisioned concurrency ({config.qualifier})",
+                config.billed,
+                "" if config.billed == config.requested else f"of {config.requested} requested",
+                "configuration",
+            )
+            for config in configs
+        ]
+        facts += [
             evidence("Utilisation (average)", percent(average), "%", "metrics"),
             evidence("Utilisation (peak)", percent(peak), "%", "metrics"),
         ]
-        if proposed >= allocated:
+        if len(configs) > 1:
+            qualifiers = ", ".join(f"{c.qualifier} ({c.billed})" for c in configs)
+            return self.recommend(
+                build(
+                    self,
+                    fn,
+                    severity=Severity.LOW,
+                    title=f"Provisioned concurrency on {len(configs)} aliases is mostly idle",
+                    rationale=(
+                        f"{fn.name} keeps {total} environments warm on {qualifiers}, "
+                        f"{percent(average)}% used on average and {percent(peak)}% at peak. "
+                        "These figures are the function's as a whole, so they do not say "
+                        "which alias is idle: compare each alias's "
+                        "ProvisionedConcurrencyUtilization (dimension Resource) and reduce the "
+                        "idle ones; below about 60% average utilisation provisioned "
+                        "concurrency costs more than on-demand."
+                    ),
+                    confidence=Confidence.LOW,
+                    evidence=facts,
+                    risk=Risk.LOW,
+                )
+            )
+        [config] = configs
+        qualifier, warm, configured = config.qualifier, config.billed, config.requested
+        # Utilisation is over the allocated environments: the peak used peak × warm of them.
+        proposed = math.ceil(round(warm * min(peak, 1.0) / PEAK_TARGET_UTILISATION, 6))
+        if proposed >= configured:
             return self.recommend(
                 build(
                     self,
@@ -178,7 +215,7 @@ class IdleProvisionedConcurrency(Rule):
                     severity=Severity.LOW,
                     title="Scale provisioned concurrency on a schedule",
                     rationale=(
-                        f"{fn.name}'s {allocated} provisioned environments are "
+                        f"{fn.name}'s {warm} provisioned environments are "
                         f"{percent(average)}% used on average, but peaks use them all. Scale "
                         "them with the traffic (Application Auto Scaling, scheduled or on "
                         "utilisation) instead of keeping the peak level all month."
@@ -192,10 +229,11 @@ class IdleProvisionedConcurrency(Rule):
         after = None
         if before is not None:
             # The same traffic spread over fewer environments raises their utilisation.
-            busier = allocated / proposed if proposed else None
+            resized_total = total - warm + proposed
+            busier = total / resized_total if resized_total else None
             resized = fn.model_copy(
                 update={
-                    "provisioned_concurrency": proposed,
+                    "provisioned_concurrency": resized_total,
                     "stats": stats.model_copy(
                         update={
                             "provisioned_concurrency_utilization_avg": min(1.0, average * busier)
@@ -210,27 +248,27 @@ class IdleProvisionedConcurrency(Rule):
             )
             after = cost(resized, context.now)
         saving = before.total_usd - after.total_usd if before and after else None
-        qualifier = fn.provisioned_concurrency_qualifier
         return self.recommend(
             build(
                 self,
                 fn,
                 severity=Severity.MEDIUM,
                 title=(
-                    f"Remove idle provisioned concurrency ({allocated})"
+                    f"Remove idle provisioned concurrency ({configured})"
                     if proposed == 0
-                    else f"Reduce provisioned concurrency from {allocated} to {proposed}"
+                    else f"Reduce provisioned concurrency from {configured} to {proposed}"
                 ),
                 rationale=(
-                    f"{fn.name}:{qualifier} keeps {allocated} environments warm, "
+                    f"{fn.name}:{qualifier} keeps {warm} environments warm, "
                     f"{percent(average)}% used on average and {percent(peak)}% at peak. "
                     f"{proposed} covers the peak at 90% utilisation; below about 60% average "
                     "utilisation, provisioned concurrency costs more than on-demand."
                 ),
                 confidence=Confidence.MEDIUM,
                 evidence=facts,
+                # The applier compares and sets the qualifier's requested value.
                 change=ProvisionedConcurrencyChange(
-                    function_name=fn.name, qualifier=qualifier, before=allocated, after=proposed
+                    function_name=fn.name, qualifier=qualifier, before=configured, after=proposed
                 ),
                 cost_before=before.total_usd if before else None,
                 cost_after=after.total_usd if after else None,

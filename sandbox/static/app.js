@@ -17,6 +17,7 @@
     homeKey: null,
     pollToken: 0,
     lost: false,
+    openThreads: new Set(), // "channel/ts" of the threads the person opened
   };
 
   // -- talking to the server --------------------------------------------------------------
@@ -165,7 +166,38 @@
     };
   }
 
-  function messageNode(message) {
+  function threadNode(message, replies) {
+    const key = `${message.channel}/${message.ts}`;
+    const open = state.openThreads.has(key);
+    const count = replies.length;
+    const toggle = el("button", {
+      type: "button",
+      class: "thread-toggle",
+      "aria-expanded": String(open),
+      text: `${count} ${count === 1 ? "reply" : "replies"}`,
+    });
+    const list = el("ul", { class: "thread", "aria-label": "Thread", hidden: !open });
+    for (const reply of replies) list.append(messageNode(reply, []));
+    toggle.addEventListener("click", () => {
+      const opening = list.hidden;
+      if (opening) state.openThreads.add(key);
+      else state.openThreads.delete(key);
+      list.hidden = !opening;
+      toggle.setAttribute("aria-expanded", String(opening));
+    });
+    return el("div", { class: "thread-holder" }, toggle, list);
+  }
+
+  function messageNode(message, replies = []) {
+    if (message.kind === "error") {
+      // What Slack itself says to the person (a late acknowledgement, for example).
+      return el(
+        "li",
+        { class: "message message-error", role: "alert", "data-ts": message.ts },
+        el("span", { class: "error-text", text: message.text }),
+        el("span", { class: "only-you", text: " · Only visible to you" })
+      );
+    }
     if (message.kind === "command") {
       return el(
         "li",
@@ -177,7 +209,7 @@
     }
     const author = message.user === state.info.bot.user_id ? null : userById(message.user);
     const name = author ? author.real_name : state.info.bot.name;
-    const isReply = Boolean(message.thread_ts) && message.thread_ts !== message.ts;
+    const isReply = isThreadReply(message);
     const classes = ["message", message.ephemeral ? "message-ephemeral" : "", isReply ? "message-reply" : ""];
     const node = el("li", { class: classes.join(" ").trim(), "data-ts": message.ts });
     node.append(el("div", { class: `avatar${author ? "" : " avatar-bot"}`, "aria-hidden": "true", text: name.slice(0, 1).toUpperCase() }));
@@ -187,27 +219,44 @@
     meta.append(el("time", { datetime: new Date(parseFloat(message.ts) * 1000).toISOString(), text: formatTime(message.ts) }));
     if (message.edited) meta.append(el("span", { class: "edited", text: "(edited)" }));
     body.append(meta);
-    if (isReply) body.append(el("p", { class: "thread-note", text: "Thread reply" }));
+    // A reply shown on its own (its parent is gone or not visible) says what it is.
+    if (isReply && !message.inThread) body.append(el("p", { class: "thread-note", text: "Thread reply" }));
     if (message.ephemeral) body.append(el("p", { class: "only-you", text: "Only visible to you" }));
     if (message.blocks && message.blocks.length) body.append(render(message.blocks, messageContext(message)));
     else body.append(el("div", { class: "text", html: mrkdwnToHtml(message.text || "") }));
+    if (replies.length) body.append(threadNode(message, replies));
     node.append(body);
     return node;
   }
 
+  function isThreadReply(message) {
+    return Boolean(message.thread_ts) && message.thread_ts !== message.ts;
+  }
+
   function renderMessages() {
     const list = $("messages");
-    const visible = state.snapshot.messages.filter((m) => m.channel === state.view);
+    const inChannel = state.snapshot.messages.filter((m) => m.channel === state.view);
+    // As in Slack, replies live in their parent's thread, not in the channel.
+    const parents = new Set(inChannel.filter((m) => !isThreadReply(m)).map((m) => m.ts));
+    const replies = new Map();
+    for (const message of inChannel) {
+      if (isThreadReply(message) && parents.has(message.thread_ts)) {
+        if (!replies.has(message.thread_ts)) replies.set(message.thread_ts, []);
+        replies.get(message.thread_ts).push({ ...message, inThread: true });
+      }
+    }
+    const visible = inChannel.filter((m) => !isThreadReply(m) || !parents.has(m.thread_ts));
     const seen = new Set();
     let previous = null;
     for (const message of visible) {
       const key = `${message.channel}/${message.ts}`;
       seen.add(key);
-      const json = JSON.stringify(message);
+      const thread = replies.get(message.ts) || [];
+      const json = JSON.stringify([message, thread, state.openThreads.has(key)]);
       const existing = state.rendered.get(key);
       let node = existing?.[1];
       if (!existing || existing[0] !== json) {
-        const fresh = messageNode(message);
+        const fresh = messageNode(message, thread);
         if (node) node.replaceWith(fresh);
         node = fresh;
         state.rendered.set(key, [json, node]);
@@ -437,6 +486,8 @@
       });
     }
 
+    // Ephemeral messages live in the Slack client only: a reload drops them, as Slack's does.
+    await post("reload", {});
     state.user = state.info.users[0].id;
     $("user-role").textContent = state.info.users[0].role;
     showView(state.info.channels[0].id);

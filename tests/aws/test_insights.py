@@ -1,4 +1,8 @@
-"""Logs Insights REPORT statistics against botocore Stubber responses shaped like real ones."""
+"""Logs Insights REPORT statistics against botocore Stubber responses shaped like real ones.
+
+moto has no Logs Insights (no StartQuery/GetQueryResults, no IAM evaluation), so every test
+here drives botocore's Stubber with responses and errors shaped as AWS documents them.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from aws.logs.insights import (
     MAX_LOG_GROUPS_PER_QUERY,
     REPORT_STATS_QUERY,
     InsightsRunner,
+    denied_log_group,
     log_group_from_field,
     parse_results,
     source_query,
@@ -418,3 +423,125 @@ def test_source_query_that_times_out_is_not_run_again() -> None:
     assert result.failed == set(groups)
     assert result.timed_out == set(groups)
     assert result.stats == {}
+
+
+def _denied_message(group: str) -> str:
+    """The message IAM gives for a StartQuery the role's policy does not cover."""
+    return (
+        "User: arn:aws:sts::123456789012:assumed-role/tunebot-scan/tunebot is not authorized "
+        "to perform: logs:StartQuery on resource: "
+        f"arn:aws:logs:us-east-1:123456789012:log-group:{group}:* because no identity-based "
+        "policy allows the logs:StartQuery action"
+    )
+
+
+def _deny(stub: Stubber, groups: list[str], named: str | None) -> None:
+    stub.add_client_error(
+        "start_query",
+        service_error_code="AccessDeniedException",
+        service_message=_denied_message(named) if named else "Access denied",
+        http_status_code=400,
+        expected_params=_start_params(groups),
+    )
+
+
+def test_denied_log_group_is_read_from_the_message() -> None:
+    groups = ["/aws/lambda/a", "/shop/orders:prod"]
+    assert denied_log_group(_denied_message("/shop/orders:prod"), groups) == "/shop/orders:prod"
+    assert denied_log_group(_denied_message("/elsewhere"), groups) is None
+    assert denied_log_group("Access denied", groups) is None
+
+
+def test_a_denied_custom_log_group_costs_only_that_group() -> None:
+    """A function logging to a LoggingConfig.LogGroup outside the grant: before, the whole
+    scan lost Insights (and fell back to sampling 25 functions)."""
+    session = AwsSession(region="us-east-1")
+    runner, _ = _runner(session)
+    groups = ["/aws/lambda/a", "/aws/lambda/b", "/shop/orders"]
+    with Stubber(session.client("logs")) as stub:
+        _deny(stub, groups, "/shop/orders")
+        stub.add_response("start_query", {"queryId": "q-1"}, _start_params(groups[:2]))
+        stub.add_response(
+            "get_query_results",
+            _complete([_row(groups[0], sampleSize="5"), _row(groups[1], sampleSize="6")]),
+            {"queryId": "q-1"},
+        )
+        result = runner.run(groups, START, END)
+        stub.assert_no_pending_responses()
+    assert not result.unavailable
+    assert {g: s.sample_size for g, s in result.stats.items()} == {groups[0]: 5, groups[1]: 6}
+    assert result.failed == {"/shop/orders"}
+    assert set(result.denied) == {"/shop/orders"}
+    assert result.denied["/shop/orders"].startswith(
+        "Access denied: the credentials may not run a Logs Insights query"
+    )
+
+
+def test_a_denial_that_names_no_group_halves_the_batch() -> None:
+    session = AwsSession(region="us-east-1")
+    runner, _ = _runner(session)
+    groups = ["/aws/lambda/a", "/aws/lambda/b", "/custom/c", "/custom/d"]
+    with Stubber(session.client("logs")) as stub:
+        _deny(stub, groups, None)
+        stub.add_response("start_query", {"queryId": "q-ab"}, _start_params(groups[:2]))
+        _deny(stub, groups[2:], None)
+        _deny(stub, ["/custom/c"], None)
+        stub.add_response("start_query", {"queryId": "q-d"}, _start_params(["/custom/d"]))
+        stub.add_response(
+            "get_query_results", _complete([_row(groups[0], sampleSize="1")]), {"queryId": "q-ab"}
+        )
+        stub.add_response(
+            "get_query_results", _complete([_row(groups[3], sampleSize="2")]), {"queryId": "q-d"}
+        )
+        result = runner.run(groups, START, END)
+        stub.assert_no_pending_responses()
+    assert not result.unavailable
+    assert {g: s.sample_size for g, s in result.stats.items()} == {groups[0]: 1, groups[3]: 2}
+    assert set(result.denied) == {"/custom/c"}
+
+
+def test_a_denial_in_a_later_batch_keeps_what_was_read() -> None:
+    session = AwsSession(region="us-east-1")
+    runner, _ = _runner(session)
+    groups = [f"/aws/lambda/fn-{i:03d}" for i in range(50)] + ["/custom/x"]
+    with Stubber(session.client("logs")) as stub:
+        stub.add_response("start_query", {"queryId": "q-0"}, _start_params(groups[:50]))
+        stub.add_response(
+            "get_query_results", _complete([_row(groups[7], sampleSize="7")]), {"queryId": "q-0"}
+        )
+        _deny(stub, ["/custom/x"], "/custom/x")
+        result = runner.run(groups, START, END)
+        stub.assert_no_pending_responses()
+    assert not result.unavailable
+    assert result.stats[groups[7]].sample_size == 7
+    assert set(result.denied) == {"/custom/x"}
+
+
+def test_a_denied_source_query_falls_back_to_batches_of_fifty() -> None:
+    """SOURCE logGroups(namePrefix: ...) needs StartQuery on every group it may select; a role
+    granted less is refused, and the groups are then read by name, 50 at a time."""
+    session = AwsSession(region="us-east-1")
+    runner, _ = _runner(session)
+    groups = [f"/aws/lambda/fn-{i:03d}" for i in range(60)]
+    with Stubber(session.client("logs")) as stub:
+        stub.add_client_error(
+            "start_query",
+            service_error_code="AccessDeniedException",
+            service_message=_denied_message("*"),
+            http_status_code=400,
+            expected_params=_source_params(),
+        )
+        stub.add_response("start_query", {"queryId": "q-0"}, _start_params(groups[:50]))
+        stub.add_response(
+            "get_query_results", _complete([_row(groups[1], sampleSize="2")]), {"queryId": "q-0"}
+        )
+        stub.add_response("start_query", {"queryId": "q-1"}, _start_params(groups[50:]))
+        stub.add_response(
+            "get_query_results", _complete([_row(groups[55], sampleSize="3")]), {"queryId": "q-1"}
+        )
+        result = runner.run(groups, START, END, source_prefix="/aws/lambda/")
+        stub.assert_no_pending_responses()
+    assert not result.unavailable
+    assert {g: s.sample_size for g, s in result.stats.items()} == {groups[1]: 2, groups[55]: 3}
+    assert result.failed == set()
+    assert result.denied == {}

@@ -35,6 +35,8 @@ from recommendations.snapshot import (
     LogFormat,
     LogLevel,
     PackageType,
+    ProvisionedConcurrencyConfig,
+    ProvisionedConcurrencyStatus,
     RedrivePolicy,
     TracingMode,
     VpcConfig,
@@ -84,7 +86,7 @@ def test_snapshot_from_config_maps_every_field() -> None:
     extra = Enrichment(
         tags={ARN: {"aws:cloudformation:stack-name": "shop", "env": "prod"}},
         layers={LAYER: Layer(arn=LAYER, compatible_architectures=(Architecture.X86_64,))},
-        provisioned={ARN: (5, "live")},
+        provisioned={ARN: (ProvisionedConcurrencyConfig(qualifier="live", requested=5),)},
         invoked_by={ARN: (InvokeSource.API_GATEWAY,)},
     )
     snapshot = snapshot_from_config(CONFIG, region="eu-west-1", enrichment=extra)
@@ -246,7 +248,26 @@ def test_provisioned_concurrency_over_qualifiers() -> None:
             },
             {"FunctionName": "checkout"},
         )
-        assert fetch_provisioned(session, "checkout") == (12, "live")
+        configs = fetch_provisioned(session, "checkout")
+    # Per qualifier, sorted; the canary's allocation is still in progress (none allocated).
+    assert configs == (
+        ProvisionedConcurrencyConfig(
+            qualifier="canary", requested=2, status=ProvisionedConcurrencyStatus.IN_PROGRESS
+        ),
+        ProvisionedConcurrencyConfig(
+            qualifier="live", requested=10, allocated=10, status=ProvisionedConcurrencyStatus.READY
+        ),
+    )
+    snapshot = snapshot_from_config(
+        CONFIG, region="eu-west-1", enrichment=Enrichment(provisioned={ARN: configs})
+    )
+    assert snapshot.provisioned_config("live") == configs[1]
+    assert snapshot.provisioned_config("prod") is None
+    # The total is what is warm: 10 allocated on live, and the canary's 2 as requested.
+    assert (snapshot.provisioned_concurrency, snapshot.provisioned_concurrency_qualifier) == (
+        12,
+        "live",
+    )
 
 
 def test_mapping_and_queue_attributes() -> None:

@@ -12,6 +12,8 @@ from botocore.awsrequest import AWSResponse
 from moto import mock_aws
 
 from aws.errors import AccessDeniedError, FunctionNotFoundError
+from aws.logs.error_types import ERROR_TYPES_QUERY
+from aws.logs.insights import InsightsResult, InsightsRunner
 from aws.logs.stats import LogStats
 from aws.package_scan import PackageScanner
 from aws.scan import (
@@ -381,6 +383,55 @@ def test_logs_denied_for_one_function_leave_its_log_figures_unknown(account: Aws
     assert orders.stats.log_sample_invocations is None
     images = next(fn for fn in fleet.functions if fn.name == "images")
     assert images.stats is not None and images.stats.log_sample_invocations == 1
+
+
+def test_insights_reads_the_last_week_and_a_denied_group_costs_only_its_function(
+    account: AwsSession, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """moto has no Logs Insights: the runner (tested with Stubber in test_insights.py) is
+    replaced by one that answers for orders and reports images' log group as denied."""
+    seen: list[tuple[datetime, datetime]] = []
+
+    def run(
+        self: InsightsRunner,
+        log_groups: Any,
+        start: datetime,
+        end: datetime,
+        *,
+        source_prefix: str | None = None,
+    ) -> InsightsResult:
+        if self._query is ERROR_TYPES_QUERY:  # the second query, for error types: none here
+            return InsightsResult(stats={})
+        seen.append((start, end))
+        return InsightsResult(
+            stats={"/aws/lambda/orders": LogStats(sample_size=700, max_memory_used_mb=500)},
+            failed={"/aws/lambda/images"},
+            denied={"/aws/lambda/images": "Access denied: no logs:StartQuery."},
+        )
+
+    monkeypatch.setattr(InsightsRunner, "run", run)
+    with caplog.at_level("WARNING", logger="aws.scan"):
+        fleet = scan_region(account, _options(scan_packages=False))
+    assert seen == [(NOW - timedelta(days=7), NOW)]
+    assert fleet.window_days == 14
+    functions = {fn.name: fn for fn in fleet.functions}
+    orders_stats = functions["orders"].stats
+    assert orders_stats is not None
+    assert (orders_stats.log_sample_invocations, orders_stats.max_memory_used_mb) == (700, 500)
+    images_stats = functions["images"].stats
+    assert images_stats is not None
+    assert images_stats.invocations == 1500
+    assert images_stats.log_sample_invocations is None  # not sampled: Insights answered
+    assert (
+        "The log figures of images are unknown: tunebot may not query its log group "
+        "/aws/lambda/images with Logs Insights"
+    ) in caplog.text
+
+
+def test_a_short_window_is_read_whole_from_the_logs() -> None:
+    options = ScanOptions(window_days=3, now=NOW)
+    start, end = options.window()
+    assert options.log_start(start, end) == start
 
 
 LOGGED = LogStats(

@@ -9,7 +9,7 @@ from recommendations.pricing import SECONDS_PER_MONTH
 from recommendations.recommendation import TradeOff
 from recommendations.rules.base import Outcome
 from recommendations.rules.cold_start import FrequentColdStarts, supports_snapstart
-from recommendations.snapshot import InvokeSource
+from recommendations.snapshot import InvokeSource, ProvisionedConcurrencyConfig
 from tests.recommendations.builders import X86_GB_S, evidence_of, function, run, single, stats
 
 API = (InvokeSource.API_GATEWAY,)
@@ -110,6 +110,28 @@ def test_provisioned_concurrency_elsewhere_priced_as_a_speed_trade_off() -> None
     )
     assert rec.monthly_savings_usd == -round(1 * SECONDS_PER_MONTH * 0.0000041667, 2) == -10.95
     assert rec.trade_off is TradeOff.SPEED
+
+
+def test_provisioned_concurrency_is_added_to_its_alias_only() -> None:
+    """Another alias holds provisioned concurrency too: the change starts from what "live"
+    requests (the applier compares that), the price from every alias's environments."""
+    configs = (
+        ProvisionedConcurrencyConfig(qualifier="canary", requested=2, allocated=2),
+        ProvisionedConcurrencyConfig(qualifier="live", requested=3, allocated=1),
+    )
+    fn = function(
+        runtime="ruby3.3",
+        invoked_by=API,
+        provisioned_concurrency_qualifier="live",
+        provisioned_concurrency_configs=configs,
+        stats_=cold(),
+    )
+    rec = single(run(rule, fn))
+    assert rec.change == ProvisionedConcurrencyChange(
+        function_name="orders", qualifier="live", before=3, after=4
+    )
+    # One more warm environment than the three warm now (2 + 1 allocated).
+    assert rec.monthly_savings_usd == -10.95
 
 
 def test_without_an_alias_the_advice_says_to_publish_one() -> None:

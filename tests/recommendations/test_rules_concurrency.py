@@ -7,6 +7,7 @@ from recommendations.pricing import SECONDS_PER_MONTH
 from recommendations.recommendation import Severity
 from recommendations.rules.base import Outcome
 from recommendations.rules.concurrency import IdleProvisionedConcurrency, Throttling
+from recommendations.snapshot import ProvisionedConcurrencyConfig, ProvisionedConcurrencyStatus
 from tests.recommendations.builders import function, run, single, stats
 
 PC_GB_S = 0.0000041667
@@ -94,3 +95,48 @@ class TestIdleProvisionedConcurrency:
         assert run(self.rule, no_alias).outcome is Outcome.UNKNOWN
         none = self.provisioned(0.1, 0.2, provisioned_concurrency=None)
         assert run(self.rule, none).outcome is Outcome.NOT_APPLICABLE
+
+    def test_compares_the_requested_value_of_its_own_alias(self) -> None:
+        """Two aliases: before, the change's "before" was the sum of both (and allocated, not
+        requested), so the applier, which reads one alias, always found it stale."""
+        one_alias = (
+            ProvisionedConcurrencyConfig(
+                qualifier="live",
+                requested=40,
+                allocated=30,
+                status=ProvisionedConcurrencyStatus.IN_PROGRESS,
+            ),
+        )
+        fn = self.provisioned(
+            0.12, 0.45, provisioned_concurrency=None, provisioned_concurrency_configs=one_alias
+        )
+        rec = single(run(self.rule, fn))
+        # The peak used 45% of the 30 allocated: 14 at 90%; compared with the 40 requested.
+        assert rec.change == ProvisionedConcurrencyChange(
+            function_name="orders", qualifier="live", before=40, after=15
+        )
+        assert rec.title == "Reduce provisioned concurrency from 40 to 15"
+
+    def test_several_aliases_get_advice_not_a_change_to_the_wrong_one(self) -> None:
+        configs = (
+            ProvisionedConcurrencyConfig(qualifier="canary", requested=10, allocated=10),
+            ProvisionedConcurrencyConfig(qualifier="live", requested=30, allocated=30),
+        )
+        fn = self.provisioned(
+            0.12, 0.45, provisioned_concurrency=None, provisioned_concurrency_configs=configs
+        )
+        assert fn.provisioned_concurrency == 40
+        rec = single(run(self.rule, fn))
+        assert rec.change is None
+        assert rec.title == "Provisioned concurrency on 2 aliases is mostly idle"
+        assert "canary (10), live (30)" in rec.rationale
+        assert rec.monthly_savings_usd is None
+
+    def test_an_old_snapshot_reads_as_its_one_qualifier(self) -> None:
+        fn = self.provisioned(0.12, 0.45)
+        assert fn.provisioned_concurrency_configs == (
+            ProvisionedConcurrencyConfig(qualifier="live", requested=40, allocated=40),
+        )
+        assert single(run(self.rule, fn)).change == ProvisionedConcurrencyChange(
+            function_name="orders", qualifier="live", before=40, after=20
+        )

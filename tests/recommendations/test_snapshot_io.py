@@ -93,3 +93,33 @@ def test_an_infinite_figure_is_refused_with_its_field() -> None:
         "fleet.json: functions[0].stats.duration_p99_ms: input should be a finite number "
         "(got Infinity)."
     )
+
+
+def test_snapshots_without_per_qualifier_provisioned_concurrency_still_load() -> None:
+    """Files written before ``provisioned_concurrency_configs`` carry a total and a qualifier;
+    they load as that qualifier's, and a new file round-trips with both."""
+    data = example()
+    functions = data["functions"]
+    assert isinstance(functions, list)
+    legacy = next(fn for fn in functions if fn.get("provisioned_concurrency"))
+    assert "provisioned_concurrency_configs" not in legacy
+    fleet = parse_fleet_snapshot(json.dumps(data), "fleet.json")
+    loaded = next(fn for fn in fleet.functions if fn.name == legacy["name"])
+    [config] = loaded.provisioned_concurrency_configs or ()
+    total = legacy["provisioned_concurrency"]
+    assert (config.qualifier, config.requested, config.allocated) == (
+        legacy["provisioned_concurrency_qualifier"],
+        total,
+        total,
+    )
+    again = parse_fleet_snapshot(dump_fleet_snapshot(fleet), "again.json")
+    assert again == fleet
+
+
+def test_configs_and_a_total_that_disagree_are_refused() -> None:
+    data = example()
+    functions = data["functions"]
+    assert isinstance(functions, list)
+    functions[0]["provisioned_concurrency"] = 7
+    functions[0]["provisioned_concurrency_configs"] = [{"qualifier": "live", "requested": 5}]
+    assert "add up to 5" in error_for(data)

@@ -8,6 +8,7 @@ independently of tunebot's listeners (the end-to-end test covers those).
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
@@ -18,7 +19,7 @@ from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 from slack_sdk import WebClient
 
 from sandbox.app import DEMO_BOT_TOKEN, DEMO_SIGNING_SECRET
-from sandbox.bridge import BridgeError, SlackBridge
+from sandbox.bridge import ACK_DEADLINE_S, LATE_INTERACTION, BridgeError, SlackBridge
 from sandbox.people import ALICE, CAROL, TUNEBOT_CHANNEL
 from sandbox.server import SandboxServer
 from sandbox.slack_requests import function_url_event, signature
@@ -237,3 +238,82 @@ def test_slash_command_body_is_form_encoded_like_slacks(
     assert body["user_name"] == ["alice"]
     assert body["channel_name"] == ["tunebot"]
     assert set(body) >= {"team_id", "trigger_id", "response_url", "api_app_id", "token"}
+
+
+def _slow(handler: Handler, clock: list[float], seconds: float) -> Handler:
+    """The handler as if it took ``seconds`` to answer (a fake clock: no waiting in tests)."""
+
+    def slow(event: dict[str, Any], context: Any) -> Any:
+        response = handler(event, context)
+        clock[0] += seconds
+        return response
+
+    return slow
+
+
+def _bridge_with(
+    server: SandboxServer, workspace: Workspace, handler: Handler, clock: list[float]
+) -> SlackBridge:
+    return SlackBridge(
+        workspace,
+        signing_secret=DEMO_SIGNING_SECRET,
+        public_url=server.url,
+        slack_handler=handler,
+        clock=lambda: clock[0],
+    )
+
+
+def test_a_late_slash_command_ack_shows_slacks_operation_timeout(
+    server: SandboxServer, workspace: Workspace, seen: list[dict[str, Any]]
+) -> None:
+    """Before, an ack after 3 s was shown as if Slack had waited for it."""
+    clock = [0.0]
+    slow = _slow(bolt_handler(server, seen), clock, ACK_DEADLINE_S + 0.5)
+    bridge = _bridge_with(server, workspace, slow, clock)
+    delivery = bridge.slash_command(ALICE.id, TUNEBOT_CHANNEL.id, "/tune secret")
+    assert delivery.status == 200
+    texts = [(m.kind, m.text, m.ephemeral_to) for m in workspace.messages]
+    # The ack's text never shows: Slack had given up and said so, to Alice only.
+    assert texts == [
+        ("command", "/tune secret", ALICE.id),
+        ("error", '/tune failed with the error "operation_timeout"', ALICE.id),
+    ]
+
+
+def test_an_ack_within_the_deadline_is_shown(
+    server: SandboxServer, workspace: Workspace, seen: list[dict[str, Any]]
+) -> None:
+    clock = [0.0]
+    slow = _slow(bolt_handler(server, seen), clock, ACK_DEADLINE_S - 0.5)
+    bridge = _bridge_with(server, workspace, slow, clock)
+    bridge.slash_command(ALICE.id, TUNEBOT_CHANNEL.id, "/tune secret")
+    assert workspace.messages[-1].text == "Only you can see this ack."
+
+
+def test_a_late_click_shows_slacks_warning_but_its_replies_still_arrive(
+    server: SandboxServer, workspace: Workspace, seen: list[dict[str, Any]]
+) -> None:
+    clock = [0.0]
+    slow = _slow(bolt_handler(server, seen), clock, ACK_DEADLINE_S + 1)
+    bridge = _bridge_with(server, workspace, slow, clock)
+    bridge.slash_command(ALICE.id, TUNEBOT_CHANNEL.id, "/tune checkout-api")
+    card = next(m for m in workspace.messages if m.text == "card")
+    action = {"action_id": "apply", "block_id": "card-actions", "type": "button", "value": "rec-1"}
+    delivery = bridge.message_action(ALICE.id, TUNEBOT_CHANNEL.id, card.ts, action)
+    assert delivery.problem == LATE_INTERACTION == "This app took too long to respond."
+    # What the handler sent through response_url meanwhile is not undone.
+    assert workspace.find_message(TUNEBOT_CHANNEL.id, card.ts).text.startswith("Applied by")
+
+
+def test_an_ack_whose_blocks_slack_refuses_is_not_shown(
+    server: SandboxServer, workspace: Workspace
+) -> None:
+    too_long = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        return {"statusCode": 200, "body": json.dumps({"text": "t", "blocks": too_long})}
+
+    bridge = _bridge_with(server, workspace, handler, [0.0])
+    delivery = bridge.slash_command(ALICE.id, TUNEBOT_CHANNEL.id, "/tune x")
+    assert delivery.problem == "Slack refused tunebot's reply: invalid_blocks."
+    assert [m.kind for m in workspace.messages] == ["command"]

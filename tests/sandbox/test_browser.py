@@ -14,6 +14,8 @@ import pytest
 from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_playwright
 
 from sandbox.app import Sandbox, SandboxOptions
+from sandbox.bridge import ACK_DEADLINE_S
+from sandbox.people import ALICE, TUNEBOT_CHANNEL
 
 pytestmark = pytest.mark.browser
 
@@ -295,3 +297,51 @@ def test_every_block_we_use_renders_with_its_roles(page: Page) -> None:
         "image": "tunebot logo",
         "unknown": "[video block]",
     }
+
+
+def test_thread_replies_sit_in_their_thread(page: Page, sandbox: Sandbox) -> None:
+    act_as(page, "Alice Applier (@alice)")
+    parent = sandbox.workspace.post_message(TUNEBOT_CHANNEL.id, "Parent of a thread")
+    sandbox.workspace.post_message(TUNEBOT_CHANNEL.id, "A reply in the thread", thread_ts=parent.ts)
+    message = page.locator("li.message", has_text="Parent of a thread")
+    expect(message).to_be_visible(timeout=CARD_TIMEOUT_MS)
+    reply = page.get_by_text("A reply in the thread")
+    # As in Slack: the channel shows "1 reply", not the reply itself.
+    expect(reply).to_be_hidden()
+    toggle = message.get_by_role("button", name="1 reply")
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    toggle.click()
+    expect(reply).to_be_visible()
+    expect(message.get_by_role("list", name="Thread")).to_contain_text("A reply in the thread")
+    shot(page, "8-thread")
+
+
+def test_a_reload_drops_ephemeral_messages(page: Page, sandbox: Sandbox) -> None:
+    note = "Only Alice sees this note"
+    sandbox.workspace.post_message(TUNEBOT_CHANNEL.id, note, ephemeral_to=ALICE.id)
+    expect(page.get_by_text(note)).to_be_visible(timeout=CARD_TIMEOUT_MS)
+    page.reload()
+    expect(page.locator("li.message", has_text="Parent of a thread")).to_be_visible(
+        timeout=CARD_TIMEOUT_MS
+    )
+    expect(page.get_by_text(note)).to_have_count(0)
+    assert all(message.ephemeral_to is None for message in sandbox.workspace.messages)
+
+
+def test_a_late_acknowledgement_shows_slacks_error(page: Page, sandbox: Sandbox) -> None:
+    assert sandbox.server is not None and sandbox.server.bridge is not None
+    bridge = sandbox.server.bridge
+    bridge.ack_deadline_s = 0.0  # every ack is late: the handler always takes some time
+    try:
+        act_as(page, "Alice Applier (@alice)")
+        composer = page.get_by_label("Message #tunebot")
+        composer.fill("/tune checkout-api")
+        composer.press("Enter")
+        error = page.get_by_role("alert").filter(has_text="operation_timeout")
+        expect(error).to_have_text(
+            '/tune failed with the error "operation_timeout" · Only visible to you',
+            timeout=CARD_TIMEOUT_MS,
+        )
+        shot(page, "9-late-ack")
+    finally:
+        bridge.ack_deadline_s = ACK_DEADLINE_S

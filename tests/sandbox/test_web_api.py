@@ -205,3 +205,153 @@ def test_a_bad_long_poll_version_is_one_sentence(server: SandboxServer) -> None:
         urllib.request.urlopen(f"{server.url}/sandbox/state?user={ALICE.id}&since=x", timeout=5)
     assert raised.value.code == 400
     assert json.load(raised.value) == {"error": "'since' must be a version number."}
+
+
+def _button(text: str = "Apply", value: str = "rec-1") -> dict[str, object]:
+    return {
+        "type": "button",
+        "action_id": "apply",
+        "text": {"type": "plain_text", "text": text},
+        "value": value,
+    }
+
+
+def _section(text: str) -> dict[str, object]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+INVALID_BLOCKS = {
+    "51 blocks": [{"type": "divider"}] * 51,
+    "section text over 3000": [_section("x" * 3001)],
+    "button text over 75": [{"type": "actions", "elements": [_button(text="x" * 76)]}],
+    "button value over 2000": [{"type": "actions", "elements": [_button(value="v" * 2001)]}],
+    "unknown block type": [{"type": "carousel"}],
+    "misspelt field": [{"type": "section", "txt": {"type": "mrkdwn", "text": "a"}}],
+    "unknown field in an element": [
+        {"type": "actions", "elements": [{**_button(), "colour": "red"}]}
+    ],
+}
+
+
+@pytest.mark.parametrize("blocks", INVALID_BLOCKS.values(), ids=INVALID_BLOCKS.keys())
+def test_messages_slack_would_refuse_are_refused(
+    client: WebClient, workspace: Workspace, blocks: list[dict[str, object]]
+) -> None:
+    """Before, the sandbox accepted any blocks, so an invalid card looked fine in the demo."""
+    with pytest.raises(SlackApiError) as raised:
+        client.chat_postMessage(channel=TUNEBOT_CHANNEL.id, text="card", blocks=blocks)
+    assert raised.value.response["ok"] is False
+    assert raised.value.response["error"] == "invalid_blocks"
+    [reason] = raised.value.response["response_metadata"]["messages"][:1]
+    assert reason.startswith("[ERROR] ") and "[json-pointer:/blocks" in reason
+    with pytest.raises(SlackApiError):
+        client.chat_postEphemeral(
+            channel=TUNEBOT_CHANNEL.id, user=ALICE.id, text="card", blocks=blocks
+        )
+    ts = client.chat_postMessage(channel=TUNEBOT_CHANNEL.id, text="card", blocks=CARD)["ts"]
+    with pytest.raises(SlackApiError) as updated:
+        client.chat_update(channel=TUNEBOT_CHANNEL.id, ts=ts, text="x", blocks=blocks)
+    assert updated.value.response["error"] == "invalid_blocks"
+    [message] = workspace.messages
+    assert message.blocks == CARD  # nothing refused was stored
+
+
+def test_the_limits_themselves_are_allowed(client: WebClient) -> None:
+    actions = {"type": "actions", "elements": [_button("x" * 75, "v" * 2000)]}
+    blocks: list[dict[str, object]] = [_section("x" * 3000), actions]
+    blocks += [{"type": "divider"}] * (50 - len(blocks))
+    assert client.chat_postMessage(channel=TUNEBOT_CHANNEL.id, text="card", blocks=blocks)["ok"]
+
+
+def test_blocks_that_are_not_a_list_are_a_format_error(client: WebClient) -> None:
+    with pytest.raises(SlackApiError) as raised:
+        client.api_call(
+            "chat.postMessage",
+            json={"channel": TUNEBOT_CHANNEL.id, "text": "x", "blocks": {"type": "divider"}},
+        )
+    assert raised.value.response["error"] == "invalid_blocks_format"
+
+
+def test_a_response_url_refuses_invalid_blocks_with_400(
+    server: SandboxServer, workspace: Workspace
+) -> None:
+    target = ResponseTarget(channel=TUNEBOT_CHANNEL.id, user=BOB.id)
+    token = workspace.new_response_url_token(target)
+    webhook = WebhookClient(f"{server.url}/response/{token}")
+    refused = webhook.send(text="x", blocks=INVALID_BLOCKS["button text over 75"])
+    assert (refused.status_code, refused.body) == (400, "invalid_blocks")
+    assert workspace.messages == []
+    assert webhook.send(text="fine", blocks=CARD).status_code == 200
+
+
+MODAL = {
+    "type": "modal",
+    "title": {"type": "plain_text", "text": "Apply"},
+    "blocks": [_section("Sure?")],
+}
+INVALID_VIEWS = {
+    "101 blocks": {**MODAL, "blocks": [{"type": "divider"}] * 101},
+    "title over 24": {**MODAL, "title": {"type": "plain_text", "text": "x" * 25}},
+    "unknown view field": {**MODAL, "colour": "red"},
+    "invalid block": {**MODAL, "blocks": [_section("x" * 3001)]},
+}
+
+
+@pytest.mark.parametrize("view", INVALID_VIEWS.values(), ids=INVALID_VIEWS.keys())
+def test_views_slack_would_refuse_are_refused(
+    client: WebClient, workspace: Workspace, view: dict[str, object]
+) -> None:
+    trigger = workspace.new_trigger(ALICE.id)
+    with pytest.raises(SlackApiError) as raised:
+        client.views_open(trigger_id=trigger, view=view)
+    assert raised.value.response["error"] == "invalid_arguments"
+    assert raised.value.response["response_metadata"]["messages"]
+    opened = client.views_open(trigger_id=trigger, view=MODAL)["view"]
+    with pytest.raises(SlackApiError) as updated:
+        client.views_update(view_id=opened["id"], view=view)
+    assert updated.value.response["error"] == "invalid_arguments"
+    home = {**view, "type": "home"}
+    home.pop("title", None)
+    if view is not INVALID_VIEWS["title over 24"]:
+        with pytest.raises(SlackApiError) as published:
+            client.views_publish(user_id=ALICE.id, view=home)
+        assert published.value.response["error"] == "invalid_arguments"
+
+
+def test_a_home_view_with_100_blocks_is_allowed_but_a_modal_is_not_a_home(
+    client: WebClient,
+) -> None:
+    home = {"type": "home", "blocks": [{"type": "divider"}] * 100}
+    assert client.views_publish(user_id=ALICE.id, view=home)["ok"]
+    with pytest.raises(SlackApiError) as raised:
+        client.views_publish(user_id=ALICE.id, view=MODAL)
+    assert raised.value.response["error"] == "invalid_arguments"
+
+
+def test_a_reload_drops_ephemeral_messages(server: SandboxServer, workspace: Workspace) -> None:
+    workspace.post_message(TUNEBOT_CHANNEL.id, "for everyone")
+    workspace.post_message(TUNEBOT_CHANNEL.id, "only Carol", ephemeral_to=CAROL.id)
+    request = urllib.request.Request(
+        f"{server.url}/sandbox/reload",
+        data=b"{}",
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert json.loads(response.read()) == {"dropped": 1}
+    assert [m["text"] for m in workspace.state_for(CAROL.id)["messages"]] == ["for everyone"]
+
+
+def test_replacing_an_ephemeral_message_a_reload_dropped_is_ok_and_shows_nothing(
+    server: SandboxServer, workspace: Workspace
+) -> None:
+    message = workspace.post_message(TUNEBOT_CHANNEL.id, "card", ephemeral_to=CAROL.id)
+    token = workspace.new_response_url_token(
+        ResponseTarget(
+            channel=TUNEBOT_CHANNEL.id, user=CAROL.id, message_ts=message.ts, ephemeral=True
+        )
+    )
+    workspace.drop_ephemeral()
+    sent = WebhookClient(f"{server.url}/response/{token}").send(text="x", replace_original=True)
+    assert sent.status_code == 200
+    assert workspace.messages == []
