@@ -7,7 +7,7 @@ item               PK                      SK                      GSI1 (by func
 =================  ======================  ======================  ===================  =====
 recommendation     ``REC#<rec id>``        ``REC``                 ``FN#<name>`` /      14 d
                                                                    ``REC#<stored at>``
-approval           ``REC#<rec id>``        ``APPROVAL#<user>``     -                    14 d
+approval           ``REC#<rec id>``        ``APPROVAL#<n>#<user>`` -                    14 d
 claim              ``CLAIM#<key>``         ``CLAIM``               -                    30 d
 applied change     ``CHANGE#<change id>``  ``CHANGE``              ``FN#<name>`` /      none
                                                                    ``CHANGE#<at>#<id>``
@@ -149,6 +149,11 @@ def function_name_of(function: str) -> str:
         if len(parts) >= 7:
             return parts[6]
     return function
+
+
+def _approval_prefix(round_: int) -> str:
+    """The sort-key prefix of one approval round's approvals (``APPROVAL#<round>#<user>``)."""
+    return f"APPROVAL#{round_}#"
 
 
 def new_change_id() -> str:
@@ -330,6 +335,7 @@ class StateStore:
                     "channel",
                     "message_ts",
                     "approvers",
+                    "approval_round",
                     "applied_change",
                     "GSI2PK",
                     "GSI2SK",
@@ -382,6 +388,7 @@ class StateStore:
             stored_at=_parse_time(item["stored_at"]),
             expires_at=datetime.fromtimestamp(int(item[TTL_ATTRIBUTE]), UTC),
             approvers=tuple(item.get("approvers", ())),
+            approval_round=int(item.get("approval_round", 0)),
         )
 
     def set_recommendation_message(self, recommendation_id: str, channel: str, ts: str) -> None:
@@ -418,11 +425,17 @@ class StateStore:
     # ------------------------------------------------------------------ approvals
 
     def add_approval(self, recommendation_id: str, user: str) -> tuple[bool, tuple[str, ...]]:
-        """Record ``user``'s approval once. Returns (new, every approver so far, in order)."""
+        """Record ``user``'s approval once. Returns (new, every approver so far, in order).
+
+        Approvals count towards the recommendation's current *approval round*: one application
+        of its change. Applying or undoing the change starts a new round, so approvals given
+        for one application never authorise the next one.
+        """
         stored = self.get_recommendation(recommendation_id)
         if stored is None:
             raise StoreError(f"Recommendation {recommendation_id} is not stored (or has expired).")
         now = self.now()
+        round_ = stored.approval_round
         try:
             # An approval left from an expired earlier life of the same id is replaced.
             self._call(
@@ -430,9 +443,10 @@ class StateStore:
                 Item=serialize_item(
                     {
                         "PK": f"REC#{recommendation_id}",
-                        "SK": f"APPROVAL#{user}",
+                        "SK": f"{_approval_prefix(round_)}{user}",
                         "kind": "approval",
                         "user": user,
+                        "approval_round": round_,
                         "approved_at": _iso(now),
                         TTL_ATTRIBUTE: _epoch(stored.expires_at),
                     }
@@ -443,21 +457,40 @@ class StateStore:
             created = True
         except ClientError:
             created = False
-        approvers = tuple(approval.user for approval in self.approvals(recommendation_id))
+        approvers = tuple(
+            approval.user for approval in self.approvals(recommendation_id, round_=round_)
+        )
         # Denormalised on the recommendation so listings need one read; the sparse GSI2 lists
-        # recommendations waiting for approvals until one is applied.
+        # recommendations waiting for approvals until one is applied. Only while the round is
+        # still the one approved: an apply or undo in between started a new one.
         pending = self._update(
             (f"REC#{recommendation_id}", "REC"),
             "SET approvers = :approvers, GSI2PK = :pending, GSI2SK = :at",
-            condition="attribute_exists(PK) AND attribute_not_exists(applied_change)",
-            values={":approvers": list(approvers), ":pending": "PENDING", ":at": _iso(now)},
+            condition=(
+                "attribute_exists(PK) AND attribute_not_exists(applied_change) AND "
+                "(approval_round = :round OR (attribute_not_exists(approval_round) AND "
+                ":round = :zero))"
+            ),
+            values={
+                ":approvers": list(approvers),
+                ":pending": "PENDING",
+                ":at": _iso(now),
+                ":round": round_,
+                ":zero": 0,
+            },
         )
         if pending is None:
-            logger.info("recommendation %s is already applied; not pending", recommendation_id)
+            logger.info("recommendation %s is applied or moved on; not pending", recommendation_id)
         return created, approvers
 
-    def approvals(self, recommendation_id: str) -> list[Approval]:
-        """Distinct approvers of a recommendation, earliest first (expired ones left out)."""
+    def approvals(self, recommendation_id: str, *, round_: int | None = None) -> list[Approval]:
+        """Distinct approvers of the recommendation's current approval round (or of
+        ``round_``), earliest first; expired ones left out."""
+        if round_ is None:
+            stored = self.get_recommendation(recommendation_id)
+            if stored is None:
+                return []
+            round_ = stored.approval_round
         now = _epoch(self.now())
         approvals = [
             Approval(
@@ -467,7 +500,7 @@ class StateStore:
             )
             for item in self._query(
                 "PK = :pk AND begins_with(SK, :prefix)",
-                {":pk": f"REC#{recommendation_id}", ":prefix": "APPROVAL#"},
+                {":pk": f"REC#{recommendation_id}", ":prefix": _approval_prefix(round_)},
                 newest_first=False,
             )
             if int(item[TTL_ATTRIBUTE]) > now
@@ -487,22 +520,30 @@ class StateStore:
         return found
 
     def mark_recommendation_applied(self, recommendation_id: str, change_id: str) -> None:
-        """Take it off the pending list and remember which change applied it."""
+        """Take it off the pending list, remember which change applied it, and end the
+        approval round: approvals belong to this one application."""
         marked = self._update(
             (f"REC#{recommendation_id}", "REC"),
-            "SET applied_change = :change REMOVE GSI2PK, GSI2SK",
+            "SET applied_change = :change, approvers = :none, "
+            "approval_round = if_not_exists(approval_round, :zero) + :one "
+            "REMOVE GSI2PK, GSI2SK",
+            # A repeated mark (a retry, a repair) skips a round: that only drops approvals given
+            # after the change was applied, which approve nothing.
             condition="attribute_exists(PK)",
-            values={":change": change_id},
+            values={":change": change_id, ":none": [], ":zero": 0, ":one": 1},
         )
         if marked is None:
             logger.info("recommendation %s expired before it was marked applied", recommendation_id)
 
     def mark_recommendation_undone(self, recommendation_id: str) -> None:
-        """After an undo the recommendation is appliable (and approvable) again."""
+        """After an undo of ``change_id`` the recommendation is appliable again, with a new
+        approval round: approvals given while it was applied do not count either."""
         marked = self._update(
             (f"REC#{recommendation_id}", "REC"),
+            "SET approvers = :none, approval_round = if_not_exists(approval_round, :zero) + :one "
             "REMOVE applied_change",
             condition="attribute_exists(PK)",
+            values={":none": [], ":zero": 0, ":one": 1},
         )
         if marked is None:
             logger.info("recommendation %s expired before its change was undone", recommendation_id)

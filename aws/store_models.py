@@ -31,6 +31,8 @@ class StoredRecommendation(Frozen):
     stored_at: datetime
     expires_at: datetime
     approvers: tuple[str, ...] = ()
+    # Which application the approvals count towards; applying or undoing starts a new one.
+    approval_round: int = 0
 
 
 class Approval(Frozen):

@@ -405,3 +405,24 @@ def test_codec_round_trips_any_storable_value(value: object) -> None:
 def test_codec_refuses_numbers_outside_dynamodbs_range() -> None:
     with pytest.raises(ValueError, match="cannot store the number 1e-300"):
         serialize_item({"x": 1e-300})
+
+
+def test_applying_or_undoing_starts_a_new_approval_round(store: StateStore) -> None:
+    """Approvals belong to one application of a change: after it is applied (or undone) the
+    same recommendation needs fresh approvals."""
+    rec = recommendation()
+    store.put_recommendation(rec, snapshot())
+    store.add_approval(rec.id, "U1")
+    assert store.add_approval(rec.id, "U2") == (True, ("U1", "U2"))
+    store.mark_recommendation_applied(rec.id, "chg-1")
+    # An approval given while applied approves nothing; the undo drops it too.
+    assert store.add_approval(rec.id, "U3") == (True, ("U3",))
+    assert store.pending_approvals() == []
+    store.mark_recommendation_undone(rec.id)
+    stored = store.get_recommendation(rec.id)
+    assert stored is not None and (stored.approvers, stored.approval_round) == ((), 2)
+    assert store.approvals(rec.id) == []
+    assert store.add_approval(rec.id, "U1") == (True, ("U1",))
+    # Storing the recommendation again (a new /tune) keeps the round.
+    assert store.put_recommendation(rec, snapshot()).approval_round == 2
+    assert [a.user for a in store.approvals(rec.id)] == ["U1"]
