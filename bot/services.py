@@ -114,6 +114,11 @@ class TunebotServices(Protocol):
         """The latest stored recommendations of one function, best first."""
         ...
 
+    def function_tags(self, function_arn: str) -> dict[str, str]:
+        """The function's tags as they are now (not as stored with a recommendation): who may
+        change it is decided from these. ``ServiceError`` with one sentence when unreadable."""
+        ...
+
     def add_approval(self, recommendation_id: str, user_id: str) -> tuple[str, ...]:
         """Record an approval (idempotent per user); returns every approver so far."""
         ...

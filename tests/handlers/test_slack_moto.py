@@ -361,7 +361,7 @@ def test_apply_reads_the_managed_tag_at_apply_time(bot: SlackHarness) -> None:
     bot.click("tune_apply", rec)
     assert memory_of("checkout-api") == 1024
     assert bot.ephemeral_texts() == [
-        "tunebot may not change checkout-api: it lacks the tag tunebot:managed."
+        "tunebot may not change checkout-api: it lacks the tag tunebot:managed=true."
     ]
 
 
