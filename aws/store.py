@@ -49,6 +49,7 @@ from aws.store_models import (
     ChangeRecord,
     ChangeStatus,
     Claim,
+    ClaimLostError,
     ClaimResult,
     ClaimStatus,
     Dismissal,
@@ -84,6 +85,7 @@ __all__ = [
     "ChangeRecord",
     "ChangeStatus",
     "Claim",
+    "ClaimLostError",
     "ClaimResult",
     "ClaimStatus",
     "Dismissal",
@@ -581,9 +583,11 @@ class StateStore:
             TTL_ATTRIBUTE: _epoch(now + CLAIM_TTL),
         }
         try:
-            self._call(
+            response = self._call(
                 "put_item",
                 Item=serialize_item(item),
+                # The replaced claim tells the winner which earlier attempt to look at.
+                ReturnValues="ALL_OLD",
                 ConditionExpression=(
                     "attribute_not_exists(PK) OR #status IN (:stale, :failed, :released) "
                     "OR (#status = :in_progress AND lease_until < :now) OR expires_at <= :now"
@@ -602,12 +606,18 @@ class StateStore:
             if holder is None:  # released between our put and our read: try once more
                 return self.claim(key, actor, lease=lease)
             return ClaimResult(acquired=False, claim=holder)
-        return ClaimResult(acquired=True, claim=claim)
+        old = response.get("Attributes")
+        previous = self._claim_from_item(deserialize_item(old)) if old else None
+        return ClaimResult(acquired=True, claim=claim, previous=previous)
 
     def get_claim(self, key: str) -> Claim | None:
         item = self._get(f"CLAIM#{key}", "CLAIM")
         if item is None:
             return None
+        return self._claim_from_item(item)
+
+    @staticmethod
+    def _claim_from_item(item: dict[str, Any]) -> Claim:
         return Claim(
             key=item["claim_key"],
             change_id=item["change_id"],
@@ -619,18 +629,33 @@ class StateStore:
         )
 
     def finish_claim(
-        self, key: str, change_id: str, status: ClaimStatus, message: str = ""
+        self,
+        key: str,
+        change_id: str,
+        status: ClaimStatus,
+        message: str = "",
+        *,
+        record_as: str | None = None,
     ) -> None:
-        """Record how the holder's attempt ended (only the holder, by change id, may)."""
+        """Record how the holder's attempt ended (only the holder, by change id, may).
+
+        ``record_as``: the change the claim stands for from now on, when the holder found that
+        an earlier attempt's change had taken effect (the claim then points to that change).
+        """
         finished = self._update(
             (f"CLAIM#{key}", "CLAIM"),
-            "SET #status = :status, message = :message",
+            "SET #status = :status, message = :message, change_id = :record_as",
             condition="change_id = :change_id",
             names={"#status": "status"},
-            values={":status": status.value, ":message": message, ":change_id": change_id},
+            values={
+                ":status": status.value,
+                ":message": message,
+                ":change_id": change_id,
+                ":record_as": record_as or change_id,
+            },
         )
         if finished is None:
-            raise StoreError(
+            raise ClaimLostError(
                 f"The claim {key} is no longer held by change {change_id}; "
                 "another attempt took it over."
             )
@@ -649,20 +674,46 @@ class StateStore:
 
     # ------------------------------------------------------------------ change records
 
-    def put_change(self, record: ChangeRecord) -> None:
-        """Store a new change record; a change id is never reused."""
-        item = {
+    def _change_item(self, record: ChangeRecord) -> dict[str, Any]:
+        item: dict[str, Any] = {
             "PK": f"CHANGE#{record.change_id}",
             "SK": "CHANGE",
             "kind": "change",
-            "GSI1PK": f"FN#{record.function_name}",
-            "GSI1SK": f"CHANGE#{_iso(record.applied_at)}#{record.change_id}",
-            "GSI2PK": f"CHANGES#{_month(record.applied_at)}",
-            "GSI2SK": f"{_iso(record.applied_at)}#{record.change_id}",
             **self._record_attributes(record),
         }
-        if not self._put_new(item):
+        if record.status is not ChangeStatus.FAILED:
+            # Failed attempts changed nothing: they stay readable by id but are not listed.
+            item |= {
+                "GSI1PK": f"FN#{record.function_name}",
+                "GSI1SK": f"CHANGE#{_iso(record.applied_at)}#{record.change_id}",
+                "GSI2PK": f"CHANGES#{_month(record.applied_at)}",
+                "GSI2SK": f"{_iso(record.applied_at)}#{record.change_id}",
+            }
+        return item
+
+    def put_change(self, record: ChangeRecord) -> None:
+        """Store a new change record (usually the intent); a change id is never reused."""
+        if not self._put_new(self._change_item(record)):
             raise StoreError(f"A change with id {record.change_id} is already recorded.")
+
+    def complete_change(self, record: ChangeRecord) -> bool:
+        """Turn an ``intended`` record into its outcome (``applied`` or ``failed``), once.
+
+        False when the record was no longer ``intended`` (another attempt resolved it first).
+        """
+        try:
+            self._call(
+                "put_item",
+                Item=serialize_item(self._change_item(record)),
+                ConditionExpression="#status = :intended",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":intended": serialize_value(ChangeStatus.INTENDED.value)
+                },
+            )
+        except ClientError:  # only ConditionalCheckFailed reaches here
+            return False
+        return True
 
     @staticmethod
     def _record_attributes(record: ChangeRecord) -> dict[str, Any]:
@@ -699,26 +750,36 @@ class StateStore:
         )
         return undone is not None
 
-    def changes_for_function(self, function: str, limit: int = 20) -> list[ChangeRecord]:
-        return [
-            self._change_from_item(item)
-            for item in self._query(
-                "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
-                {":pk": f"FN#{function_name_of(function)}", ":prefix": "CHANGE#"},
-                index="GSI1",
-                limit=limit,
-            )
-        ]
+    def changes_for_function(
+        self, function: str, limit: int = 20, *, intended: bool = False
+    ) -> list[ChangeRecord]:
+        """Applied (and undone) changes of one function, newest first; with ``intended``,
+        also the intents whose outcome is not recorded yet."""
+        found: list[ChangeRecord] = []
+        for item in self._query(
+            "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+            {":pk": f"FN#{function_name_of(function)}", ":prefix": "CHANGE#"},
+            index="GSI1",
+        ):
+            record = self._change_from_item(item)
+            if record.status is ChangeStatus.INTENDED and not intended:
+                continue
+            found.append(record)
+            if len(found) >= limit:
+                break
+        return found
 
-    def recent_changes(self, limit: int = 20) -> list[ChangeRecord]:
-        """Changes over all functions, newest first."""
+    def recent_changes(self, limit: int = 20, *, intended: bool = False) -> list[ChangeRecord]:
+        """Applied (and undone) changes over all functions, newest first; with ``intended``,
+        also the intents whose outcome is not recorded yet."""
         found: list[ChangeRecord] = []
         month = _month(self.now())
         for _ in range(AUDIT_MONTHS_BACK):
-            for item in self._query(
-                "GSI2PK = :pk", {":pk": f"CHANGES#{month}"}, index="GSI2", limit=limit
-            ):
-                found.append(self._change_from_item(item))
+            for item in self._query("GSI2PK = :pk", {":pk": f"CHANGES#{month}"}, index="GSI2"):
+                record = self._change_from_item(item)
+                if record.status is ChangeStatus.INTENDED and not intended:
+                    continue
+                found.append(record)
                 if len(found) >= limit:
                     return found
             month = _previous_month(month)
@@ -726,8 +787,11 @@ class StateStore:
 
     # ------------------------------------------------------------------ audit (append-only)
 
-    def append_audit(self, record: AuditRecord) -> None:
-        """Write an audit record. It can never be overwritten: the put is conditional."""
+    def append_audit(self, record: AuditRecord, *, exist_ok: bool = False) -> None:
+        """Write an audit record. It can never be overwritten: the put is conditional.
+
+        ``exist_ok``: the record's id and time are derived from its change, so finding it
+        already there means an earlier try of this very write succeeded."""
         at = _iso(record.at)
         item = {
             "PK": f"AUDIT#{_month(record.at)}",
@@ -738,7 +802,7 @@ class StateStore:
             **record.model_dump(mode="json"),
             "at": at,
         }
-        if not self._put_new(item):
+        if not self._put_new(item) and not exist_ok:
             raise StoreError(f"Audit record {record.audit_id} already exists.")
 
     def new_audit_record(self, **fields: Any) -> AuditRecord:
