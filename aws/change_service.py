@@ -187,6 +187,17 @@ class ChangeService:
             function_arn=recommendation.function_arn,
         )
 
+    def already_applied(self, recommendation_id: str) -> ChangeResult | None:
+        """The ``already_done`` answer while the recommendation's change is in effect (so a
+        caller need not collect approvals for it); None when it may be applied."""
+        stored = self.store.get_recommendation(recommendation_id)
+        holder = self.store.get_claim(apply_claim_key(recommendation_id))
+        if stored is None or holder is None or holder.status is not ClaimStatus.APPLIED:
+            return None
+        if self._moved_back_since(holder, stored):
+            return None
+        return self._not_acquired(holder, recommendation_id, stored.recommendation.function)
+
     def _moved_back_since(self, holder: Claim, stored: StoredRecommendation) -> bool:
         """Whether an applied recommendation was proposed again by a newer analysis.
 
@@ -400,7 +411,7 @@ class ChangeService:
             reverts=reverts,
         )
         try:
-            self._retrying(lambda: self.store.put_change(intent))
+            self._retrying(lambda: self.store.put_change(intent, exist_ok=True))
         except StoreError as error:
             # Nothing was asked of AWS: free the claim (if the table lets us) and say so.
             reason = str(error)
@@ -424,8 +435,19 @@ class ChangeService:
             return self._ended(intent, key, change_id, AuditResult.STALE, str(error), action)
         except ChangeError as error:
             logger.warning("change %s failed: %s", change_id, error, exc_info=error)
-            result = self._ended(intent, key, change_id, AuditResult.FAILED, str(error), action)
-            return result.model_copy(update={"retryable": error.retryable})
+            # The failure may have come after the update call (a lost answer, a failed wait or
+            # read-back): what the function reads now decides how the attempt is recorded.
+            try:
+                seen = observe(change, self.context_for(function_arn), function_arn)
+            except ChangeError as unread:
+                return self._unsettled(intent, key, change_id, error, unread)
+            if seen.verdict is not Verdict.TOOK_EFFECT:
+                result = self._ended(intent, key, change_id, AuditResult.FAILED, str(error), action)
+                return result.model_copy(update={"retryable": error.retryable})
+            outcome = ApplyOutcome(
+                change=change,
+                notes=(f"AWS answered: {error} The function reads the new value.",),
+            )
         except Exception as error:
             # A bug, not an AWS answer: still release the claim and leave an audit trail.
             self._ended(intent, key, change_id, AuditResult.FAILED, repr(error), action)
@@ -531,6 +553,29 @@ class ChangeService:
             recommendation_id=intent.recommendation_id,
             change_id=change_id,
             function_name=intent.function_name,
+        )
+
+    def _unsettled(
+        self,
+        intent: ChangeRecord,
+        key: str,
+        change_id: str,
+        error: ChangeError,
+        unread: ChangeError,
+    ) -> ChangeResult:
+        """The attempt failed and the function cannot be read to tell whether it changed: the
+        intent stays, the claim is freed, and the next attempt settles it first."""
+        self._try(lambda: self.store.finish_claim(key, change_id, ClaimStatus.FAILED, str(error)))
+        return ChangeResult(
+            kind=ResultKind.FAILED,
+            recommendation_id=intent.recommendation_id,
+            change_id=change_id,
+            function_name=intent.function_name,
+            message=(
+                f"{error} tunebot could not check whether the change took effect ({unread}); "
+                "the next Apply or Undo checks it first and changes nothing twice."
+            ),
+            retryable=True,
         )
 
     def _record_failed(self, intent: ChangeRecord, result: AuditResult, message: str) -> None:

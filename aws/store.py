@@ -691,9 +691,14 @@ class StateStore:
             }
         return item
 
-    def put_change(self, record: ChangeRecord) -> None:
-        """Store a new change record (usually the intent); a change id is never reused."""
-        if not self._put_new(self._change_item(record)):
+    def put_change(self, record: ChangeRecord, *, exist_ok: bool = False) -> None:
+        """Store a new change record (usually the intent); a change id is never reused.
+
+        ``exist_ok``: change ids are fresh for each attempt, so finding the id taken means an
+        earlier try of this very write succeeded (its answer was lost)."""
+        if self._put_new(self._change_item(record)):
+            return
+        if not exist_ok or self._get(f"CHANGE#{record.change_id}", "CHANGE") is None:
             raise StoreError(f"A change with id {record.change_id} is already recorded.")
 
     def complete_change(self, record: ChangeRecord) -> bool:
@@ -712,6 +717,12 @@ class StateStore:
                 },
             )
         except ClientError:  # only ConditionalCheckFailed reaches here
+            current = self.get_change(record.change_id)
+            if current is None or current.status is ChangeStatus.INTENDED:
+                # The condition cannot have failed on an intended record: try again.
+                raise StoreError(
+                    f"The record of change {record.change_id} could not be finished."
+                ) from None
             return False
         return True
 
@@ -802,7 +813,9 @@ class StateStore:
             **record.model_dump(mode="json"),
             "at": at,
         }
-        if not self._put_new(item) and not exist_ok:
+        if self._put_new(item):
+            return
+        if not exist_ok or self._get(item["PK"], item["SK"]) is None:
             raise StoreError(f"Audit record {record.audit_id} already exists.")
 
     def new_audit_record(self, **fields: Any) -> AuditRecord:

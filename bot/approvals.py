@@ -124,6 +124,11 @@ class ApplyFlow:
             return checked
         stored = checked.stored
         required = self.settings.required_approvals(stored.function_tags)
+        done = self.services.already_applied(recommendation_id)
+        if done is not None:
+            # Approvals belong to one application: one given now would approve nothing.
+            approvers = done.record.approvers if done.record is not None else ()
+            return self._from_outcome(done, stored, approvers, required, FlowKind.APPLIED)
         approvers = self.services.add_approval(recommendation_id, user_id)
         if len(approvers) < required:
             missing = required - len(approvers)

@@ -129,6 +129,11 @@ class TunebotServices(Protocol):
         """Apply at most once, after re-reading the function (stale check), and audit it."""
         ...
 
+    def already_applied(self, recommendation_id: str) -> ChangeOutcome | None:
+        """``ALREADY_DONE`` while the recommendation's change is in effect (applied, not
+        undone, not reverted since by a deployment); None when it may be applied."""
+        ...
+
     def get_change(self, change_id: str) -> ChangeRecord | None: ...
 
     def undo(self, change_id: str, *, user_id: str) -> ChangeOutcome:

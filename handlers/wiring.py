@@ -395,6 +395,13 @@ class AwsServices:
         record = _record(result.record) if result.record is not None else None
         return self._outcome(result, record)
 
+    def already_applied(self, recommendation_id: str) -> ChangeOutcome | None:
+        result = self.changes.already_applied(recommendation_id)
+        if result is None:
+            return None
+        record = _record(result.record) if result.record is not None else None
+        return self._outcome(result, record)
+
     def undo(self, change_id: str, *, user_id: str) -> ChangeOutcome:
         result = self.changes.undo_change(change_id, ACTOR_PREFIX + user_id)
         # The card shows the original change, now marked undone (not the undo's own record).

@@ -194,6 +194,16 @@ class InMemoryServices:
         self.applied[recommendation_id] = record.change_id
         return ChangeOutcome(kind=OutcomeKind.DONE, message="Applied.", record=record)
 
+    def already_applied(self, recommendation_id: str) -> ChangeOutcome | None:
+        if recommendation_id not in self.applied:
+            return None
+        record = self.changes[self.applied[recommendation_id]]
+        return ChangeOutcome(
+            kind=OutcomeKind.ALREADY_DONE,
+            message=f"Already applied by <@{record.applied_by}>; nothing changed.",
+            record=record,
+        )
+
     def get_change(self, change_id: str) -> ChangeRecord | None:
         return self.changes.get(change_id)
 
