@@ -426,3 +426,44 @@ def test_applying_or_undoing_starts_a_new_approval_round(store: StateStore) -> N
     # Storing the recommendation again (a new /tune) keeps the round.
     assert store.put_recommendation(rec, snapshot()).approval_round == 2
     assert [a.user for a in store.approvals(rec.id)] == ["U1"]
+
+
+def test_an_intent_is_finished_once_and_listed_only_when_asked(store: StateStore) -> None:
+    intent = _change_record(store).model_copy(update={"status": ChangeStatus.INTENDED})
+    store.put_change(intent)
+    store.put_change(intent, exist_ok=True)  # a retry whose first answer was lost
+    assert store.changes_for_function("checkout-api") == []
+    assert [r.change_id for r in store.changes_for_function("checkout-api", intended=True)] == [
+        "chg-1"
+    ]
+    applied = intent.model_copy(update={"status": ChangeStatus.APPLIED})
+    assert store.complete_change(applied) is True
+    assert store.complete_change(applied.model_copy(update={"status": ChangeStatus.FAILED})) is (
+        False
+    )
+    assert [r.status for r in store.recent_changes()] == [ChangeStatus.APPLIED]
+
+
+def test_a_failed_attempt_is_kept_but_not_listed(store: StateStore) -> None:
+    intent = _change_record(store).model_copy(update={"status": ChangeStatus.INTENDED})
+    store.put_change(intent)
+    store.complete_change(intent.model_copy(update={"status": ChangeStatus.FAILED}))
+    found = store.get_change("chg-1")
+    assert found is not None and found.status is ChangeStatus.FAILED
+    assert store.recent_changes(intended=True) == []
+
+
+def test_taking_over_a_claim_returns_the_one_it_replaced(store: StateStore) -> None:
+    first = store.claim("apply#rec-1", "cli:alice")
+    store.finish_claim("apply#rec-1", first.claim.change_id, ClaimStatus.FAILED, "throttled")
+    second = store.claim("apply#rec-1", "cli:bob")
+    assert second.acquired and second.previous is not None
+    assert (second.previous.change_id, second.previous.status) == (
+        first.claim.change_id,
+        ClaimStatus.FAILED,
+    )
+    store.finish_claim(
+        "apply#rec-1", second.claim.change_id, ClaimStatus.APPLIED, record_as=first.claim.change_id
+    )
+    holder = store.get_claim("apply#rec-1")
+    assert holder is not None and holder.change_id == first.claim.change_id
