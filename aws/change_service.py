@@ -467,13 +467,10 @@ class ChangeService:
         logger.info("change %s applied by %s: %s", change_id, actor, applied.describe())
         unrecorded = self._record_applied(record, key=key, claim_id=change_id)
         message = f"Applied change {change_id}: {applied.describe()}."
+        kind = ResultKind.APPLIED
         if reverts is not None:
-            original = self.store.get_change(reverts) if not unrecorded else None
             message = f"Undid change {reverts}: {applied.describe()}."
             kind = ResultKind.UNDONE
-        else:
-            original = None
-            kind = ResultKind.APPLIED
         if unrecorded:
             message += (
                 f" AWS made the change, but tunebot could not finish recording it ({unrecorded});"
@@ -483,7 +480,7 @@ class ChangeService:
         return ChangeResult(
             kind=kind,
             message=message,
-            record=original if reverts is not None and original is not None else record,
+            record=record,
             notes=outcome.notes,
             recommendation_id=recommendation_id,
             change_id=change_id,
