@@ -14,12 +14,14 @@ attempt's stale check sees the real state.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 
 from aws.appliers.base import ApplyContext, ApplyOutcome
 from aws.appliers.errors import ChangeError, StaleChangeError
 from aws.appliers.registry import apply_change
+from aws.change_reader import Verdict, observe
 from aws.store import (
     AuditAction,
     AuditRecord,
@@ -27,6 +29,8 @@ from aws.store import (
     ChangeRecord,
     ChangeStatus,
     Claim,
+    ClaimLostError,
+    ClaimResult,
     ClaimStatus,
     StateStore,
     StoredRecommendation,
@@ -36,6 +40,9 @@ from recommendations.changes import Change
 from recommendations.snapshot import Frozen
 
 logger = logging.getLogger(__name__)
+
+# Pauses between tries of one state-table write (the client's own retries come first).
+WRITE_RETRY_DELAYS_S = (0.2, 1.0)
 
 
 class ResultKind(StrEnum):
@@ -105,8 +112,10 @@ class ChangeService:
         context: ApplyContext | None = None,
         *,
         context_for_region: Callable[[str], ApplyContext] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.store = store
+        self._sleep = sleep
         self._fixed_context = context
         self._default_context: ApplyContext | None = None
         self._context_for_region = context_for_region
@@ -163,7 +172,10 @@ class ChangeService:
         if not claimed.acquired:
             return self._not_acquired(claimed.claim, recommendation_id, change.function_name)
         change_id = claimed.claim.change_id
-        result = self._run(
+        earlier = self._resolve_previous(claimed, key)
+        if earlier is not None:
+            return earlier
+        return self._run(
             change,
             key=key,
             change_id=change_id,
@@ -174,9 +186,17 @@ class ChangeService:
             approvers=tuple(approvers),
             function_arn=recommendation.function_arn,
         )
-        if result.kind is ResultKind.APPLIED:
-            self.store.mark_recommendation_applied(recommendation_id, change_id)
-        return result
+
+    def already_applied(self, recommendation_id: str) -> ChangeResult | None:
+        """The ``already_done`` answer while the recommendation's change is in effect (so a
+        caller need not collect approvals for it); None when it may be applied."""
+        stored = self.store.get_recommendation(recommendation_id)
+        holder = self.store.get_claim(apply_claim_key(recommendation_id))
+        if stored is None or holder is None or holder.status is not ClaimStatus.APPLIED:
+            return None
+        if self._moved_back_since(holder, stored):
+            return None
+        return self._not_acquired(holder, recommendation_id, stored.recommendation.function)
 
     def _moved_back_since(self, holder: Claim, stored: StoredRecommendation) -> bool:
         """Whether an applied recommendation was proposed again by a newer analysis.
@@ -193,7 +213,11 @@ class ChangeService:
         if modified is None:
             return False
         record = self.store.get_change(holder.change_id)
-        return record is not None and modified > record.applied_at
+        return (
+            record is not None
+            and record.status is not ChangeStatus.INTENDED
+            and modified > record.applied_at
+        )
 
     def _expected_revision(self, stored: StoredRecommendation) -> str | None:
         """The RevisionId the function may have for this recommendation to still hold.
@@ -237,23 +261,37 @@ class ChangeService:
                     "recommendation again instead."
                 ),
             )
-        if record.status is ChangeStatus.UNDONE:
+        if record.status is ChangeStatus.INTENDED:
+            # Its outcome was never recorded: find out what happened before undoing anything.
+            resolved = self._resolve_intent(record)
+            if resolved is None or resolved.status is ChangeStatus.INTENDED:
+                return ChangeResult(
+                    kind=ResultKind.IN_PROGRESS,
+                    change_id=change_id,
+                    function_name=record.function_name,
+                    message=f"Change {change_id} is still being applied; try Undo in a minute.",
+                    retryable=True,
+                )
+            record = resolved
+        if record.status is ChangeStatus.FAILED:
             return ChangeResult(
-                kind=ResultKind.ALREADY_DONE,
-                change_id=record.undo_change_id,
+                kind=ResultKind.NOT_APPLICABLE,
+                change_id=change_id,
                 function_name=record.function_name,
                 record=record,
-                message=(
-                    f"Change {change_id} was already undone by {record.undone_by} "
-                    f"(change {record.undo_change_id}); nothing changed this time."
-                ),
+                message=f"Change {change_id} did not take effect; there is nothing to undo.",
             )
+        if record.status is ChangeStatus.UNDONE:
+            return self._already_undone(record)
         key = undo_claim_key(change_id)
         claimed = self.store.claim(key, actor)
         if not claimed.acquired:
             return self._not_acquired(claimed.claim, record.recommendation_id, record.function_name)
+        earlier = self._resolve_previous(claimed, key)
+        if earlier is not None:
+            return earlier
         undo_id = claimed.claim.change_id
-        result = self._run(
+        return self._run(
             record.change.inverse(),
             key=key,
             change_id=undo_id,
@@ -265,19 +303,18 @@ class ChangeService:
             function_arn=record.function_arn,
             reverts=change_id,
         )
-        if result.kind is ResultKind.APPLIED:
-            self.store.mark_change_undone(change_id, undo_id, actor)
-            if record.recommendation_id:
-                # The recommendation may be applied again later (its stale check still holds).
-                self.store.release_claim(apply_claim_key(record.recommendation_id))
-                self.store.mark_recommendation_undone(record.recommendation_id)
-            return result.model_copy(
-                update={
-                    "kind": ResultKind.UNDONE,
-                    "message": f"Undid change {change_id}: {record.change.inverse().describe()}.",
-                }
-            )
-        return result
+
+    def _already_undone(self, record: ChangeRecord) -> ChangeResult:
+        return ChangeResult(
+            kind=ResultKind.ALREADY_DONE,
+            change_id=record.undo_change_id,
+            function_name=record.function_name,
+            record=record,
+            message=(
+                f"Change {record.change_id} was already undone by {record.undone_by} "
+                f"(change {record.undo_change_id}); nothing changed this time."
+            ),
+        )
 
     # ------------------------------------------------------------------ listing
 
@@ -295,6 +332,15 @@ class ChangeService:
     ) -> ChangeResult:
         if holder.status is ClaimStatus.APPLIED:
             record = self.store.get_change(holder.change_id)
+            if record is not None and record.status is ChangeStatus.INTENDED:
+                # The holder saw AWS accept the change but could not finish recording it.
+                record = self._resolve_intent(record) or record
+            if (
+                record is not None
+                and record.reverts is None
+                and record.status is (ChangeStatus.UNDONE)
+            ):
+                return self._already_undone(record)
             return ChangeResult(
                 kind=ResultKind.ALREADY_DONE,
                 recommendation_id=recommendation_id,
@@ -315,6 +361,31 @@ class ChangeService:
             retryable=True,
         )
 
+    def _intent(
+        self,
+        change: Change,
+        *,
+        change_id: str,
+        actor: str,
+        recommendation_id: str | None,
+        approvers: tuple[str, ...],
+        function_arn: str | None,
+        reverts: str | None,
+    ) -> ChangeRecord:
+        return ChangeRecord(
+            change_id=change_id,
+            recommendation_id=recommendation_id,
+            function_name=change.function_name,
+            function_arn=function_arn,
+            change=change,
+            description=change.describe(),
+            actor=actor,
+            approvers=approvers,
+            applied_at=self.store.now(),
+            status=ChangeStatus.INTENDED,
+            reverts=reverts,
+        )
+
     def _run(
         self,
         change: Change,
@@ -329,11 +400,30 @@ class ChangeService:
         function_arn: str | None,
         reverts: str | None = None,
     ) -> ChangeResult:
-        base = {
-            "recommendation_id": recommendation_id,
-            "change_id": change_id,
-            "function_name": change.function_name,
-        }
+        """Write the intent, ask AWS, then record the outcome (see ``docs/state.md``)."""
+        intent = self._intent(
+            change,
+            change_id=change_id,
+            actor=actor,
+            recommendation_id=recommendation_id,
+            approvers=approvers,
+            function_arn=function_arn,
+            reverts=reverts,
+        )
+        try:
+            self._retrying(lambda: self.store.put_change(intent, exist_ok=True))
+        except StoreError as error:
+            # Nothing was asked of AWS: free the claim (if the table lets us) and say so.
+            reason = str(error)
+            self._try(lambda: self.store.finish_claim(key, change_id, ClaimStatus.FAILED, reason))
+            return ChangeResult(
+                kind=ResultKind.FAILED,
+                recommendation_id=recommendation_id,
+                change_id=change_id,
+                function_name=change.function_name,
+                message=f"Nothing was changed: tunebot could not record the change first ({error})",
+                retryable=True,
+            )
         try:
             outcome: ApplyOutcome = apply_change(
                 change,
@@ -342,108 +432,310 @@ class ChangeService:
                 function_arn=function_arn,
             )
         except StaleChangeError as error:
-            return self._ended(
-                key, change, actor, action, base, AuditResult.STALE, str(error), approvers
-            )
+            return self._ended(intent, key, change_id, AuditResult.STALE, str(error), action)
         except ChangeError as error:
             logger.warning("change %s failed: %s", change_id, error, exc_info=error)
-            result = self._ended(
-                key, change, actor, action, base, AuditResult.FAILED, str(error), approvers
+            # The failure may have come after the update call (a lost answer, a failed wait or
+            # read-back): what the function reads now decides how the attempt is recorded.
+            try:
+                seen = observe(change, self.context_for(function_arn), function_arn)
+            except ChangeError as unread:
+                return self._unsettled(intent, key, change_id, error, unread)
+            if seen.verdict is not Verdict.TOOK_EFFECT:
+                result = self._ended(intent, key, change_id, AuditResult.FAILED, str(error), action)
+                return result.model_copy(update={"retryable": error.retryable})
+            outcome = ApplyOutcome(
+                change=change,
+                notes=(f"AWS answered: {error} The function reads the new value.",),
             )
-            return result.model_copy(update={"retryable": error.retryable})
         except Exception as error:
             # A bug, not an AWS answer: still release the claim and leave an audit trail.
-            self._ended(
-                key, change, actor, action, base, AuditResult.FAILED, repr(error), approvers
-            )
+            self._ended(intent, key, change_id, AuditResult.FAILED, repr(error), action)
             raise
         applied = outcome.change
-        try:
-            self.store.finish_claim(key, change_id, ClaimStatus.APPLIED, applied.describe())
-        except StoreError:
-            # Our lease ran out while AWS was slow and another attempt took the claim over.
-            # The change did happen, so it is still recorded and audited below.
-            logger.warning("claim %s was taken over while change %s was applied", key, change_id)
-        record = ChangeRecord(
-            change_id=change_id,
-            recommendation_id=recommendation_id,
-            function_name=applied.function_name,
-            function_arn=function_arn,
-            change=applied,
-            description=applied.describe(),
-            actor=actor,
-            approvers=approvers,
-            applied_at=self.store.now(),
-            request_ids=outcome.request_ids,
-            notes=outcome.notes,
-            reverts=reverts,
-            revision_before=outcome.revision_before,
-            revision_after=outcome.revision_id,
-        )
-        self.store.put_change(record)
-        self._audit(
-            applied,
-            actor,
-            action,
-            base,
-            AuditResult.APPLIED,
-            "; ".join(outcome.notes),
-            approvers,
-            request_ids=outcome.request_ids,
+        record = intent.model_copy(
+            update={
+                "change": applied,
+                "description": applied.describe(),
+                "status": ChangeStatus.APPLIED,
+                "request_ids": outcome.request_ids,
+                "notes": outcome.notes,
+                "revision_before": outcome.revision_before,
+                "revision_after": outcome.revision_id,
+            }
         )
         logger.info("change %s applied by %s: %s", change_id, actor, applied.describe())
+        unrecorded = self._record_applied(record, key=key, claim_id=change_id)
+        message = f"Applied change {change_id}: {applied.describe()}."
+        kind = ResultKind.APPLIED
+        if reverts is not None:
+            message = f"Undid change {reverts}: {applied.describe()}."
+            kind = ResultKind.UNDONE
+        if unrecorded:
+            message += (
+                f" AWS made the change, but tunebot could not finish recording it ({unrecorded});"
+                " it is recorded the next time anyone clicks Apply or Undo on it, and nothing "
+                "is changed twice."
+            )
         return ChangeResult(
-            kind=ResultKind.APPLIED,
-            message=f"Applied change {change_id}: {applied.describe()}.",
+            kind=kind,
+            message=message,
             record=record,
             notes=outcome.notes,
-            **base,
+            recommendation_id=recommendation_id,
+            change_id=change_id,
+            function_name=change.function_name,
         )
+
+    def _record_applied(self, record: ChangeRecord, *, key: str, claim_id: str | None) -> str:
+        """Record a change AWS made: audit, change record, claim, follow-ups. Each write is
+        retried; a failure is returned (as one sentence) and the next attempt repairs it.
+
+        The audit goes first and the change record leaves ``intended`` only after it, so an
+        ``intended`` record is the one marker of unfinished recording. The claim is finished
+        even when the records could not be, so the next click finds the change done (and
+        repairs the records) instead of waiting out the lease.
+        """
+        problems: list[str] = []
+        audited = self._try(lambda: self._audit_outcome(record, AuditResult.APPLIED), problems)
+        if audited:
+            self._try(lambda: self.store.complete_change(record), problems)
+        if claim_id is not None:
+            self._try(
+                lambda: self.store.finish_claim(
+                    key,
+                    claim_id,
+                    ClaimStatus.APPLIED,
+                    record.description,
+                    record_as=record.change_id,
+                ),
+                problems,
+            )
+        if record.reverts is not None:
+            self._try(
+                lambda: self.store.mark_change_undone(
+                    record.reverts or "", record.change_id, record.actor
+                ),
+                problems,
+            )
+            if record.recommendation_id:
+                rec_id = record.recommendation_id
+                # The recommendation may be applied again later (its stale check still holds).
+                self._try(lambda: self.store.release_claim(apply_claim_key(rec_id)), problems)
+                self._try(lambda: self.store.mark_recommendation_undone(rec_id), problems)
+        elif record.recommendation_id:
+            rec_id = record.recommendation_id
+            self._try(
+                lambda: self.store.mark_recommendation_applied(rec_id, record.change_id), problems
+            )
+        return problems[0] if problems else ""
 
     def _ended(
         self,
+        intent: ChangeRecord,
         key: str,
-        change: Change,
-        actor: str,
-        action: AuditAction,
-        base: dict[str, str | None],
+        change_id: str,
         result: AuditResult,
         message: str,
-        approvers: tuple[str, ...],
+        action: AuditAction,
     ) -> ChangeResult:
         """Record an attempt that changed nothing (stale) or failed, and free the claim."""
-        change_id = base["change_id"] or ""
         status = ClaimStatus.STALE if result is AuditResult.STALE else ClaimStatus.FAILED
-        self.store.finish_claim(key, change_id, status, message)
-        self._audit(change, actor, action, base, result, message, approvers)
+        self._record_failed(intent, result, message)
+        self._try(lambda: self.store.finish_claim(key, change_id, status, message))
         kind = ResultKind.STALE if result is AuditResult.STALE else ResultKind.FAILED
-        return ChangeResult(kind=kind, message=message, **base)
+        return ChangeResult(
+            kind=kind,
+            message=message,
+            recommendation_id=intent.recommendation_id,
+            change_id=change_id,
+            function_name=intent.function_name,
+        )
 
-    def _audit(
+    def _unsettled(
         self,
-        change: Change,
-        actor: str,
-        action: AuditAction,
-        base: dict[str, str | None],
-        result: AuditResult,
-        message: str,
-        approvers: tuple[str, ...],
-        *,
-        request_ids: tuple[str, ...] = (),
-    ) -> None:
-        """Append the audit record of one attempt, whatever its result."""
-        before, after = _values(change)
+        intent: ChangeRecord,
+        key: str,
+        change_id: str,
+        error: ChangeError,
+        unread: ChangeError,
+    ) -> ChangeResult:
+        """The attempt failed and the function cannot be read to tell whether it changed: the
+        intent stays, the claim is freed, and the next attempt settles it first."""
+        self._try(lambda: self.store.finish_claim(key, change_id, ClaimStatus.FAILED, str(error)))
+        return ChangeResult(
+            kind=ResultKind.FAILED,
+            recommendation_id=intent.recommendation_id,
+            change_id=change_id,
+            function_name=intent.function_name,
+            message=(
+                f"{error} tunebot could not check whether the change took effect ({unread}); "
+                "the next Apply or Undo checks it first and changes nothing twice."
+            ),
+            retryable=True,
+        )
+
+    def _record_failed(self, intent: ChangeRecord, result: AuditResult, message: str) -> None:
+        failed = intent.model_copy(update={"status": ChangeStatus.FAILED, "notes": (message,)})
+        if self._try(lambda: self._audit_outcome(intent, result, message)):
+            self._try(lambda: self.store.complete_change(failed))
+
+    # ------------------------------------------------------------------ repair
+
+    def _resolve_previous(self, claimed: ClaimResult, key: str) -> ChangeResult | None:
+        """Before acting under a claim taken over from an earlier attempt, settle that
+        attempt's intent. Returns the answer when the earlier attempt turns out to have made
+        the change (so nothing is done twice); None to go ahead."""
+        previous = claimed.previous
+        if previous is None or previous.status not in (
+            ClaimStatus.IN_PROGRESS,
+            ClaimStatus.FAILED,
+        ):
+            return None
+        record = self.store.get_change(previous.change_id)
+        if record is None or record.status is not ChangeStatus.INTENDED:
+            return None
+        try:
+            resolved = self._resolve_intent(record, claim_id=claimed.claim.change_id, key=key)
+        except ChangeError as error:
+            reason = str(error)
+            self._try(
+                lambda: self.store.finish_claim(
+                    key, claimed.claim.change_id, ClaimStatus.FAILED, reason
+                )
+            )
+            return ChangeResult(
+                kind=ResultKind.FAILED,
+                change_id=record.change_id,
+                function_name=record.function_name,
+                message=(
+                    f"Nothing was changed: tunebot could not check whether the earlier attempt "
+                    f"(change {record.change_id}) took effect: {error}"
+                ),
+                retryable=True,
+            )
+        if resolved is None or resolved.status is not ChangeStatus.APPLIED:
+            return None
+        return ChangeResult(
+            kind=ResultKind.ALREADY_DONE,
+            recommendation_id=record.recommendation_id,
+            change_id=record.change_id,
+            function_name=record.function_name,
+            record=resolved,
+            message=(
+                f"Already done by {record.actor} as change {record.change_id} (its record "
+                "was completed just now); nothing changed this time."
+            ),
+        )
+
+    def _resolve_intent(
+        self, record: ChangeRecord, *, claim_id: str | None = None, key: str | None = None
+    ) -> ChangeRecord | None:
+        """Find out how an ``intended`` change ended and record it.
+
+        When its claim says applied, AWS accepted it; when the claim is still held within its
+        lease, it is in flight (None: leave it alone); otherwise the function is read and
+        compared with the change's before and after. ``claim_id``/``key``: the claim the
+        caller holds now, which then stands for this change if it took effect.
+        """
+        own_key = (
+            undo_claim_key(record.reverts)
+            if record.reverts is not None
+            else apply_claim_key(record.recommendation_id or "")
+        )
+        claim = self.store.get_claim(own_key)
+        held = claim is not None and claim.change_id == record.change_id
+        if held and claim is not None and claim.status is ClaimStatus.APPLIED:
+            took_effect = True
+        elif (
+            held
+            and claim is not None
+            and claim.status is ClaimStatus.IN_PROGRESS
+            and claim.lease_until > self.store.now()
+            and claim_id is None
+        ):
+            return None
+        else:
+            seen = observe(
+                record.change, self.context_for(record.function_arn), record.function_arn
+            )
+            took_effect = seen.verdict is Verdict.TOOK_EFFECT
+            if not took_effect:
+                reading = (
+                    "did not take effect"
+                    if seen.verdict is Verdict.NO_EFFECT
+                    else f"is not in effect (the function reads {seen.value})"
+                )
+                message = f"Change {record.change_id} {reading}; nothing was changed by it."
+                self._record_failed(record, AuditResult.FAILED, message)
+                return self.store.get_change(record.change_id)
+        late = "; ".join(
+            (*record.notes, "recorded late: AWS had made the change but the record was unfinished")
+        )
+        applied = record.model_copy(update={"status": ChangeStatus.APPLIED, "notes": (late,)})
+        if claim_id is not None and key is not None:
+            problem = self._record_applied(applied, key=key, claim_id=claim_id)
+        else:
+            problem = self._record_applied(
+                applied, key=own_key, claim_id=record.change_id if held else None
+            )
+        if problem:
+            logger.warning("change %s is still not fully recorded: %s", record.change_id, problem)
+        return self.store.get_change(record.change_id)
+
+    # ------------------------------------------------------------------ writes
+
+    def _retrying(self, write: Callable[[], object]) -> None:
+        """One state-table write, tried again on failure (the client already retried
+        throttling; this covers a failing request and a short outage)."""
+        for attempt, delay in enumerate((*WRITE_RETRY_DELAYS_S, None)):
+            try:
+                write()
+                return
+            except ClaimLostError:
+                raise
+            except StoreError as error:
+                if delay is None:
+                    raise
+                logger.warning("state write failed (try %d): %s", attempt + 1, error)
+                self._sleep(delay)
+
+    def _try(self, write: Callable[[], object], problems: list[str] | None = None) -> bool:
+        """``_retrying``, with a failure logged (and collected) instead of raised."""
+        try:
+            self._retrying(write)
+        except ClaimLostError:
+            # Our lease ran out while AWS was slow and another attempt took the claim over;
+            # the records below still say what happened.
+            logger.warning("a claim was taken over while its change was recorded")
+            return True
+        except StoreError as error:
+            logger.error("state write failed for good: %s", error)
+            if problems is not None:
+                problems.append(str(error).rstrip("."))
+            return False
+        return True
+
+    def _audit_outcome(self, record: ChangeRecord, result: AuditResult, message: str = "") -> None:
+        """The audit record of one attempt. Its id and time come from the change, so a
+        repeated write (a retry, a repair) finds it already there instead of adding another."""
+        before, after = _values(record.change)
         self.store.append_audit(
-            self.store.new_audit_record(
-                actor=actor,
-                action=action,
-                description=change.describe(),
+            AuditRecord(
+                audit_id="aud-" + record.change_id.removeprefix("chg-"),
+                at=record.applied_at,
+                actor=record.actor,
+                action=AuditAction.UNDO if record.reverts is not None else AuditAction.APPLY,
+                function_name=record.function_name,
+                recommendation_id=record.recommendation_id,
+                change_id=record.change_id,
+                description=record.change.describe(),
                 before=before,
                 after=after,
                 result=result,
-                message=message,
-                request_ids=request_ids,
-                approvers=approvers,
-                **base,
-            )
+                message=message or "; ".join(record.notes),
+                request_ids=record.request_ids,
+                approvers=record.approvers,
+            ),
+            exist_ok=True,
         )

@@ -7,7 +7,7 @@ item               PK                      SK                      GSI1 (by func
 =================  ======================  ======================  ===================  =====
 recommendation     ``REC#<rec id>``        ``REC``                 ``FN#<name>`` /      14 d
                                                                    ``REC#<stored at>``
-approval           ``REC#<rec id>``        ``APPROVAL#<user>``     -                    14 d
+approval           ``REC#<rec id>``        ``APPROVAL#<n>#<user>`` -                    14 d
 claim              ``CLAIM#<key>``         ``CLAIM``               -                    30 d
 applied change     ``CHANGE#<change id>``  ``CHANGE``              ``FN#<name>`` /      none
                                                                    ``CHANGE#<at>#<id>``
@@ -49,6 +49,7 @@ from aws.store_models import (
     ChangeRecord,
     ChangeStatus,
     Claim,
+    ClaimLostError,
     ClaimResult,
     ClaimStatus,
     Dismissal,
@@ -84,6 +85,7 @@ __all__ = [
     "ChangeRecord",
     "ChangeStatus",
     "Claim",
+    "ClaimLostError",
     "ClaimResult",
     "ClaimStatus",
     "Dismissal",
@@ -149,6 +151,11 @@ def function_name_of(function: str) -> str:
         if len(parts) >= 7:
             return parts[6]
     return function
+
+
+def _approval_prefix(round_: int) -> str:
+    """The sort-key prefix of one approval round's approvals (``APPROVAL#<round>#<user>``)."""
+    return f"APPROVAL#{round_}#"
 
 
 def new_change_id() -> str:
@@ -330,6 +337,7 @@ class StateStore:
                     "channel",
                     "message_ts",
                     "approvers",
+                    "approval_round",
                     "applied_change",
                     "GSI2PK",
                     "GSI2SK",
@@ -382,6 +390,7 @@ class StateStore:
             stored_at=_parse_time(item["stored_at"]),
             expires_at=datetime.fromtimestamp(int(item[TTL_ATTRIBUTE]), UTC),
             approvers=tuple(item.get("approvers", ())),
+            approval_round=int(item.get("approval_round", 0)),
         )
 
     def set_recommendation_message(self, recommendation_id: str, channel: str, ts: str) -> None:
@@ -418,11 +427,17 @@ class StateStore:
     # ------------------------------------------------------------------ approvals
 
     def add_approval(self, recommendation_id: str, user: str) -> tuple[bool, tuple[str, ...]]:
-        """Record ``user``'s approval once. Returns (new, every approver so far, in order)."""
+        """Record ``user``'s approval once. Returns (new, every approver so far, in order).
+
+        Approvals count towards the recommendation's current *approval round*: one application
+        of its change. Applying or undoing the change starts a new round, so approvals given
+        for one application never authorise the next one.
+        """
         stored = self.get_recommendation(recommendation_id)
         if stored is None:
             raise StoreError(f"Recommendation {recommendation_id} is not stored (or has expired).")
         now = self.now()
+        round_ = stored.approval_round
         try:
             # An approval left from an expired earlier life of the same id is replaced.
             self._call(
@@ -430,9 +445,10 @@ class StateStore:
                 Item=serialize_item(
                     {
                         "PK": f"REC#{recommendation_id}",
-                        "SK": f"APPROVAL#{user}",
+                        "SK": f"{_approval_prefix(round_)}{user}",
                         "kind": "approval",
                         "user": user,
+                        "approval_round": round_,
                         "approved_at": _iso(now),
                         TTL_ATTRIBUTE: _epoch(stored.expires_at),
                     }
@@ -443,21 +459,40 @@ class StateStore:
             created = True
         except ClientError:
             created = False
-        approvers = tuple(approval.user for approval in self.approvals(recommendation_id))
+        approvers = tuple(
+            approval.user for approval in self.approvals(recommendation_id, round_=round_)
+        )
         # Denormalised on the recommendation so listings need one read; the sparse GSI2 lists
-        # recommendations waiting for approvals until one is applied.
+        # recommendations waiting for approvals until one is applied. Only while the round is
+        # still the one approved: an apply or undo in between started a new one.
         pending = self._update(
             (f"REC#{recommendation_id}", "REC"),
             "SET approvers = :approvers, GSI2PK = :pending, GSI2SK = :at",
-            condition="attribute_exists(PK) AND attribute_not_exists(applied_change)",
-            values={":approvers": list(approvers), ":pending": "PENDING", ":at": _iso(now)},
+            condition=(
+                "attribute_exists(PK) AND attribute_not_exists(applied_change) AND "
+                "(approval_round = :round OR (attribute_not_exists(approval_round) AND "
+                ":round = :zero))"
+            ),
+            values={
+                ":approvers": list(approvers),
+                ":pending": "PENDING",
+                ":at": _iso(now),
+                ":round": round_,
+                ":zero": 0,
+            },
         )
         if pending is None:
-            logger.info("recommendation %s is already applied; not pending", recommendation_id)
+            logger.info("recommendation %s is applied or moved on; not pending", recommendation_id)
         return created, approvers
 
-    def approvals(self, recommendation_id: str) -> list[Approval]:
-        """Distinct approvers of a recommendation, earliest first (expired ones left out)."""
+    def approvals(self, recommendation_id: str, *, round_: int | None = None) -> list[Approval]:
+        """Distinct approvers of the recommendation's current approval round (or of
+        ``round_``), earliest first; expired ones left out."""
+        if round_ is None:
+            stored = self.get_recommendation(recommendation_id)
+            if stored is None:
+                return []
+            round_ = stored.approval_round
         now = _epoch(self.now())
         approvals = [
             Approval(
@@ -467,7 +502,7 @@ class StateStore:
             )
             for item in self._query(
                 "PK = :pk AND begins_with(SK, :prefix)",
-                {":pk": f"REC#{recommendation_id}", ":prefix": "APPROVAL#"},
+                {":pk": f"REC#{recommendation_id}", ":prefix": _approval_prefix(round_)},
                 newest_first=False,
             )
             if int(item[TTL_ATTRIBUTE]) > now
@@ -487,22 +522,30 @@ class StateStore:
         return found
 
     def mark_recommendation_applied(self, recommendation_id: str, change_id: str) -> None:
-        """Take it off the pending list and remember which change applied it."""
+        """Take it off the pending list, remember which change applied it, and end the
+        approval round: approvals belong to this one application."""
         marked = self._update(
             (f"REC#{recommendation_id}", "REC"),
-            "SET applied_change = :change REMOVE GSI2PK, GSI2SK",
+            "SET applied_change = :change, approvers = :none, "
+            "approval_round = if_not_exists(approval_round, :zero) + :one "
+            "REMOVE GSI2PK, GSI2SK",
+            # A repeated mark (a retry, a repair) skips a round: that only drops approvals given
+            # after the change was applied, which approve nothing.
             condition="attribute_exists(PK)",
-            values={":change": change_id},
+            values={":change": change_id, ":none": [], ":zero": 0, ":one": 1},
         )
         if marked is None:
             logger.info("recommendation %s expired before it was marked applied", recommendation_id)
 
     def mark_recommendation_undone(self, recommendation_id: str) -> None:
-        """After an undo the recommendation is appliable (and approvable) again."""
+        """After an undo of ``change_id`` the recommendation is appliable again, with a new
+        approval round: approvals given while it was applied do not count either."""
         marked = self._update(
             (f"REC#{recommendation_id}", "REC"),
+            "SET approvers = :none, approval_round = if_not_exists(approval_round, :zero) + :one "
             "REMOVE applied_change",
             condition="attribute_exists(PK)",
+            values={":none": [], ":zero": 0, ":one": 1},
         )
         if marked is None:
             logger.info("recommendation %s expired before its change was undone", recommendation_id)
@@ -540,9 +583,11 @@ class StateStore:
             TTL_ATTRIBUTE: _epoch(now + CLAIM_TTL),
         }
         try:
-            self._call(
+            response = self._call(
                 "put_item",
                 Item=serialize_item(item),
+                # The replaced claim tells the winner which earlier attempt to look at.
+                ReturnValues="ALL_OLD",
                 ConditionExpression=(
                     "attribute_not_exists(PK) OR #status IN (:stale, :failed, :released) "
                     "OR (#status = :in_progress AND lease_until < :now) OR expires_at <= :now"
@@ -561,12 +606,18 @@ class StateStore:
             if holder is None:  # released between our put and our read: try once more
                 return self.claim(key, actor, lease=lease)
             return ClaimResult(acquired=False, claim=holder)
-        return ClaimResult(acquired=True, claim=claim)
+        old = response.get("Attributes")
+        previous = self._claim_from_item(deserialize_item(old)) if old else None
+        return ClaimResult(acquired=True, claim=claim, previous=previous)
 
     def get_claim(self, key: str) -> Claim | None:
         item = self._get(f"CLAIM#{key}", "CLAIM")
         if item is None:
             return None
+        return self._claim_from_item(item)
+
+    @staticmethod
+    def _claim_from_item(item: dict[str, Any]) -> Claim:
         return Claim(
             key=item["claim_key"],
             change_id=item["change_id"],
@@ -578,18 +629,33 @@ class StateStore:
         )
 
     def finish_claim(
-        self, key: str, change_id: str, status: ClaimStatus, message: str = ""
+        self,
+        key: str,
+        change_id: str,
+        status: ClaimStatus,
+        message: str = "",
+        *,
+        record_as: str | None = None,
     ) -> None:
-        """Record how the holder's attempt ended (only the holder, by change id, may)."""
+        """Record how the holder's attempt ended (only the holder, by change id, may).
+
+        ``record_as``: the change the claim stands for from now on, when the holder found that
+        an earlier attempt's change had taken effect (the claim then points to that change).
+        """
         finished = self._update(
             (f"CLAIM#{key}", "CLAIM"),
-            "SET #status = :status, message = :message",
+            "SET #status = :status, message = :message, change_id = :record_as",
             condition="change_id = :change_id",
             names={"#status": "status"},
-            values={":status": status.value, ":message": message, ":change_id": change_id},
+            values={
+                ":status": status.value,
+                ":message": message,
+                ":change_id": change_id,
+                ":record_as": record_as or change_id,
+            },
         )
         if finished is None:
-            raise StoreError(
+            raise ClaimLostError(
                 f"The claim {key} is no longer held by change {change_id}; "
                 "another attempt took it over."
             )
@@ -608,20 +674,57 @@ class StateStore:
 
     # ------------------------------------------------------------------ change records
 
-    def put_change(self, record: ChangeRecord) -> None:
-        """Store a new change record; a change id is never reused."""
-        item = {
+    def _change_item(self, record: ChangeRecord) -> dict[str, Any]:
+        item: dict[str, Any] = {
             "PK": f"CHANGE#{record.change_id}",
             "SK": "CHANGE",
             "kind": "change",
-            "GSI1PK": f"FN#{record.function_name}",
-            "GSI1SK": f"CHANGE#{_iso(record.applied_at)}#{record.change_id}",
-            "GSI2PK": f"CHANGES#{_month(record.applied_at)}",
-            "GSI2SK": f"{_iso(record.applied_at)}#{record.change_id}",
             **self._record_attributes(record),
         }
-        if not self._put_new(item):
+        if record.status is not ChangeStatus.FAILED:
+            # Failed attempts changed nothing: they stay readable by id but are not listed.
+            item |= {
+                "GSI1PK": f"FN#{record.function_name}",
+                "GSI1SK": f"CHANGE#{_iso(record.applied_at)}#{record.change_id}",
+                "GSI2PK": f"CHANGES#{_month(record.applied_at)}",
+                "GSI2SK": f"{_iso(record.applied_at)}#{record.change_id}",
+            }
+        return item
+
+    def put_change(self, record: ChangeRecord, *, exist_ok: bool = False) -> None:
+        """Store a new change record (usually the intent); a change id is never reused.
+
+        ``exist_ok``: change ids are fresh for each attempt, so finding the id taken means an
+        earlier try of this very write succeeded (its answer was lost)."""
+        if self._put_new(self._change_item(record)):
+            return
+        if not exist_ok or self._get(f"CHANGE#{record.change_id}", "CHANGE") is None:
             raise StoreError(f"A change with id {record.change_id} is already recorded.")
+
+    def complete_change(self, record: ChangeRecord) -> bool:
+        """Turn an ``intended`` record into its outcome (``applied`` or ``failed``), once.
+
+        False when the record was no longer ``intended`` (another attempt resolved it first).
+        """
+        try:
+            self._call(
+                "put_item",
+                Item=serialize_item(self._change_item(record)),
+                ConditionExpression="#status = :intended",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":intended": serialize_value(ChangeStatus.INTENDED.value)
+                },
+            )
+        except ClientError:  # only ConditionalCheckFailed reaches here
+            current = self.get_change(record.change_id)
+            if current is None or current.status is ChangeStatus.INTENDED:
+                # The condition cannot have failed on an intended record: try again.
+                raise StoreError(
+                    f"The record of change {record.change_id} could not be finished."
+                ) from None
+            return False
+        return True
 
     @staticmethod
     def _record_attributes(record: ChangeRecord) -> dict[str, Any]:
@@ -658,26 +761,36 @@ class StateStore:
         )
         return undone is not None
 
-    def changes_for_function(self, function: str, limit: int = 20) -> list[ChangeRecord]:
-        return [
-            self._change_from_item(item)
-            for item in self._query(
-                "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
-                {":pk": f"FN#{function_name_of(function)}", ":prefix": "CHANGE#"},
-                index="GSI1",
-                limit=limit,
-            )
-        ]
+    def changes_for_function(
+        self, function: str, limit: int = 20, *, intended: bool = False
+    ) -> list[ChangeRecord]:
+        """Applied (and undone) changes of one function, newest first; with ``intended``,
+        also the intents whose outcome is not recorded yet."""
+        found: list[ChangeRecord] = []
+        for item in self._query(
+            "GSI1PK = :pk AND begins_with(GSI1SK, :prefix)",
+            {":pk": f"FN#{function_name_of(function)}", ":prefix": "CHANGE#"},
+            index="GSI1",
+        ):
+            record = self._change_from_item(item)
+            if record.status is ChangeStatus.INTENDED and not intended:
+                continue
+            found.append(record)
+            if len(found) >= limit:
+                break
+        return found
 
-    def recent_changes(self, limit: int = 20) -> list[ChangeRecord]:
-        """Changes over all functions, newest first."""
+    def recent_changes(self, limit: int = 20, *, intended: bool = False) -> list[ChangeRecord]:
+        """Applied (and undone) changes over all functions, newest first; with ``intended``,
+        also the intents whose outcome is not recorded yet."""
         found: list[ChangeRecord] = []
         month = _month(self.now())
         for _ in range(AUDIT_MONTHS_BACK):
-            for item in self._query(
-                "GSI2PK = :pk", {":pk": f"CHANGES#{month}"}, index="GSI2", limit=limit
-            ):
-                found.append(self._change_from_item(item))
+            for item in self._query("GSI2PK = :pk", {":pk": f"CHANGES#{month}"}, index="GSI2"):
+                record = self._change_from_item(item)
+                if record.status is ChangeStatus.INTENDED and not intended:
+                    continue
+                found.append(record)
                 if len(found) >= limit:
                     return found
             month = _previous_month(month)
@@ -685,8 +798,11 @@ class StateStore:
 
     # ------------------------------------------------------------------ audit (append-only)
 
-    def append_audit(self, record: AuditRecord) -> None:
-        """Write an audit record. It can never be overwritten: the put is conditional."""
+    def append_audit(self, record: AuditRecord, *, exist_ok: bool = False) -> None:
+        """Write an audit record. It can never be overwritten: the put is conditional.
+
+        ``exist_ok``: the record's id and time are derived from its change, so finding it
+        already there means an earlier try of this very write succeeded."""
         at = _iso(record.at)
         item = {
             "PK": f"AUDIT#{_month(record.at)}",
@@ -697,7 +813,9 @@ class StateStore:
             **record.model_dump(mode="json"),
             "at": at,
         }
-        if not self._put_new(item):
+        if self._put_new(item):
+            return
+        if not exist_ok or self._get(item["PK"], item["SK"]) is None:
             raise StoreError(f"Audit record {record.audit_id} already exists.")
 
     def new_audit_record(self, **fields: Any) -> AuditRecord:

@@ -20,6 +20,10 @@ class StoreNotConfiguredError(StoreError):
     """``TUNEBOT_TABLE`` is not set."""
 
 
+class ClaimLostError(StoreError):
+    """The claim is no longer held by this attempt (its lease ran out and another took it)."""
+
+
 class StoredRecommendation(Frozen):
     """A recommendation with the function configuration it was computed from."""
 
@@ -31,6 +35,8 @@ class StoredRecommendation(Frozen):
     stored_at: datetime
     expires_at: datetime
     approvers: tuple[str, ...] = ()
+    # Which application the approvals count towards; applying or undoing starts a new one.
+    approval_round: int = 0
 
 
 class Approval(Frozen):
@@ -63,15 +69,24 @@ class ClaimResult(Frozen):
 
     acquired: bool
     claim: Claim
+    # When acquired: the claim this one replaced (a failed, stale, released or abandoned
+    # attempt), whose intent may still need resolving.
+    previous: Claim | None = None
 
 
 class ChangeStatus(StrEnum):
+    # Written before the AWS call (write-ahead): AWS may or may not have made the change yet.
+    INTENDED = "intended"
     APPLIED = "applied"
     UNDONE = "undone"
+    # The attempt ended without changing anything (stale, failed, or found not in effect).
+    FAILED = "failed"
 
 
 class ChangeRecord(Frozen):
-    """A change that was applied (an undo is a change record too, with ``reverts`` set)."""
+    """A change tunebot applied or set out to apply (an undo is one too, with ``reverts``).
+
+    Written as ``intended`` before the AWS call, then finished as ``applied`` or ``failed``."""
 
     change_id: str
     recommendation_id: str | None = None

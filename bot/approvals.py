@@ -1,9 +1,14 @@
 """The apply flow of the safety model, independent of Slack's transport.
 
 Order of checks for an Apply click: the recommendation is known → the mode allows changes →
-the function carries the managed tag → the policy allows this user → the approval is recorded
-(per distinct user) → enough distinct approvers → the AWS side applies at most once, after a
-stale check. Every refusal is one sentence for the person who clicked.
+the function's tags are read *now* → the function carries the managed tag → the policy allows
+this user → the approval is recorded (per distinct user, for this application only) → enough
+distinct approvers → the AWS side applies at most once, after a stale check. Every refusal is
+one sentence for the person who clicked.
+
+The tags stored with the recommendation are what the function had when ``/tune`` ran; the
+decision uses the ones read at the click, so untagging ``tunebot:managed`` or tagging a function
+as production after the card was posted takes effect on the next click.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from enum import StrEnum
 
+from bot.errors import BotError
 from bot.services import (
     ChangeOutcome,
     ChangeRecord,
@@ -61,13 +67,7 @@ class ApplyFlow:
         self.groups_of = groups_of
 
     def _refusal(self, stored: StoredRecommendation, user_id: str) -> str | None:
-        if stored.recommendation.change is None:
-            return "This recommendation is advice only: there is no change to apply."
-        if self.settings.configuration_error:
-            problem = self.settings.configuration_error
-            return f"Changes are disabled until the configuration is fixed: {problem}"
-        if self.settings.apply_mode is ApplyMode.RECOMMEND_ONLY:
-            return "tunebot runs in recommend-only mode: changes are not applied from Slack."
+        """Why the user may not act; ``stored`` carries the tags read just now."""
         if not self.settings.is_managed(stored.function_tags):
             return (
                 f"tunebot may not change {stored.recommendation.function}: it lacks the tag "
@@ -77,14 +77,42 @@ class ApplyFlow:
         groups = self.groups_of(user_id) if policy.group_ids() else ()
         return policy.refusal(user_id, groups, stored.function_tags)
 
+    def _static_refusal(self, stored: StoredRecommendation) -> str | None:
+        """Refusals that need no AWS call."""
+        if stored.recommendation.change is None:
+            return "This recommendation is advice only: there is no change to apply."
+        if self.settings.configuration_error:
+            problem = self.settings.configuration_error
+            return f"Changes are disabled until the configuration is fixed: {problem}"
+        if self.settings.apply_mode is ApplyMode.RECOMMEND_ONLY:
+            return "tunebot runs in recommend-only mode: changes are not applied from Slack."
+        return None
+
     def authorise(self, recommendation_id: str, user_id: str) -> FlowResult:
-        """Whether the user may act on (apply, benchmark) this recommendation."""
+        """Whether the user may act on (apply, undo, benchmark) this recommendation, decided
+        from the function's tags as read now; the result's ``stored`` carries those tags."""
         stored = self.services.get_recommendation(recommendation_id)
         if stored is None:
             return FlowResult(
                 kind=FlowKind.UNKNOWN,
                 message="tunebot no longer knows this recommendation: run /tune again.",
             )
+        refusal = self._static_refusal(stored)
+        if refusal:
+            return FlowResult(kind=FlowKind.REFUSED, message=refusal, stored=stored)
+        function = stored.recommendation.function
+        try:
+            live = self.services.function_tags(stored.recommendation.function_arn)
+        except BotError as error:
+            return FlowResult(
+                kind=FlowKind.REFUSED,
+                message=(
+                    f"tunebot could not read the tags of {function} to check who may change "
+                    f"it, so nothing was changed: {error}"
+                ),
+                stored=stored,
+            )
+        stored = stored.model_copy(update={"function_tags": live})
         refusal = self._refusal(stored, user_id)
         if refusal:
             return FlowResult(kind=FlowKind.REFUSED, message=refusal, stored=stored)
@@ -96,6 +124,11 @@ class ApplyFlow:
             return checked
         stored = checked.stored
         required = self.settings.required_approvals(stored.function_tags)
+        done = self.services.already_applied(recommendation_id)
+        if done is not None:
+            # Approvals belong to one application: one given now would approve nothing.
+            approvers = done.record.approvers if done.record is not None else ()
+            return self._from_outcome(done, stored, approvers, required, FlowKind.APPLIED)
         approvers = self.services.add_approval(recommendation_id, user_id)
         if len(approvers) < required:
             missing = required - len(approvers)

@@ -114,6 +114,11 @@ class TunebotServices(Protocol):
         """The latest stored recommendations of one function, best first."""
         ...
 
+    def function_tags(self, function_arn: str) -> dict[str, str]:
+        """The function's tags as they are now (not as stored with a recommendation): who may
+        change it is decided from these. ``ServiceError`` with one sentence when unreadable."""
+        ...
+
     def add_approval(self, recommendation_id: str, user_id: str) -> tuple[str, ...]:
         """Record an approval (idempotent per user); returns every approver so far."""
         ...
@@ -122,6 +127,11 @@ class TunebotServices(Protocol):
         self, recommendation_id: str, *, user_id: str, approvers: Sequence[str]
     ) -> ChangeOutcome:
         """Apply at most once, after re-reading the function (stale check), and audit it."""
+        ...
+
+    def already_applied(self, recommendation_id: str) -> ChangeOutcome | None:
+        """``ALREADY_DONE`` while the recommendation's change is in effect (applied, not
+        undone, not reverted since by a deployment); None when it may be applied."""
         ...
 
     def get_change(self, change_id: str) -> ChangeRecord | None: ...

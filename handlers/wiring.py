@@ -318,6 +318,17 @@ class AwsServices:
         latest = [item for item in found if newest - item.stored_at <= SAME_ANALYSIS]
         return [_stored(item) for item in sorted(latest, key=lambda s: rank_key(s.recommendation))]
 
+    def function_tags(self, function_arn: str) -> dict[str, str]:
+        from aws.change_service import region_of
+        from aws.function_tags import read_function_tags
+
+        region = region_of(function_arn)
+        session = self.session.for_region(region) if region else self.session
+        try:
+            return read_function_tags(session.client("lambda"), function_arn)
+        except AwsError as error:
+            raise ServiceError(str(error)) from error
+
     def add_approval(self, recommendation_id: str, user_id: str) -> tuple[str, ...]:
         _, approvers = self.store.add_approval(recommendation_id, user_id)
         return approvers
@@ -381,6 +392,13 @@ class AwsServices:
         result = self.changes.apply_recommendation(
             recommendation_id, ACTOR_PREFIX + user_id, approvers=approvers
         )
+        record = _record(result.record) if result.record is not None else None
+        return self._outcome(result, record)
+
+    def already_applied(self, recommendation_id: str) -> ChangeOutcome | None:
+        result = self.changes.already_applied(recommendation_id)
+        if result is None:
+            return None
         record = _record(result.record) if result.record is not None else None
         return self._outcome(result, record)
 

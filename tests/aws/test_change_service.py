@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from aws.appliers.base import ApplyContext
@@ -184,7 +186,10 @@ def test_stale_recommendation_changes_nothing_and_is_audited(env) -> None:  # ty
     assert _memory() == 2048
     [audit] = service.audit(function="checkout-api")
     assert (audit.result, audit.message) == (AuditResult.STALE, result.message)
-    assert store.get_change(result.change_id or "") is None
+    # The write-ahead intent stays, as an attempt that changed nothing, and is not listed.
+    record = store.get_change(result.change_id or "")
+    assert record is not None and record.status is ChangeStatus.FAILED
+    assert store.changes_for_function("checkout-api") == []
 
 
 def test_moved_revision_makes_the_recommendation_stale(env) -> None:  # type: ignore[no-untyped-def]
@@ -455,3 +460,125 @@ def test_an_unexpected_error_frees_the_claim_audits_and_propagates(env, monkeypa
     assert (audit.result, audit.message) == (AuditResult.FAILED, "RuntimeError('applier bug')")
     monkeypatch.undo()
     assert service.apply_recommendation(rec.id, "cli:alice").kind is ResultKind.APPLIED
+
+
+# ---------------------------------------------------------------- state-table failures
+
+
+def _fail_dynamodb_puts(store: StateStore, matches: Callable[[dict[str, Any]], bool]) -> list[int]:
+    """Every PutItem whose item ``matches`` fails as a throttled request that outlived the
+    client's retries; returns a one-item list counting the failures (set [0] = -1 to stop)."""
+    failures = [0]
+
+    def fail(params: dict[str, Any], **kwargs: Any) -> None:
+        if failures[0] >= 0 and matches(params.get("Item", {})):
+            failures[0] += 1
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "PutItem"
+            )
+
+    store.client.meta.events.register_first("before-parameter-build.dynamodb.PutItem", fail)
+    return failures
+
+
+def _is_finished_change(item: dict[str, Any]) -> bool:
+    return item.get("kind", {}).get("S") == "change" and item["status"]["S"] != "intended"
+
+
+def _is_audit(item: dict[str, Any]) -> bool:
+    return item.get("kind", {}).get("S") == "audit"
+
+
+def _quiet_service(store: StateStore) -> ChangeService:
+    context = ApplyContext(
+        boto3.client("lambda", region_name=REGION), boto3.client("sqs", region_name=REGION)
+    )
+    return ChangeService(store, context, sleep=lambda seconds: None)
+
+
+def test_a_failing_change_record_write_after_aws_applied_is_repaired_not_lost(env) -> None:  # type: ignore[no-untyped-def]
+    """The change record cannot be finished after AWS accepted the update: the user is told,
+    the audit has it, and the next click completes the record instead of "nothing changed"."""
+    _, store = env
+    service = _quiet_service(store)
+    rec = recommendation()
+    store.put_recommendation(rec, snapshot())
+    failures = _fail_dynamodb_puts(store, _is_finished_change)
+    result = service.apply_recommendation(rec.id, "cli:alice")
+    assert failures[0] == 3  # tried three times
+    assert _memory() == 512
+    assert result.kind is ResultKind.APPLIED
+    assert "AWS made the change, but tunebot could not finish recording it" in result.message
+    record = store.get_change(result.change_id or "")
+    assert record is not None and record.status is ChangeStatus.INTENDED
+    [audit] = service.audit()
+    assert (audit.result, audit.change_id) == (AuditResult.APPLIED, result.change_id)
+
+    failures[0] = -1  # the table recovers
+    again = service.apply_recommendation(rec.id, "cli:bob")
+    assert again.kind is ResultKind.ALREADY_DONE and again.change_id == result.change_id
+    record = store.get_change(result.change_id or "")
+    assert record is not None and record.status is ChangeStatus.APPLIED
+    assert len(service.audit()) == 1
+    undone = service.undo_change(result.change_id or "", "cli:bob")
+    assert undone.kind is ResultKind.UNDONE and _memory() == 1024
+
+
+def test_a_failing_audit_write_still_reaches_the_audit_log(env) -> None:  # type: ignore[no-untyped-def]
+    _, store = env
+    service = _quiet_service(store)
+    rec = recommendation()
+    store.put_recommendation(rec, snapshot())
+    failures = _fail_dynamodb_puts(store, _is_audit)
+    result = service.apply_recommendation(rec.id, "cli:alice")
+    assert result.kind is ResultKind.APPLIED and _memory() == 512
+    assert service.audit() == []
+    failures[0] = -1
+    # Undo first settles the unfinished record (from the intent), then undoes.
+    undone = service.undo_change(result.change_id or "", "cli:bob")
+    assert undone.kind is ResultKind.UNDONE and _memory() == 1024
+    assert [(a.action, a.result, a.change_id) for a in reversed(service.audit())] == [
+        (AuditAction.APPLY, AuditResult.APPLIED, result.change_id),
+        (AuditAction.UNDO, AuditResult.APPLIED, undone.change_id),
+    ]
+
+
+def test_an_attempt_that_died_after_the_aws_call_is_reconciled_from_its_intent() -> None:
+    """Every state write after the update call fails (as if the Lambda run died there): the
+    claim stays in progress. Once its lease is over, the next Apply reads the function, finds
+    the intent in effect and records it, instead of reporting "stale" and forgetting it."""
+    clock = Clock(tick=timedelta(seconds=1))
+    with mock_aws(), moto_store(clock) as store:
+        create_function()
+        service = _quiet_service(store)
+        rec = recommendation()
+        store.put_recommendation(rec, snapshot())
+        writes = [0]
+
+        def die(params: dict[str, Any], **kwargs: Any) -> None:
+            if writes[0] >= 0 and _memory_now() == 512:
+                writes[0] += 1
+                raise ClientError({"Error": {"Code": "InternalServerError"}}, "Write")
+
+        for operation in ("PutItem", "UpdateItem"):
+            store.client.meta.events.register_first(
+                f"before-parameter-build.dynamodb.{operation}", die
+            )
+        first = service.apply_recommendation(rec.id, "cli:alice")
+        assert first.kind is ResultKind.APPLIED and "could not finish recording" in first.message
+        writes[0] = -1
+        assert service.apply_recommendation(rec.id, "cli:bob").kind is ResultKind.IN_PROGRESS
+        clock.now += timedelta(minutes=17)
+        again = service.apply_recommendation(rec.id, "cli:bob")
+        assert again.kind is ResultKind.ALREADY_DONE and again.change_id == first.change_id
+        assert _memory() == 512
+        record = store.get_change(first.change_id or "")
+        assert record is not None and record.status is ChangeStatus.APPLIED
+        assert [(a.result, a.change_id) for a in service.audit()] == [
+            (AuditResult.APPLIED, first.change_id)
+        ]
+        assert service.apply_recommendation(rec.id, "cli:carol").kind is ResultKind.ALREADY_DONE
+
+
+def _memory_now() -> int:
+    return _memory()

@@ -405,3 +405,65 @@ def test_codec_round_trips_any_storable_value(value: object) -> None:
 def test_codec_refuses_numbers_outside_dynamodbs_range() -> None:
     with pytest.raises(ValueError, match="cannot store the number 1e-300"):
         serialize_item({"x": 1e-300})
+
+
+def test_applying_or_undoing_starts_a_new_approval_round(store: StateStore) -> None:
+    """Approvals belong to one application of a change: after it is applied (or undone) the
+    same recommendation needs fresh approvals."""
+    rec = recommendation()
+    store.put_recommendation(rec, snapshot())
+    store.add_approval(rec.id, "U1")
+    assert store.add_approval(rec.id, "U2") == (True, ("U1", "U2"))
+    store.mark_recommendation_applied(rec.id, "chg-1")
+    # An approval given while applied approves nothing; the undo drops it too.
+    assert store.add_approval(rec.id, "U3") == (True, ("U3",))
+    assert store.pending_approvals() == []
+    store.mark_recommendation_undone(rec.id)
+    stored = store.get_recommendation(rec.id)
+    assert stored is not None and (stored.approvers, stored.approval_round) == ((), 2)
+    assert store.approvals(rec.id) == []
+    assert store.add_approval(rec.id, "U1") == (True, ("U1",))
+    # Storing the recommendation again (a new /tune) keeps the round.
+    assert store.put_recommendation(rec, snapshot()).approval_round == 2
+    assert [a.user for a in store.approvals(rec.id)] == ["U1"]
+
+
+def test_an_intent_is_finished_once_and_listed_only_when_asked(store: StateStore) -> None:
+    intent = _change_record(store).model_copy(update={"status": ChangeStatus.INTENDED})
+    store.put_change(intent)
+    store.put_change(intent, exist_ok=True)  # a retry whose first answer was lost
+    assert store.changes_for_function("checkout-api") == []
+    assert [r.change_id for r in store.changes_for_function("checkout-api", intended=True)] == [
+        "chg-1"
+    ]
+    applied = intent.model_copy(update={"status": ChangeStatus.APPLIED})
+    assert store.complete_change(applied) is True
+    assert store.complete_change(applied.model_copy(update={"status": ChangeStatus.FAILED})) is (
+        False
+    )
+    assert [r.status for r in store.recent_changes()] == [ChangeStatus.APPLIED]
+
+
+def test_a_failed_attempt_is_kept_but_not_listed(store: StateStore) -> None:
+    intent = _change_record(store).model_copy(update={"status": ChangeStatus.INTENDED})
+    store.put_change(intent)
+    store.complete_change(intent.model_copy(update={"status": ChangeStatus.FAILED}))
+    found = store.get_change("chg-1")
+    assert found is not None and found.status is ChangeStatus.FAILED
+    assert store.recent_changes(intended=True) == []
+
+
+def test_taking_over_a_claim_returns_the_one_it_replaced(store: StateStore) -> None:
+    first = store.claim("apply#rec-1", "cli:alice")
+    store.finish_claim("apply#rec-1", first.claim.change_id, ClaimStatus.FAILED, "throttled")
+    second = store.claim("apply#rec-1", "cli:bob")
+    assert second.acquired and second.previous is not None
+    assert (second.previous.change_id, second.previous.status) == (
+        first.claim.change_id,
+        ClaimStatus.FAILED,
+    )
+    store.finish_claim(
+        "apply#rec-1", second.claim.change_id, ClaimStatus.APPLIED, record_as=first.claim.change_id
+    )
+    holder = store.get_claim("apply#rec-1")
+    assert holder is not None and holder.change_id == first.claim.change_id

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from bot.errors import FunctionNotFoundError
+from bot.errors import FunctionNotFoundError, ServiceError
 from bot.services import (
     BenchmarkOutcome,
     ChangeOutcome,
@@ -90,6 +90,8 @@ class InMemoryServices:
         self.dismissals: dict[str, datetime] = {}
         self.apply_calls = 0
         self.deliveries: set[str] = set()
+        # Tags as they are "now" by function ARN, when a test changed them after /tune.
+        self.live_tags: dict[str, dict[str, str]] = {}
 
     def recommend(self, *recs: Recommendation) -> None:
         for rec in recs:
@@ -146,6 +148,18 @@ class InMemoryServices:
         found = [s for s in self.stored.values() if s.recommendation.function_arn == function_arn]
         return sorted(found, key=lambda s: rank_key(s.recommendation))
 
+    def function_tags(self, function_arn: str) -> dict[str, str]:
+        if function_arn in self.live_tags:
+            return dict(self.live_tags[function_arn])
+        for fn in self.functions.values():
+            if fn.arn == function_arn:
+                return dict(fn.tags)
+        # Recommendations a test stored directly: their tags stand for the live ones.
+        for stored in self.stored.values():
+            if stored.recommendation.function_arn == function_arn:
+                return dict(stored.function_tags)
+        raise ServiceError(f"Function '{function_arn}' was not found.")
+
     def add_approval(self, recommendation_id: str, user_id: str) -> tuple[str, ...]:
         approvers = self.approvals.setdefault(recommendation_id, [])
         if user_id not in approvers:
@@ -187,6 +201,16 @@ class InMemoryServices:
         self.changes[record.change_id] = record
         self.applied[recommendation_id] = record.change_id
         return ChangeOutcome(kind=OutcomeKind.DONE, message="Applied.", record=record)
+
+    def already_applied(self, recommendation_id: str) -> ChangeOutcome | None:
+        if recommendation_id not in self.applied:
+            return None
+        record = self.changes[self.applied[recommendation_id]]
+        return ChangeOutcome(
+            kind=OutcomeKind.ALREADY_DONE,
+            message=f"Already applied by <@{record.applied_by}>; nothing changed.",
+            record=record,
+        )
 
     def get_change(self, change_id: str) -> ChangeRecord | None:
         return self.changes.get(change_id)

@@ -321,3 +321,55 @@ def test_a_repeated_lazy_delivery_is_recognised_through_the_store(bot: SlackHarn
     # One card update, and no "already applied" message from the repeat.
     assert len(bot.slack.calls_to("chat.update")) == 1
     assert bot.ephemeral_texts() == []
+
+
+def _lambda() -> Any:
+    return boto3.client("lambda", region_name=REGION)
+
+
+def _arn(name: str) -> str:
+    return str(_lambda().get_function_configuration(FunctionName=name)["FunctionArn"])
+
+
+def test_approvals_end_with_the_application_they_approved(
+    bot: SlackHarness, aws: AwsServices
+) -> None:
+    """Two people approve a production change, it is applied and undone: applying the same
+    recommendation again needs two fresh approvals, not one click."""
+    bot.command("orders-prod")
+    rec = rec_on_card(bot)
+    bot.click("tune_apply", rec, user="UALICE1")
+    bot.click("tune_apply", rec, user="UBOB1")
+    assert memory_of("orders-prod") == 1024
+    change = aws.recent_changes(1)[0]
+    bot.click("tune_undo", change.change_id, user="UALICE1")
+    assert memory_of("orders-prod") == 2048
+
+    bot.slack.clear()
+    bot.click("tune_apply", rec, user="UBOB1")
+    assert memory_of("orders-prod") == 2048
+    assert "1 more distinct approver" in " ".join(bot.ephemeral_texts())
+    bot.click("tune_apply", rec, user="UALICE1")
+    assert memory_of("orders-prod") == 1024
+    assert aws.recent_changes(1)[0].approvers == ("UBOB1", "UALICE1")
+
+
+def test_apply_reads_the_managed_tag_at_apply_time(bot: SlackHarness) -> None:
+    bot.command("checkout-api")
+    rec = rec_on_card(bot)
+    _lambda().untag_resource(Resource=_arn("checkout-api"), TagKeys=["tunebot:managed"])
+    bot.click("tune_apply", rec)
+    assert memory_of("checkout-api") == 1024
+    assert bot.ephemeral_texts() == [
+        "tunebot may not change checkout-api: it lacks the tag tunebot:managed=true."
+    ]
+
+
+def test_apply_reads_the_production_tag_at_apply_time(bot: SlackHarness) -> None:
+    bot.command("checkout-api")
+    rec = rec_on_card(bot)
+    _lambda().tag_resource(Resource=_arn("checkout-api"), Tags={"env": "prod"})
+    bot.click("tune_apply", rec)
+    assert memory_of("checkout-api") == 1024
+    bot.click("tune_apply", rec, user="UBOB1")
+    assert memory_of("checkout-api") == 512
