@@ -1327,3 +1327,20 @@ def test_a_fresh_slack_signature_does_not_make_a_lazy_request_acceptable(
     )
     assert slack_handler.handler(event, None)["statusCode"] == 401
     assert services.deliveries == set()
+
+
+def test_a_command_naming_a_function_with_payload_in_its_name_is_run(
+    harness_factory: Any,
+) -> None:
+    """Bolt takes any form body containing "payload" for an interactivity payload; the command
+    reached no listener (404, and Slack showed the user an error)."""
+    fn = snapshot("payload-processor", memory=1024)
+    services = InMemoryServices([fn])
+    services.recommend(memory_recommendation(fn))
+    bot = harness_factory(services, POLICY)
+    response = bot.command("payload-processor", run_lazy=False)
+    assert response["statusCode"] == 200
+    assert "Analysing `payload-processor`" in response["body"]
+    bot.runner.run_pending()
+    card = bot.slack.calls_to("chat.postMessage")[0]["blocks"]
+    assert card[0]["text"]["text"] == "Tuning payload-processor"
