@@ -12,7 +12,6 @@ placeholders), so reading is tolerant; the result, :class:`AlarmEvent`, is stric
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from enum import StrEnum
@@ -23,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from aws.events.common import (
     account_of_arn,
     arn_part,
+    json_object,
     json_type,
     lower_keys,
     parse_time,
@@ -230,10 +230,7 @@ def _reason_figures(reason: str, reason_data: Any) -> dict[str, float | None]:
     }
     data: Any = None
     if isinstance(reason_data, str) and reason_data.strip():
-        try:
-            data = json.loads(reason_data)
-        except ValueError:
-            data = None
+        data = json_object(reason_data)
     elif isinstance(reason_data, dict):
         data = reason_data
     if isinstance(data, dict):
@@ -382,10 +379,7 @@ def _from_state_change(envelope: Envelope) -> AlarmEvent:
     arn = body.get("_alarm_arn") or next((item for item in resources if ":alarm:" in item), None)
     triggering: Any = None
     if isinstance(reason_data, str) and reason_data.strip().startswith("{"):
-        try:
-            triggering = json.loads(reason_data).get("triggeringAlarms")
-        except (ValueError, AttributeError):
-            triggering = None
+        triggering = (json_object(reason_data) or {}).get("triggeringAlarms")
     statistic = next((metric.stat for metric in metrics if metric.stat), None)
     return AlarmEvent(
         delivery=envelope.delivery,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from datetime import UTC, datetime
@@ -141,6 +142,16 @@ def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
         elif isinstance(item, list | tuple):
             stack.extend((child, depth + 1) for child in item)
     return False
+
+
+def json_object(text: str) -> dict[str, Any] | None:
+    """The JSON object in ``text`` (such as an alarm's ``reasonData``); None when the text is
+    not JSON, not an object, or nested too deeply to read safely."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) and not too_deep(value) else None
 
 
 def json_type(value: Any) -> str:

@@ -530,3 +530,13 @@ def test_an_event_nested_thousands_of_levels_is_dropped_without_logging_it_whole
     assert metrics == {"EventsReceived": 1, "ParseFailures": 1}
     (log,) = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert log.event == "(not logged: nested too deeply)"  # type: ignore[attr-defined]
+
+
+def test_reason_data_nested_too_deeply_is_ignored_and_the_alarm_still_posted() -> None:
+    """``reasonData`` is JSON inside a string; 5,000 nested arrays there raised RecursionError."""
+    event = duration_alarm()
+    event["detail"]["state"]["reasonData"] = "[" * 5000 + "]" * 5000
+    with alert_env(orders_worker_services()) as env:
+        (outcome,) = handler(event, CONTEXT)["results"]
+        assert outcome["outcome"] == "posted"
+        assert len(env.posts()) == 1
