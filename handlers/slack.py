@@ -72,10 +72,11 @@ _overrides: dict[str, Any] = {}
 class InProcessLazyRunner(LazyListenerRunner):
     """Runs lazy listeners the way Lambda does, without Lambda.
 
-    Like Bolt's Lambda runner it re-sends the original event with the lazy-only headers, but
-    to ``handlers.slack.handler`` in this process. ``deferred=True`` queues the events until
-    :meth:`run_pending` (a test can look at the acknowledgement first); ``False`` runs each at
-    once, after the acknowledgement was built.
+    Like :class:`handlers.slack_lazy.LambdaSelfInvoker` it re-sends the original event with
+    the lazy-only headers and tunebot's seal, but to ``handlers.slack.handler`` in this
+    process. ``deferred=True`` queues the events until :meth:`run_pending` (a test can look at
+    the acknowledgement first); ``False`` runs each at once, after the acknowledgement was
+    built.
     """
 
     def __init__(self, *, deferred: bool = True) -> None:

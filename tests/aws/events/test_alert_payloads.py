@@ -105,7 +105,7 @@ def test_eventbridge_anomaly_band_with_resource_alias() -> None:
     alarm = parse_alarm(only_envelope(event_for("eventbridge-anomaly-band-duration.json")))
     assert alarm.kind is AlarmKind.ANOMALY_DETECTION
     assert (alarm.band_lower, alarm.band_upper, alarm.observed_value) == (410.2, 950.5, 1840.0)
-    assert alarm.threshold == 0.0  # the reason's figure, the Threshold itself being unusable
+    assert alarm.threshold is None
     assert lambda_targets(alarm) == (
         FunctionTarget(name="thumbnails", region="us-east-1", metric_names=("Duration",)),
     )
