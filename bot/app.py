@@ -667,11 +667,17 @@ def build_app(
     client: WebClient,
     signing_secret: str,
     now: Clock = _utc_now,
+    verify_requests: bool = True,
 ) -> App:
-    """The Bolt app with every listener registered; Lambda specifics stay in handlers/."""
+    """The Bolt app with every listener registered; Lambda specifics stay in handlers/.
+
+    ``verify_requests=False`` turns off Bolt's signature check, for a caller that verified
+    every request itself (``handlers.slack`` does, and also accepts its own late lazy work).
+    """
     app = App(
         client=client,
         signing_secret=signing_secret,
+        request_verification_enabled=verify_requests,
         process_before_response=True,
         # auth.test runs once, on the first request, not while the container starts.
         token_verification_enabled=False,

@@ -393,7 +393,11 @@ def handle_envelope(
 
 
 def _malformed(message: str, reason: str, raw: Any) -> dict[str, Any]:
-    logger.warning(message, extra={"reason": reason, "event": raw})
+    from aws.events.common import too_deep
+
+    # The logger serialises the event; one nested thousands of levels deep would overflow it.
+    event = "(not logged: nested too deeply)" if too_deep(raw) else raw
+    logger.warning(message, extra={"reason": reason, "event": event})
     count("ParseFailures")
     return {"outcome": "malformed", "reason": reason}
 

@@ -14,14 +14,14 @@ batch creates and deletes its own, so a failed or abandoned execution leaves not
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
 from recommendations.tuning.observation import Observation, Probe
 from recommendations.tuning.outcome import result as build_result
-from recommendations.tuning.request import TuningRequest, TuningState
+from recommendations.tuning.request import STATE_SCHEMA_VERSION, TuningRequest, TuningState
 from recommendations.tuning.search import finish, invoke_within_budget, start
 from recommendations.tuning.search import plan as plan_probes
 from recommendations.tuning.search import update as fold
@@ -36,17 +36,69 @@ class StepInputError(ValueError):
     """The step's input is not a tuning document; the execution fails with this message."""
 
 
-def _state(event: dict[str, Any]) -> TuningState:
+def _invalid(key: str, error: ValidationError) -> StepInputError:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in (key, *first["loc"]))
+    return StepInputError(f"Invalid tuning input at {where}: {first['msg']}.")
+
+
+def _document(event: Any) -> dict[str, Any]:
+    """The step's input, checked for what every step reads besides the state."""
+    if not isinstance(event, dict):
+        raise StepInputError(
+            "A tuning step takes a JSON object with a 'state' (or, to start, a 'request')."
+        )
+    if not isinstance(event.get("in_place", False), bool):
+        # "false" as a string would otherwise read as true and benchmark the function itself.
+        raise StepInputError("Invalid tuning input at in_place: it must be true or false.")
+    return event
+
+
+def _state(event: Any) -> TuningState:
+    document = _document(event)
     try:
-        if "state" in event:
-            return TuningState.model_validate(event["state"])
-        if "request" in event:
-            return start(TuningRequest.model_validate(event["request"]))
+        if "state" in document:
+            raw = document["state"]
+            version = (
+                raw.get("schema_version", STATE_SCHEMA_VERSION) if isinstance(raw, dict) else 0
+            )
+            if isinstance(raw, dict) and version != STATE_SCHEMA_VERSION:
+                raise StepInputError(
+                    "The tuning state was saved by another version of tunebot; start the run again."
+                )
+            state = TuningState.model_validate(raw)
+            if state.rounds < 0:
+                raise StepInputError(
+                    "Invalid tuning input at state.rounds: it must not be negative."
+                )
+            return state
+        if "request" in document:
+            try:
+                return start(TuningRequest.model_validate(document["request"]))
+            except ValidationError as error:
+                raise _invalid("request", error) from error
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise StepInputError(f"Invalid tuning input at {where}: {first['msg']}.") from error
+        raise _invalid("state", error) from error
     raise StepInputError("A tuning step needs a 'state' (or, to start, a 'request').")
+
+
+M = TypeVar("M", Probe, Observation)
+
+
+def _items(event: dict[str, Any], key: str, model: type[M]) -> list[M]:
+    """``probes`` or ``observations``: a list of their models, else one sentence."""
+    raw = event.get(key, [])
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise StepInputError(f"Invalid tuning input at {key}: it must be a list.")
+    items = []
+    for index, item in enumerate(raw):
+        try:
+            items.append(model.model_validate(item))
+        except ValidationError as error:
+            raise _invalid(f"{key}.{index}", error) from error
+    return items
 
 
 def _carry(event: dict[str, Any], state: TuningState, **fields: Any) -> dict[str, Any]:
@@ -71,13 +123,22 @@ def plan(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
 def invoke_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     from aws.invokers.lambda_invoker import LambdaBenchmark
-    from aws.invokers.payload import payloads_from_document
+    from aws.invokers.payload import PayloadError, payloads_from_document
 
     state = _state(event)
-    probes = [Probe.model_validate(p) for p in event.get("probes", [])]
+    probes = _items(event, "probes", Probe)
+    for index, probe in enumerate(probes):
+        if probe.architecture not in state.request.architectures:
+            raise StepInputError(
+                f"Invalid tuning input at probes.{index}.architecture: {probe.architecture.value} "
+                "is not one of the request's architectures."
+            )
     observations: list[Observation] = []
     if probes:
-        payloads = payloads_from_document(event.get("payload", {}))
+        try:
+            payloads = payloads_from_document(event.get("payload", {}))
+        except PayloadError as error:
+            raise StepInputError(str(error)) from error
 
         def out_of_time() -> bool:
             if context is None:
@@ -103,7 +164,7 @@ def invoke_batch(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
 
 def update(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     state = _state(event)
-    observations = [Observation.model_validate(o) for o in event.get("observations", [])]
+    observations = _items(event, "observations", Observation)
     if observations:
         state = fold(state, observations)
     if plan_probes(state):

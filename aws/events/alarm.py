@@ -12,19 +12,19 @@ placeholders), so reading is tolerant; the result, :class:`AlarmEvent`, is stric
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aws.events.common import (
     account_of_arn,
     arn_part,
+    json_object,
+    json_type,
     lower_keys,
-    mapping,
     parse_time,
     region_code,
     region_of_arn,
@@ -133,6 +133,36 @@ _STATISTICS = {
 }
 
 
+def _string(part: dict[str, Any], key: str, where: str = "") -> str | None:
+    """A text field: absent, null or empty is None; any other type makes the alarm malformed
+    (AWS always sends these as strings, so a number here is not an alarm we can trust)."""
+    value = part.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise MalformedEventError(f"{where}{key} is {json_type(value)}, not a string")
+    return value
+
+
+def _part(part: dict[str, Any], key: str, where: str = "") -> dict[str, Any]:
+    """A nested object: absent or null is empty; any other type makes the alarm malformed."""
+    value = part.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MalformedEventError(f"{where}{key} is {json_type(value)}, not an object")
+    return value
+
+
+def _parts(part: dict[str, Any], key: str, where: str = "") -> list[Any]:
+    value = part.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise MalformedEventError(f"{where}{key} is {json_type(value)}, not an array")
+    return value
+
+
 def _state(value: Any, *, required: bool) -> AlarmState | None:
     text = str(value).strip().upper() if value is not None else ""
     try:
@@ -164,25 +194,31 @@ def _dimensions(value: Any) -> dict[str, str]:
     return out
 
 
-def metric_from_query(raw: dict[str, Any]) -> MetricQuery:
+def metric_from_query(raw: dict[str, Any], where: str = "") -> MetricQuery:
     """One entry of ``Trigger.Metrics`` (SNS) or ``configuration.metrics`` (EventBridge)."""
     item = lower_keys(raw)
-    stat_block = item.get("metricstat")
-    stat_block = lower_keys(stat_block) if isinstance(stat_block, dict) else {}
-    metric = stat_block.get("metric")
-    metric = lower_keys(metric) if isinstance(metric, dict) else {}
+    stat_block = lower_keys(_part(item, "metricstat", where))
+    metric = lower_keys(_part(stat_block, "metric", f"{where}metricstat."))
+    inner = f"{where}metricstat.metric."
     period = to_float(stat_block.get("period"))
     return MetricQuery(
         id=str(item.get("id") or ""),
-        namespace=metric.get("namespace"),
-        metric_name=metric.get("metricname") or metric.get("name"),
+        namespace=_string(metric, "namespace", inner),
+        metric_name=_string(metric, "metricname", inner) or _string(metric, "name", inner),
         dimensions=_dimensions(metric.get("dimensions")),
         stat=_statistic(stat_block.get("stat")),
-        period_s=int(period) if period is not None else None,
-        expression=item.get("expression") or None,
-        label=item.get("label") or None,
+        period_s=_period(period),
+        expression=_string(item, "expression", where),
+        label=_string(item, "label", where),
         return_data=item.get("returndata") is not False,
     )
+
+
+def _period(seconds: float | None) -> int | None:
+    # inf and nan are floats too; a period is a whole, positive number of seconds.
+    if seconds is None or not 0 < seconds < 10**9:
+        return None
+    return int(seconds)
 
 
 def _reason_figures(reason: str, reason_data: Any) -> dict[str, float | None]:
@@ -194,10 +230,7 @@ def _reason_figures(reason: str, reason_data: Any) -> dict[str, float | None]:
     }
     data: Any = None
     if isinstance(reason_data, str) and reason_data.strip():
-        try:
-            data = json.loads(reason_data)
-        except ValueError:
-            data = None
+        data = json_object(reason_data)
     elif isinstance(reason_data, dict):
         data = reason_data
     if isinstance(data, dict):
@@ -263,28 +296,30 @@ def _from_sns_message(envelope: Envelope) -> AlarmEvent:
     name = body.get("AlarmName")
     if not isinstance(name, str) or not name.strip():
         raise MalformedEventError("the alarm message has no AlarmName")
-    trigger = mapping(body.get("Trigger"))
+    trigger = _part(body, "Trigger")
     metrics: list[MetricQuery] = []
-    if trigger.get("MetricName"):
-        period = to_float(trigger.get("Period"))
+    metric_name = _string(trigger, "MetricName", "Trigger.")
+    namespace = _string(trigger, "Namespace", "Trigger.")
+    if metric_name:
         metrics.append(
             MetricQuery(
                 id="m1",
-                namespace=trigger.get("Namespace"),
-                metric_name=trigger.get("MetricName"),
+                namespace=namespace,
+                metric_name=metric_name,
                 dimensions=_dimensions(trigger.get("Dimensions")),
                 stat=_statistic(trigger.get("ExtendedStatistic"))
                 or _statistic(trigger.get("Statistic")),
-                period_s=int(period) if period is not None else None,
+                period_s=_period(to_float(trigger.get("Period"))),
             )
         )
-    for raw in trigger.get("Metrics") or []:
+    for index, raw in enumerate(_parts(trigger, "Metrics", "Trigger.")):
         if isinstance(raw, dict):
-            metrics.append(metric_from_query(raw))
-    reason = str(body.get("NewStateReason") or "")
+            metrics.append(metric_from_query(raw, f"Trigger.Metrics[{index}]."))
+    reason = _string(body, "NewStateReason") or ""
     figures = _reason_figures(reason, body.get("NewStateReasonData"))
-    comparison = trigger.get("ComparisonOperator") or None
-    rule = body.get("AlarmRule") or None
+    comparison = _string(trigger, "ComparisonOperator", "Trigger.")
+    rule = _string(body, "AlarmRule")
+    description = _string(body, "AlarmDescription")
     arn = body.get("AlarmArn") if isinstance(body.get("AlarmArn"), str) else None
     statistic = _statistic(trigger.get("ExtendedStatistic")) or _statistic(trigger.get("Statistic"))
     threshold = to_float(trigger.get("Threshold"))
@@ -295,7 +330,7 @@ def _from_sns_message(envelope: Envelope) -> AlarmEvent:
         alarm_arn=arn if arn_part(arn, 2) == "cloudwatch" else None,
         account_id=account_of_arn(arn) or _account(body.get("AWSAccountId")),
         region=region_of_arn(arn) or region_code(body.get("Region")),
-        description=body.get("AlarmDescription") or None,
+        description=description,
         state=_state(body.get("NewStateValue"), required=True),
         previous_state=_state(body.get("OldStateValue"), required=False),
         reason=reason,
@@ -327,25 +362,24 @@ def _from_state_change(envelope: Envelope) -> AlarmEvent:
     state = body.get("state")
     if not isinstance(state, dict):
         raise MalformedEventError("the alarm event has no state")
-    previous = mapping(body.get("previousState"))
-    configuration = mapping(body.get("configuration"))
+    previous = _part(body, "previousState")
+    configuration = _part(body, "configuration")
     metrics = tuple(
-        metric_from_query(raw)
-        for raw in configuration.get("metrics") or []
+        metric_from_query(raw, f"configuration.metrics[{index}].")
+        for index, raw in enumerate(_parts(configuration, "metrics", "configuration."))
         if isinstance(raw, dict)
     )
-    reason = str(state.get("reason") or "")
+    reason = _string(state, "reason", "state.") or ""
     reason_data = state.get("reasonData")
     figures = _reason_figures(reason, reason_data)
-    rule = configuration.get("alarmRule") or None
+    rule = _string(configuration, "alarmRule", "configuration.")
+    description = _string(configuration, "description", "configuration.")
+    comparison = _string(configuration, "comparisonOperator", "configuration.")
     resources = [item for item in body.get("_resources") or [] if isinstance(item, str)]
     arn = body.get("_alarm_arn") or next((item for item in resources if ":alarm:" in item), None)
     triggering: Any = None
     if isinstance(reason_data, str) and reason_data.strip().startswith("{"):
-        try:
-            triggering = json.loads(reason_data).get("triggeringAlarms")
-        except (ValueError, AttributeError):
-            triggering = None
+        triggering = (json_object(reason_data) or {}).get("triggeringAlarms")
     statistic = next((metric.stat for metric in metrics if metric.stat), None)
     return AlarmEvent(
         delivery=envelope.delivery,
@@ -354,15 +388,15 @@ def _from_state_change(envelope: Envelope) -> AlarmEvent:
         alarm_arn=arn,
         account_id=account_of_arn(arn) or _account(body.get("_account")),
         region=region_of_arn(arn) or region_code(body.get("_region")),
-        description=configuration.get("description") or None,
+        description=description,
         state=_state(state.get("value"), required=True),
         previous_state=_state(previous.get("value"), required=False),
         reason=reason,
         state_changed_at=parse_time(state.get("timestamp")) or envelope.sent_at,
-        kind=_kind(metrics, rule, configuration.get("comparisonOperator")),
+        kind=_kind(metrics, rule, comparison),
         metrics=metrics,
         statistic=statistic,
-        comparison=configuration.get("comparisonOperator") or None,
+        comparison=comparison,
         threshold=figures["threshold"],
         band_lower=figures["lower"],
         band_upper=figures["upper"],
@@ -374,8 +408,14 @@ def _from_state_change(envelope: Envelope) -> AlarmEvent:
 
 def parse_alarm(envelope: Envelope) -> AlarmEvent:
     """The alarm in an envelope. Raises :class:`MalformedEventError` with the reason."""
-    if "AlarmName" in envelope.body:
-        return _from_sns_message(envelope)
-    if "alarmName" in envelope.body:
-        return _from_state_change(envelope)
+    try:
+        if "AlarmName" in envelope.body:
+            return _from_sns_message(envelope)
+        if "alarmName" in envelope.body:
+            return _from_state_change(envelope)
+    except ValidationError as error:
+        # A value of a type the reading above let through: still one sentence, not a crash.
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "alarm"
+        raise MalformedEventError(f"the alarm's {where} is invalid: {first['msg']}") from error
     raise MalformedEventError("the payload is not a CloudWatch alarm state change")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -122,18 +124,70 @@ def mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+# AWS's alarm and anomaly payloads nest a handful of levels; far deeper ones are not AWS's, and
+# would overflow the recursion of json, pydantic and the logger.
+MAX_DEPTH = 64
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether ``value`` nests objects or arrays more than ``limit`` levels (checked without
+    recursion, so any depth is safe to ask about)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((child, depth + 1) for child in item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend((child, depth + 1) for child in item)
+    return False
+
+
+def json_object(text: str) -> dict[str, Any] | None:
+    """The JSON object in ``text`` (such as an alarm's ``reasonData``); None when the text is
+    not JSON, not an object, or nested too deeply to read safely."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return value if isinstance(value, dict) and not too_deep(value) else None
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a value's type with its article ("a number", "an object"), for
+    one-sentence reasons."""
+    name = _json_type_name(value)
+    return f"an {name}" if name[0] in "aeiou" else f"a {name}"
+
+
+def _json_type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
 def lower_keys(mapping: dict[str, Any]) -> dict[str, Any]:
     return {str(key).lower(): value for key, value in mapping.items()}
 
 
 def to_float(value: Any) -> float | None:
-    if isinstance(value, bool):
+    """A finite number from a number or numeric text; None for anything else (AWS never sends
+    infinities, and an integer too large for a float is not a figure to show)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
+    try:
+        number = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aws.events.common import (
     account_of_arn,
@@ -117,6 +117,16 @@ def _root_cause(raw: dict[str, Any]) -> RootCause:
 
 def parse_cost_anomaly(envelope: Envelope) -> CostAnomaly:
     """The anomaly in an envelope. Raises :class:`MalformedEventError` with the reason."""
+    try:
+        return _parse(envelope)
+    except ValidationError as error:
+        # A value of a type the tolerant reading let through: one sentence, not a crash.
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "anomaly"
+        raise MalformedEventError(f"the anomaly's {where} is invalid: {first['msg']}") from error
+
+
+def _parse(envelope: Envelope) -> CostAnomaly:
     body = envelope.body
     anomaly_id = _text(body.get("anomalyId"))
     if anomaly_id is None:

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from aws.errors import AwsError
-from aws.events.common import Loose, mapping, parse_time
+from aws.events.common import MAX_DEPTH, Loose, mapping, parse_time, too_deep
 
 
 class MalformedEventError(AwsError):
@@ -118,8 +118,14 @@ def _unwrap_sns(event: dict[str, Any]) -> list[Envelope | Rejected]:
             continue
         try:
             body = json.loads(record.sns.message)
+            deep = too_deep(body)
         except ValueError:
             out.append(Rejected(delivery_id=message_id, reason="the SNS message is not JSON"))
+            continue
+        except RecursionError:
+            deep = True
+        if deep:
+            out.append(Rejected(delivery_id=message_id, reason=_TOO_DEEP.format("SNS message")))
             continue
         if not isinstance(body, dict):
             out.append(
@@ -187,10 +193,15 @@ def _unwrap_alarm_action(event: dict[str, Any]) -> list[Envelope | Rejected]:
     ]
 
 
+_TOO_DEEP = "the {} is nested more than " + str(MAX_DEPTH) + " levels deep"
+
+
 def unwrap(event: Any) -> list[Envelope | Rejected]:
     """Every payload in a Lambda event, or why it cannot be read. Never raises."""
     if not isinstance(event, dict):
         return [Rejected(reason=f"the event is a {type(event).__name__}, not a JSON object")]
+    if too_deep(event):
+        return [Rejected(reason=_TOO_DEEP.format("event"))]
     if "Records" in event:
         return _unwrap_sns(event)
     if "detail-type" in event or "detail" in event:

@@ -4,7 +4,9 @@ channel, one thread per alarm, idempotent redelivery, skips and failures."""
 from __future__ import annotations
 
 import copy
+import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -427,3 +429,114 @@ def test_an_alarm_from_another_account_is_not_analysed_here() -> None:
         "tunebot reads account 123456789012." in section_texts(post["blocks"])
     )
     assert services.stored == {}
+
+
+def _sns_alarm(**changes: Any) -> dict[str, Any]:
+    """The real SNS alarm delivery with fields of its message replaced (``Trigger__Namespace``
+    sets ``Trigger.Namespace``)."""
+    event = copy.deepcopy(load("sns-cloudwatch-alarm-lambda.json"))
+    sns = event["Records"][0]["Sns"]
+    message = json.loads(sns["Message"])
+    for name, value in changes.items():
+        *path, last = name.split("__")
+        part = message
+        for key in path:
+            part = part[key]
+        part[last] = value
+    sns["Message"] = json.dumps(message)
+    return event
+
+
+def _eventbridge_alarm(change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    event = copy.deepcopy(load("eventbridge-alarm-lambda-duration.json"))
+    change(event["detail"])
+    return event
+
+
+def _nested(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+WRONG_TYPED = {
+    "AlarmDescription a number": (
+        _sns_alarm(AlarmDescription=-1),
+        "AlarmDescription is a number, not a string",
+    ),
+    "Trigger.Namespace a boolean": (
+        _sns_alarm(Trigger__Namespace=True),
+        "Trigger.Namespace is a boolean, not a string",
+    ),
+    "Trigger.Metrics a number": (
+        _sns_alarm(Trigger__Metrics=5),
+        "Trigger.Metrics is a number, not an array",
+    ),
+    "Trigger a string": (_sns_alarm(Trigger="AWS/Lambda"), "Trigger is a string, not an object"),
+    "NewStateReason an object": (
+        _sns_alarm(NewStateReason={"text": "x"}),
+        "NewStateReason is an object, not a string",
+    ),
+    "configuration.description a number": (
+        _eventbridge_alarm(lambda d: d["configuration"].update(description=5)),
+        "configuration.description is a number, not a string",
+    ),
+    "a metric's namespace a number": (
+        _eventbridge_alarm(
+            lambda d: d["configuration"]["metrics"][0]["metricStat"]["metric"].update(namespace=7)
+        ),
+        "configuration.metrics[0].metricstat.metric.namespace is a number",
+    ),
+    "an SNS message of 2,000 nested arrays": (
+        sns_event(_nested(2000)),
+        "the SNS message is nested more than 64 levels deep",
+    ),
+    "an SNS message nested 100 levels": (
+        sns_event(_nested(100)),
+        "the SNS message is nested more than 64 levels deep",
+    ),
+}
+
+
+@pytest.mark.parametrize(("event", "reason"), WRONG_TYPED.values(), ids=WRONG_TYPED.keys())
+def test_wrong_typed_or_deeply_nested_alarms_are_dropped_and_counted(
+    event: Any, reason: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    with alert_env(orders_worker_services()) as env:
+        result = handler(event, CONTEXT)
+        assert env.slack.calls == []
+    (outcome,) = result["results"]
+    assert outcome["outcome"] == "malformed"
+    assert outcome["reason"].startswith(reason)
+    metrics, _ = emitted(capsys)
+    assert metrics == {"EventsReceived": 1, "ParseFailures": 1}
+    (log,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert log.reason == outcome["reason"]  # type: ignore[attr-defined]
+
+
+def test_an_event_nested_thousands_of_levels_is_dropped_without_logging_it_whole(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    deep: dict[str, Any] = {"AlarmName": "x", "NewStateValue": "ALARM"}
+    part = deep
+    for _ in range(3000):
+        part["Trigger"] = {}
+        part = part["Trigger"]
+    with alert_env(InMemoryServices()) as env:
+        result = handler(deep, CONTEXT)
+        assert env.slack.calls == []
+    assert result["results"] == [
+        {"outcome": "malformed", "reason": "the event is nested more than 64 levels deep"}
+    ]
+    metrics, _ = emitted(capsys)
+    assert metrics == {"EventsReceived": 1, "ParseFailures": 1}
+    (log,) = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert log.event == "(not logged: nested too deeply)"  # type: ignore[attr-defined]
+
+
+def test_reason_data_nested_too_deeply_is_ignored_and_the_alarm_still_posted() -> None:
+    """``reasonData`` is JSON inside a string; 5,000 nested arrays there raised RecursionError."""
+    event = duration_alarm()
+    event["detail"]["state"]["reasonData"] = "[" * 5000 + "]" * 5000
+    with alert_env(orders_worker_services()) as env:
+        (outcome,) = handler(event, CONTEXT)["results"]
+        assert outcome["outcome"] == "posted"
+        assert len(env.posts()) == 1

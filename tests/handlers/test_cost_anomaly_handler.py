@@ -223,3 +223,30 @@ def test_a_change_made_with_tunebot_in_the_window_is_named() -> None:
         " · Set memory of resize from 1024 MB to 2048 MB "
         "(applied with tunebot 2021-05-24 18:30 UTC)"
     )
+
+
+def test_an_sns_message_of_2000_nested_arrays_is_dropped_and_counted(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with alert_env(services()) as env:
+        result = handler(sns_event("[" * 2000 + "]" * 2000), CONTEXT)
+        assert env.slack.calls == []
+    assert result["results"] == [
+        {"outcome": "malformed", "reason": "the SNS message is nested more than 64 levels deep"}
+    ]
+    metrics, _ = emitted(capsys)
+    assert metrics == {"EventsReceived": 1, "ParseFailures": 1}
+
+
+def test_an_eventbridge_anomaly_nested_thousands_of_levels_is_dropped() -> None:
+    event = load("cost-anomaly-eventbridge-lambda.json")
+    part = event["detail"]
+    for _ in range(3000):
+        part["rootCauses"] = [{}]
+        part = part["rootCauses"][0]
+    with alert_env(services()) as env:
+        result = handler(event, CONTEXT)
+        assert env.slack.calls == []
+    assert result["results"] == [
+        {"outcome": "malformed", "reason": "the event is nested more than 64 levels deep"}
+    ]

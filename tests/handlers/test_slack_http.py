@@ -10,7 +10,7 @@ import base64
 import json
 import time
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import pytest
 
@@ -880,7 +880,7 @@ class _LambdaContext:
 
 
 def test_on_lambda_lazy_work_is_an_async_self_invocation(
-    harness_factory: Any, services: InMemoryServices
+    harness_factory: Any, services: InMemoryServices, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     bot = harness_factory(services, POLICY)
     slack_handler.configure(services=services)  # Bolt's own LambdaLazyListenerRunner
@@ -898,8 +898,11 @@ def test_on_lambda_lazy_work_is_an_async_self_invocation(
     lazy_event = json.loads(call["Payload"])
     assert lazy_event["headers"]["x-slack-bolt-lazy-only"] == "1"
     assert lazy_event["headers"]["x-slack-bolt-lazy-function-name"] == "run_tune"
+    assert lazy_event["headers"]["x-tunebot-lazy-seal"].startswith("v1=")
 
-    # Lambda delivers that event to the same handler: it runs only the lazy part.
+    # Lambda delivers that event to the same handler, here after Slack's five minutes: it runs
+    # only the lazy part.
+    _later(monkeypatch, 8)
     assert slack_handler.handler(lazy_event, _LambdaContext())["statusCode"] == 200
     assert bot.slack.calls_to("chat.postMessage")[0]["blocks"][0]["text"]["text"] == (
         "Tuning checkout-api"
@@ -993,3 +996,351 @@ def test_a_forged_lazy_invocation_is_refused_before_anything_is_recorded(
     assert slack_handler.handler(event, None)["statusCode"] == 401
     assert services.deliveries == set()
     assert bot.slack.calls_to("chat.postMessage") == []
+
+
+# ---- malformed requests: a logged, counted 400/401, never a Lambda error --------------------
+
+
+def _metrics(capsys: pytest.CaptureFixture[str]) -> dict[str, float]:
+    from tests.handlers.alert_env import emitted
+
+    totals, _ = emitted(capsys)
+    return totals
+
+
+def _with_headers(body: str, **headers: str) -> dict[str, Any]:
+    event = function_url_event(body, SIGNING_SECRET)
+    event["headers"].update({name.replace("_", "-"): value for name, value in headers.items()})
+    return event
+
+
+UNSIGNED_EVENTS = {
+    "a GET without body or headers": {
+        "version": "2.0",
+        "rawPath": "/",
+        "requestContext": {"http": {"method": "GET", "path": "/"}},
+    },
+    "a timestamp that is not a number": _with_headers(
+        "command=%2Ftune", x_slack_request_timestamp="abc"
+    ),
+    "a 5,000-digit timestamp": _with_headers(
+        "command=%2Ftune", x_slack_request_timestamp="9" * 5000
+    ),
+    "a timestamp in other digits": _with_headers(
+        "command=%2Ftune", x_slack_request_timestamp="\u0661\u0667\u0660\u0660"
+    ),
+    "a signature with non-ASCII letters": _with_headers(
+        "command=%2Ftune", x_slack_signature="v0=\u00e9\u00e9"
+    ),
+    "a signature of the wrong length": _with_headers("command=%2Ftune", x_slack_signature="v0=ab"),
+    "no signature": {
+        **function_url_event("command=%2Ftune", SIGNING_SECRET),
+        "headers": {"content-type": "application/x-www-form-urlencoded"},
+    },
+    "null headers": {**function_url_event("command=%2Ftune", SIGNING_SECRET), "headers": None},
+}
+
+
+@pytest.mark.parametrize("event", UNSIGNED_EVENTS.values(), ids=UNSIGNED_EVENTS.keys())
+def test_requests_without_valid_slack_headers_get_401_logged_and_counted(
+    bot: SlackHarness,
+    event: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    response = slack_handler.handler(event, None)
+    assert response["statusCode"] == 401
+    assert json.loads(response["body"]) == {
+        "error": "The request is not signed by Slack, or the signature is stale."
+    }
+    assert [r.levelname for r in caplog.records if "refused a Slack request" in r.message] == [
+        "WARNING"
+    ]
+    assert _metrics(capsys) == {"SlackRequestsUnsigned": 1}
+    assert bot.runner.pending == []
+
+
+def _event(**changes: Any) -> dict[str, Any]:
+    return {**function_url_event("command=%2Ftune", SIGNING_SECRET), **changes}
+
+
+NOT_HTTP_EVENTS = {
+    "headers as a list": _event(headers=[["x-slack-signature", "v0=1"]]),
+    "a header that is a number": _event(
+        headers={**function_url_event("a=b", SIGNING_SECRET)["headers"], "x-slack-retry-num": 1}
+    ),
+    "requestContext.http a string": _event(requestContext={"http": "POST"}),
+    "isBase64Encoded a string": _event(isBase64Encoded="false"),
+    "a body with a lone surrogate": _event(body="text=\ud800"),
+    "query parameters that are numbers": _event(queryStringParameters={"a": 1}),
+    "cookies that are not a list": _event(cookies="a=b"),
+    "multiValueHeaders that are not lists": _event(multiValueHeaders={"cookie": "a"}),
+}
+
+
+@pytest.mark.parametrize("event", NOT_HTTP_EVENTS.values(), ids=NOT_HTTP_EVENTS.keys())
+def test_events_of_a_broken_http_shape_get_400_logged_and_counted(
+    bot: SlackHarness,
+    event: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    response = slack_handler.handler(event, None)
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"])["error"].startswith("Expected a well-formed HTTP request")
+    assert any("refused a Slack request (400)" in r.message for r in caplog.records)
+    assert _metrics(capsys) == {"SlackRequestsMalformed": 1}
+
+
+def _payload(**payload: Any) -> str:
+    base = {
+        "type": "block_actions",
+        "user": {"id": "UALICE1"},
+        "container": {"type": "message", "channel_id": CHANNEL, "message_ts": "1.1"},
+        "trigger_id": "1.2.3",
+        "actions": [{"action_id": "tune_apply", "value": "rec-0", "type": "button"}],
+    }
+    return urlencode({"payload": json.dumps({**base, **payload})})
+
+
+def _deep(levels: int) -> str:
+    """A block_actions payload with a block nested ``levels`` arrays deep (as text: json
+    cannot write one that deep)."""
+    nested = "[" * levels + '"x"' + "]" * levels
+    placeholder = _payload(message={"blocks": [{"x": "DEEP"}]})
+    return placeholder.replace(quote_plus('"DEEP"'), quote_plus(nested))
+
+
+ODD_PAYLOADS = {
+    "a numeric action_id": _payload(actions=[{"action_id": 5, "value": "rec-0"}]),
+    "an action without action_id": _payload(actions=[{"value": "rec-0"}]),
+    "an action_id that is a list": _payload(actions=[{"action_id": ["tune_apply"]}]),
+    "a numeric value": _payload(actions=[{"action_id": "tune_apply", "value": 5}]),
+    "actions as an object": _payload(actions={"0": {"action_id": "tune_apply"}}),
+    "an action that is a string": _payload(actions=["tune_apply"]),
+    "the user as a string": _payload(user="UALICE1"),
+    "a numeric user id": _payload(user={"id": 5}),
+    "no user": _payload(user=None),
+    "a numeric response_url": _payload(response_url=5),
+    "a container that is a list": _payload(container=[CHANNEL]),
+    "a numeric channel id in the container": _payload(container={"channel_id": 5}),
+    "message blocks that are not objects": _payload(message={"blocks": ["x"]}),
+    "authorizations that are a string": _payload(authorizations="team"),
+    "a view submission whose view has no type": _payload(
+        type="view_submission", view={"callback_id": "x", "id": "V1"}
+    ),
+    "a workflow step edit without its step": _payload(type="workflow_step_edit", callback_id="x"),
+    "a numeric type": _payload(type=5),
+    "a payload nested 2,000 levels deep": _deep(2000),
+    "a payload nested 100 levels deep": _deep(100),
+}
+
+
+@pytest.mark.parametrize("body", ODD_PAYLOADS.values(), ids=ODD_PAYLOADS.keys())
+def test_signed_payloads_of_unexpected_shapes_get_400_not_500(
+    bot: SlackHarness, body: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    response = bot.send(body)
+    assert response["statusCode"] == 400
+    assert json.loads(response["body"]) == {
+        "error": "Expected a Slack request body of a known shape."
+    }
+    assert bot.runner.pending == []
+    assert bot.slack.calls == []
+    assert _metrics(capsys) == {"SlackRequestsMalformed": 1}
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "event_callback", "event": None, "is_ext_shared_channel": True},
+        {"type": "event_callback", "event": {"type": 5}},
+        {"type": "event_callback", "event": {"type": "app_home_opened", "tab": ["home"]}},
+        {"type": "event_callback", "event": {"type": "app_home_opened", "user": {"id": 7}}},
+        [1, 2, 3],
+    ],
+)
+def test_signed_events_of_unexpected_shapes_get_400(bot: SlackHarness, event: Any) -> None:
+    response = bot.send(json.dumps(event), content_type="application/json")
+    assert response["statusCode"] == 400
+    assert bot.runner.pending == []
+
+
+def test_the_shapes_slack_sends_still_pass(bot: SlackHarness, services: InMemoryServices) -> None:
+    """The checks must not refuse real payloads: Slack's documented block_actions example."""
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "slack"
+    payload = json.loads((fixture / "block-actions-docs-example.json").read_text())
+    response = bot.send(urlencode({"payload": json.dumps(payload)}))
+    assert response["statusCode"] in (200, 404)
+    bot.command("checkout-api")
+    assert bot.click("tune_apply", rec_id(services, "checkout-api"))["statusCode"] == 200
+    assert services.functions["checkout-api"].memory_mb == 512
+
+
+# ---- lazy work Lambda delivers late: sealed by tunebot, acted on or told ---------------------
+
+
+def _later(monkeypatch: pytest.MonkeyPatch, minutes: float) -> None:
+    start = time.time()
+    monkeypatch.setattr(slack_handler, "clock", lambda: start + minutes * 60)
+
+
+def _apply_click(bot: SlackHarness, services: InMemoryServices) -> dict[str, Any]:
+    bot.command("checkout-api")
+    bot.click("tune_apply", rec_id(services, "checkout-api"), run_lazy=False)
+    (lazy_event,) = bot.runner.pending
+    bot.runner.pending.clear()
+    return dict(lazy_event)
+
+
+def test_a_lazy_invocation_delivered_after_slacks_five_minutes_is_still_run(
+    bot: SlackHarness, services: InMemoryServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lazy_event = _apply_click(bot, services)
+    _later(monkeypatch, 9)
+    assert slack_handler.handler(lazy_event, None)["statusCode"] == 200
+    assert services.functions["checkout-api"].memory_mb == 512
+    assert len(bot.slack.calls_to("chat.update")) == 1
+
+
+def test_a_lazy_click_too_old_to_act_on_is_not_run_and_the_user_is_told(
+    bot: SlackHarness,
+    services: InMemoryServices,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lazy_event = _apply_click(bot, services)
+    capsys.readouterr()
+    _later(monkeypatch, 20)
+    assert slack_handler.handler(lazy_event, None)["statusCode"] == 200
+    assert services.functions["checkout-api"].memory_mb == 1024
+    assert bot.slack.calls_to("chat.update") == []
+    (told,) = bot.slack.calls_to("response/action")
+    assert told["response_type"] == "ephemeral"
+    assert told["replace_original"] is False
+    assert "Your click on *button* from <!date^" in told["text"]
+    assert "reached tunebot 20 minutes late, so tunebot did not act on it" in told["text"]
+    (logged,) = [r for r in caplog.records if "not run" in r.message]
+    assert logged.levelname == "ERROR"
+    assert "run_apply" in logged.message and "told by response_url" in logged.message
+    assert _metrics(capsys) == {"LazyEventsExpired": 1}
+    # Lambda delivering the same late event again tells nobody twice.
+    assert slack_handler.handler(lazy_event, None)["statusCode"] == 200
+    assert len(bot.slack.calls_to("response/action")) == 1
+
+
+def test_after_the_response_url_expired_the_user_is_told_in_the_channel(
+    bot: SlackHarness, services: InMemoryServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot.command("checkout-api", run_lazy=False)
+    (lazy_event,) = bot.runner.pending
+    bot.runner.pending.clear()
+    _later(monkeypatch, 45)
+    assert slack_handler.handler(lazy_event, None)["statusCode"] == 200
+    assert bot.slack.calls_to("chat.postMessage") == []
+    assert bot.slack.calls_to("response/cmd") == []
+    (told,) = bot.slack.calls_to("chat.postEphemeral")
+    assert (told["channel"], told["user"]) == (CHANNEL, "UALICE1")
+    assert told["text"].startswith("Your `/tune checkout-api` from <!date^")
+    assert "45 minutes late" in told["text"]
+
+
+def test_a_late_app_home_refresh_is_logged_when_nobody_can_be_told(
+    bot: SlackHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = _event_body({"type": "app_home_opened", "user": "UALICE1", "tab": "home"})
+    bot.send(body, content_type="application/json")
+    (lazy_event,) = bot.runner.pending
+    bot.runner.pending.clear()
+    _later(monkeypatch, 20)
+    assert slack_handler.handler(lazy_event, None)["statusCode"] == 200
+    assert bot.slack.calls_to("views.publish") == []
+    (logged,) = [r for r in caplog.records if "not run" in r.message]
+    assert "publish_home" in logged.message and "could not be told" in logged.message
+
+
+def _sealed_tune_event(bot: SlackHarness) -> dict[str, Any]:
+    bot.command("checkout-api", run_lazy=False)
+    (lazy_event,) = bot.runner.pending
+    bot.runner.pending.clear()
+    return dict(lazy_event)
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [
+        pytest.param(lambda e: e["headers"].pop("x-tunebot-lazy-seal"), id="no seal"),
+        pytest.param(
+            lambda e: e["headers"].update({"x-tunebot-lazy-seal": "v1=" + "0" * 64}),
+            id="a made-up seal",
+        ),
+        pytest.param(
+            lambda e: e["headers"].update({"x-tunebot-lazy-seal": "v1=\u00e9"}),
+            id="a seal of the wrong form",
+        ),
+        pytest.param(
+            lambda e: e.update(body=e["body"].replace("checkout-api", "orders-prod")),
+            id="the body changed",
+        ),
+        pytest.param(
+            lambda e: e["headers"].update({"x-slack-bolt-lazy-function-name": "run_apply"}),
+            id="moved to another lazy listener",
+        ),
+        pytest.param(
+            lambda e: e["headers"].update(
+                {
+                    "x-slack-request-timestamp": str(
+                        int(e["headers"]["x-slack-request-timestamp"]) + 1
+                    )
+                }
+            ),
+            id="another timestamp",
+        ),
+    ],
+)
+def test_a_lazy_request_without_tunebots_seal_is_refused(
+    bot: SlackHarness, services: InMemoryServices, forge: Any
+) -> None:
+    lazy_event = _sealed_tune_event(bot)
+    lazy_event["headers"] = dict(lazy_event["headers"])
+    forge(lazy_event)
+    assert slack_handler.handler(lazy_event, None)["statusCode"] == 401
+    assert services.deliveries == set()
+    assert bot.slack.calls_to("chat.postMessage") == []
+
+
+def test_a_fresh_slack_signature_does_not_make_a_lazy_request_acceptable(
+    bot: SlackHarness, services: InMemoryServices
+) -> None:
+    """Slack's signature proves the body came from Slack, not that tunebot asked for lazy work:
+    with the lazy headers added to a genuine request it is still refused."""
+    event = function_url_event(
+        _command_body(bot),
+        SIGNING_SECRET,
+        extra_headers={
+            "x-slack-bolt-lazy-only": "1",
+            "x-slack-bolt-lazy-function-name": "run_tune",
+        },
+    )
+    assert slack_handler.handler(event, None)["statusCode"] == 401
+    assert services.deliveries == set()
+
+
+def test_a_command_naming_a_function_with_payload_in_its_name_is_run(
+    harness_factory: Any,
+) -> None:
+    """Bolt takes any form body containing "payload" for an interactivity payload; the command
+    reached no listener (404, and Slack showed the user an error)."""
+    fn = snapshot("payload-processor", memory=1024)
+    services = InMemoryServices([fn])
+    services.recommend(memory_recommendation(fn))
+    bot = harness_factory(services, POLICY)
+    response = bot.command("payload-processor", run_lazy=False)
+    assert response["statusCode"] == 200
+    assert "Analysing `payload-processor`" in response["body"]
+    bot.runner.run_pending()
+    card = bot.slack.calls_to("chat.postMessage")[0]["blocks"]
+    assert card[0]["text"]["text"] == "Tuning payload-processor"

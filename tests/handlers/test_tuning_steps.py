@@ -81,5 +81,62 @@ def test_the_loop_reaches_the_same_result_as_one_run(monkeypatch: pytest.MonkeyP
 def test_bad_input_fails_with_one_sentence() -> None:
     with pytest.raises(tuning_steps.StepInputError, match="needs a 'state'"):
         tuning_steps.plan({})
-    with pytest.raises(tuning_steps.StepInputError, match="at function_name"):
+    with pytest.raises(tuning_steps.StepInputError, match=r"at request\.function_name"):
         tuning_steps.plan({"request": {"function_name": ""}})
+
+
+def _planned() -> dict[str, Any]:
+    return _through_json(tuning_steps.plan({"request": REQUEST.model_dump(mode="json")}))
+
+
+def _with_state(**changes: Any) -> dict[str, Any]:
+    document = _planned()
+    document["state"] = {**document["state"], **changes}
+    return document
+
+
+@pytest.mark.parametrize(
+    ("step", "document", "message"),
+    [
+        ("plan", 5, "takes a JSON object with a 'state'"),
+        ("update", ["state"], "takes a JSON object with a 'state'"),
+        ("plan", {"state": "x"}, "at state: Input should be a valid dictionary"),
+        ("update", {**_planned(), "observations": 5}, "at observations: it must be a list"),
+        (
+            "update",
+            {**_planned(), "observations": [{"memory_mb": 64}]},
+            "at observations.0.memory_mb: Input should be greater than or equal to 128",
+        ),
+        (
+            "invoke_batch",
+            {**_planned(), "probes": [{"memory_mb": 512, "architecture": "x86_64", "count": 0}]},
+            "at probes.0.count",
+        ),
+        (
+            "invoke_batch",
+            {
+                **_with_state(
+                    request={**REQUEST.model_dump(mode="json"), "architectures": ["x86_64"]}
+                ),
+                "probes": [{"memory_mb": 512, "architecture": "arm64", "count": 1}],
+            },
+            "probes.0.architecture: arm64 is not one of the request's architectures",
+        ),
+        ("plan", {**_planned(), "in_place": "false"}, "at in_place: it must be true or false"),
+        ("plan", _with_state(schema_version=2), "saved by another version of tunebot"),
+        ("update", _with_state(rounds=-1), "at state.rounds: it must not be negative"),
+        (
+            "invoke_batch",
+            {**_planned(), "payload": [{"weight": 0, "payload": {}}]},
+            "Payload 1 needs a positive number as its weight",
+        ),
+    ],
+)
+def test_malformed_step_input_fails_with_one_sentence(
+    step: str, document: Any, message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lambda_invoker, "LambdaBenchmark", _SimulatedLambda)
+    with pytest.raises(tuning_steps.StepInputError) as raised:
+        getattr(tuning_steps, step)(document, _Context())
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)

@@ -256,3 +256,18 @@ def test_malformed_cost_anomaly() -> None:
     del body["impact"]
     with pytest.raises(MalformedEventError, match="the cost anomaly has no impact"):
         parse_cost_anomaly(only_envelope(sns_event(body)))
+
+
+def test_figures_too_large_or_infinite_are_unknown_not_an_error() -> None:
+    """Python reads a 400-digit JSON number as an int that no float can hold, and JSON text
+    such as "1e999" as infinity; neither is a threshold or a period AWS would send."""
+    message = json.loads(load("sns-cloudwatch-alarm-lambda.json")["Records"][0]["Sns"]["Message"])
+    message["Trigger"]["Threshold"] = 10**400
+    message["Trigger"]["Period"] = "1e999"
+    alarm = parse_alarm(only_envelope(sns_event(message)))
+    assert alarm.threshold == 0.0  # the reason's figure, the Threshold itself being unusable
+    assert alarm.metrics[0].period_s is None
+    anomaly = load("cost-anomaly-sns-message-lambda.json")
+    anomaly["impact"]["totalImpact"] = 10**400
+    parsed = parse_cost_anomaly(only_envelope(sns_event(anomaly)))
+    assert parsed.impact.total_impact_usd is None
