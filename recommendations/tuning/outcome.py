@@ -17,6 +17,7 @@ from recommendations.tuning.adaptive import (
     ArchitectureFit,
     analyse,
 )
+from recommendations.tuning.failures import failure_counts
 from recommendations.tuning.grid import grid_candidates, grid_choice
 from recommendations.tuning.objective import Candidate, Strategy, choose
 from recommendations.tuning.request import SearchKind, TuningState
@@ -56,6 +57,7 @@ def measured_estimate(
         architecture=samples.architecture,
         feasible=not errors and has_headroom(samples),
         error=errors[0] if errors else None,
+        failures=failure_counts(samples.observations),
         duration_ms=duration,
         duration_p99_ms=quantile([o.duration_ms for o in used], 0.99) if used else None,
         cost_per_invocation_usd=cost,
@@ -187,6 +189,7 @@ def _common(state: TuningState, prices: RegionPrices) -> dict[str, object]:
         "gb_seconds": gb_seconds(state.observations),
         "tuning_cost_usd": spent_usd(state.observations, prices),
         "stop_reason": state.stop_reason or ("finished" if state.finished else "in progress"),
+        "stopped_by": state.stopped_by,
         "invocations_per_month": state.request.invocations_per_month,
         "max_memory_used_mb": peak_memory_used_mb(state.observations),
     }
