@@ -2,12 +2,13 @@
 
 One round:
 
-1. Discovery. Each architecture is probed once (one cold and five warm invocations) at the
+1. Discovery. Each architecture is probed once (one cold and four warm invocations) at the
    current memory. Max Memory Used sets the floor (10% headroom); out-of-memory or timeouts
    move the probe up, other errors at two memories rule the architecture out.
 2. Design. Each architecture gets probes at the floor (raised to where the function finishes
    within its timeout), at one vCPU (1769 MB, or 1.5 × the floor when that is higher) and
-   between them (for speed or a duration limit also at 4 and 10 GB).
+   between them (for speed or a duration limit also at 4 and 10 GB; for balanced and
+   fastest-within also at two vCPUs, so the model can see the parallel share).
 3. Model. ``model.fit_joint`` fits robust centres of the warm durations of every architecture
    at once (shared waiting time and shape, CPU work scaled per architecture). Candidate
    memories (1% apart, inside a trust region of 1.6 × the largest probe) are priced with the
@@ -57,7 +58,7 @@ from recommendations.tuning.samples import (
     quantile,
 )
 
-WARM_PER_CONFIG = 5
+WARM_PER_CONFIG = 4
 TOP_UP_WARM = 4
 MIN_WARM_TO_FIT = 3
 MAX_WARM_PER_CONFIG = 24
