@@ -1,14 +1,23 @@
-"""Tuning quality: adaptive search against a Power Tuning grid, on simulated functions.
+"""Tuning quality per strategy: adaptive search against a Power Tuning grid, on simulated functions.
 
-For every profile in ``benchmarks/profiles`` and several seeds, both searches tune the same
-simulated function over x86_64 and arm64 with the cost strategy. The regret of a choice is
-its expected cost ÷ the true optimum's − 1, both from the simulator's physics.
+For every profile in ``benchmarks/profiles``, several seeds and every strategy, the adaptive
+search tunes the simulated function over x86_64 and arm64; a Power Tuning grid measures the
+same function once per seed and is judged under every strategy. The regret of a choice is how
+much worse it is than the true optimum for the strategy, both from the simulator's physics
+(``recommendations.tuning.physics.strategy_regret``):
 
-    .venv/bin/python benchmarks/tuning.py [--seeds 5] [--profile NAME ...]
+- cost: expected cost ÷ the optimum's − 1;
+- speed: expected duration ÷ the optimum's − 1;
+- balanced (weight 0.5): score ÷ the optimum's − 1, score = w × cost / min cost +
+  (1 − w) × duration / min duration over every feasible configuration;
+- fastest-within 10%: duration ÷ the optimum's − 1, plus the share by which the expected cost
+  exceeds 1.1 × the cheapest feasible expected cost.
 
-Targets (issue 4): adaptive median regret ≤ 1.5%, 90th percentile ≤ 4%, on average at most a
-third of the grid's invocations, and no worse than the grid by more than 0.5 points in at
-least 80% of the cases.
+    .venv/bin/python benchmarks/tuning.py [--seeds 5] [--profile NAME ...] [--strategy S ...]
+
+Targets (issue 16): for every strategy, median regret ≤ 2% and 90th percentile ≤ 5%; "high"
+confidence right (within 1%) in ≥ 95% of the runs that report it; fastest-within never above
+1.1 × the cheapest measured configuration; mean invocations ≤ 0.30 × the grid's.
 """
 
 from __future__ import annotations
@@ -23,60 +32,112 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aws.invokers.simulator import SimulatorInvoker
+from recommendations.recommendation import Confidence
 from recommendations.snapshot import Architecture
+from recommendations.tuning.objective import Candidate, Objective, Strategy
 from recommendations.tuning.outcome import result
-from recommendations.tuning.physics import regret
+from recommendations.tuning.physics import feasible_candidates, strategy_regret
 from recommendations.tuning.profile import SimulationProfile, load_profile
-from recommendations.tuning.request import SearchKind, TuningRequest
+from recommendations.tuning.request import SearchKind, TuningRequest, TuningState
+from recommendations.tuning.result import TuningResult
 from recommendations.tuning.search import run, start
 
 PROFILES = Path(__file__).resolve().parent / "profiles"
 ARCHITECTURES = (Architecture.X86_64, Architecture.ARM64)
+# The grid the adaptive search is compared with (the project's Power Tuning comparison).
 GRID_VALUES = (128, 256, 512, 1024, 1536, 3008)
+GRID_NUM = 20
+# A stock Power Tuning run: 7 memory values × num 10 per architecture, before its aborts.
+POWER_TUNING_NOMINAL = 7 * 10
+OBJECTIVES = {
+    "cost": Objective(strategy=Strategy.COST),
+    "balanced": Objective(strategy=Strategy.BALANCED, balanced_weight=0.5),
+    "speed": Objective(strategy=Strategy.SPEED),
+    "fastest-within": Objective(strategy=Strategy.FASTEST_WITHIN, within_percent=10.0),
+}
+HIGH_WITHIN = 0.01
 
 
 @dataclass
 class Outcome:
     profile: str
     seed: int
-    search: SearchKind
+    strategy: str
     memory_mb: int | None
     architecture: str
     regret: float
     invocations: int
     gb_seconds: float
     seconds: float
+    confidence: Confidence
+    # fastest-within only: best cost ÷ the cheapest measured configuration's (None otherwise).
+    cost_over_cheapest_measured: float | None = None
 
 
-def tune(profile: SimulationProfile, name: str, seed: int, search: SearchKind) -> Outcome:
-    request = TuningRequest(
+def _request(
+    profile: SimulationProfile, name: str, seed: int, search: SearchKind, objective: Objective
+) -> TuningRequest:
+    return TuningRequest(
         function_name=name,
         search=search,
+        objective=objective,
         architectures=ARCHITECTURES,
         memory_values=GRID_VALUES,
-        num=20,
+        num=GRID_NUM,
         current_memory_mb=profile.memory_mb,
         current_architecture=profile.architecture,
         invocations_per_month=profile.invocations_per_month,
+        timeout_ms=profile.timeout_s * 1000.0,
         seed=seed,
     )
-    began = time.perf_counter()
-    state = run(start(request), SimulatorInvoker(profile, seed=seed))
-    outcome = result(state)
-    elapsed = time.perf_counter() - began
+
+
+def cheapest_measured(outcome: TuningResult) -> float | None:
+    costs = [
+        r.cost_per_invocation_usd
+        for r in outcome.results
+        if r.feasible and r.cost_per_invocation_usd is not None
+    ]
+    return min(costs) if costs else None
+
+
+def judge(
+    outcome: TuningResult,
+    profile: SimulationProfile,
+    name: str,
+    seed: int,
+    strategy: str,
+    candidates: list[Candidate],
+    seconds: float,
+) -> Outcome:
     best = outcome.best
+    objective = OBJECTIVES[strategy]
+    over = None
+    if objective.strategy is Strategy.FASTEST_WITHIN and best is not None:
+        cheapest = cheapest_measured(outcome)
+        if cheapest and best.cost_per_invocation_usd is not None:
+            over = best.cost_per_invocation_usd / cheapest
     return Outcome(
         profile=name,
         seed=seed,
-        search=search,
+        strategy=strategy,
         memory_mb=best.memory_mb if best else None,
         architecture=best.architecture.value if best else "-",
-        regret=regret(profile, best.memory_mb, best.architecture, ARCHITECTURES)
+        regret=strategy_regret(
+            profile,
+            best.memory_mb,
+            best.architecture,
+            objective,
+            ARCHITECTURES,
+            candidates=candidates,
+        )
         if best
         else float("inf"),
         invocations=outcome.invocations,
         gb_seconds=outcome.gb_seconds,
-        seconds=elapsed,
+        seconds=seconds,
+        confidence=outcome.confidence,
+        cost_over_cheapest_measured=over,
     )
 
 
@@ -88,77 +149,132 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
+def _pct(value: float) -> str:
+    return f"{value * 100:.2f}%"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--profile", action="append", help="profile name (default: all)")
+    parser.add_argument(
+        "--strategy", action="append", choices=list(OBJECTIVES), help="default: all"
+    )
+    parser.add_argument("--verbose", action="store_true", help="print every run")
     args = parser.parse_args(argv)
+    began = time.perf_counter()
     paths = sorted(PROFILES.glob("*.json"))
     if args.profile:
         paths = [p for p in paths if p.stem in args.profile]
-    rows: list[tuple[Outcome, Outcome]] = []
-    print(
-        f"{'profile':20} {'seed':>4} | {'adaptive choice':>16} {'regret':>7} {'inv':>4} "
-        f"{'GB-s':>7} | {'grid choice':>16} {'regret':>7} {'inv':>4} {'GB-s':>7}"
-    )
+    strategies = args.strategy or list(OBJECTIVES)
+    adaptive: list[Outcome] = []
+    grid: list[Outcome] = []
     for path in paths:
         profile = load_profile(path)
+        name = path.stem
+        offered = feasible_candidates(profile, ARCHITECTURES)
         for seed in range(1, args.seeds + 1):
-            adaptive = tune(profile, path.stem, seed, SearchKind.ADAPTIVE)
-            grid = tune(profile, path.stem, seed, SearchKind.GRID)
-            rows.append((adaptive, grid))
-            print(
-                f"{path.stem:20} {seed:>4} | "
-                f"{adaptive.memory_mb!s:>7} {adaptive.architecture:>8} "
-                f"{adaptive.regret * 100:>6.2f}% {adaptive.invocations:>4} "
-                f"{adaptive.gb_seconds:>7.1f} | "
-                f"{grid.memory_mb!s:>7} {grid.architecture:>8} {grid.regret * 100:>6.2f}% "
-                f"{grid.invocations:>4} {grid.gb_seconds:>7.1f}"
+            grid_state = run(
+                start(_request(profile, name, seed, SearchKind.GRID, OBJECTIVES["cost"])),
+                SimulatorInvoker(profile, seed=seed),
             )
-    print()
-    print(
-        f"{'profile':20} | {'adaptive median':>15} {'worst':>7} {'inv':>5} | "
-        f"{'grid median':>11} {'worst':>7} {'inv':>5}"
-    )
-    for name in dict.fromkeys(a.profile for a, _ in rows):
-        mine = [(a, g) for a, g in rows if a.profile == name]
+            for strategy in strategies:
+                objective = OBJECTIVES[strategy]
+                judged = TuningState.model_validate(
+                    grid_state.model_copy(
+                        update={
+                            "request": grid_state.request.model_copy(
+                                update={"objective": objective}
+                            )
+                        }
+                    )
+                )
+                grid.append(judge(result(judged), profile, name, seed, strategy, offered, 0.0))
+                clock = time.perf_counter()
+                state = run(
+                    start(_request(profile, name, seed, SearchKind.ADAPTIVE, objective)),
+                    SimulatorInvoker(profile, seed=seed),
+                )
+                outcome = result(state)
+                mine = judge(
+                    outcome, profile, name, seed, strategy, offered, time.perf_counter() - clock
+                )
+                adaptive.append(mine)
+                if args.verbose:
+                    print(
+                        f"{strategy:15} {name:20} {seed:>3} {mine.memory_mb!s:>6} "
+                        f"{mine.architecture:7} {_pct(mine.regret):>8} {mine.invocations:>4} "
+                        f"{mine.confidence.value}"
+                    )
+    grid_invocations = {(g.profile, g.seed): g.invocations for g in grid}
+    mean_grid = statistics.mean(grid_invocations.values())
+    for strategy in strategies:
+        mine = [a for a in adaptive if a.strategy == strategy]
+        theirs = [g for g in grid if g.strategy == strategy]
+        print()
+        print(f"## {strategy} ({OBJECTIVES[strategy].describe()})")
+        print()
         print(
-            f"{name:20} | "
-            f"{statistics.median(a.regret for a, _ in mine) * 100:>14.2f}% "
-            f"{max(a.regret for a, _ in mine) * 100:>6.2f}% "
-            f"{statistics.mean(a.invocations for a, _ in mine):>5.0f} | "
-            f"{statistics.median(g.regret for _, g in mine) * 100:>10.2f}% "
-            f"{max(g.regret for _, g in mine) * 100:>6.2f}% "
-            f"{statistics.mean(g.invocations for _, g in mine):>5.0f}"
+            f"| {'profile':20} | adaptive median | p90 | worst | invocations | "
+            "grid median | grid worst |"
         )
-    adaptive_regrets = [a.regret for a, _ in rows]
-    grid_regrets = [g.regret for _, g in rows]
-    adaptive_invocations = statistics.mean(a.invocations for a, _ in rows)
-    grid_invocations = statistics.mean(g.invocations for _, g in rows)
-    not_worse = sum(1 for a, g in rows if a.regret <= g.regret + 0.005) / len(rows)
-    print()
-    print(f"cases: {len(rows)}")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for name in dict.fromkeys(a.profile for a in mine):
+            rows = [a for a in mine if a.profile == name]
+            grid_rows = [g for g in theirs if g.profile == name]
+            regrets = [a.regret for a in rows]
+            print(
+                f"| {name:20} | {_pct(statistics.median(regrets))} | "
+                f"{_pct(percentile(regrets, 0.9))} | {_pct(max(regrets))} | "
+                f"{statistics.mean(a.invocations for a in rows):.0f} | "
+                f"{_pct(statistics.median(g.regret for g in grid_rows))} | "
+                f"{_pct(max(g.regret for g in grid_rows))} |"
+            )
+        regrets = [a.regret for a in mine]
+        grid_regrets = [g.regret for g in theirs]
+        invocations = statistics.mean(a.invocations for a in mine)
+        high = [a for a in mine if a.confidence is Confidence.HIGH]
+        right = sum(1 for a in high if a.regret <= HIGH_WITHIN)
+        print()
+        print(
+            f"{strategy}: {len(mine)} runs; adaptive regret median "
+            f"{_pct(statistics.median(regrets))}, "
+            f"p90 {_pct(percentile(regrets, 0.9))}, max {_pct(max(regrets))}; "
+            f"grid median {_pct(statistics.median(grid_regrets))}, "
+            f"p90 {_pct(percentile(grid_regrets, 0.9))}"
+        )
+        print(
+            f"{strategy}: invocations {invocations:.1f}, ratio to the grid "
+            f"({mean_grid:.1f}) {invocations / mean_grid:.3f}, to a stock Power Tuning run "
+            f"(7 values × num 10 × {len(ARCHITECTURES)} architectures = "
+            f"{POWER_TUNING_NOMINAL * len(ARCHITECTURES)}) "
+            f"{invocations / (POWER_TUNING_NOMINAL * len(ARCHITECTURES)):.3f}"
+        )
+        calibration = f"{right / len(high) * 100:.0f}%" if high else "-"
+        print(
+            f"{strategy}: confidence high in {len(high)} runs, within 1% in {right} "
+            f"({calibration}); medium {sum(1 for a in mine if a.confidence is Confidence.MEDIUM)}"
+            f", low {sum(1 for a in mine if a.confidence is Confidence.LOW)}"
+        )
+        if OBJECTIVES[strategy].strategy is Strategy.FASTEST_WITHIN:
+            limit = 1 + OBJECTIVES[strategy].within_percent / 100
+            overs = [a.cost_over_cheapest_measured or 0.0 for a in mine]
+            print(
+                f"{strategy}: cost above {limit:g} × the cheapest measured in "
+                f"{sum(1 for o in overs if o > limit + 1e-9)} of {len(mine)} runs "
+                f"(highest ratio {max(overs):.3f})"
+            )
+    every_high = [a for a in adaptive if a.confidence is Confidence.HIGH]
+    if every_high:
+        right = sum(1 for a in every_high if a.regret <= HIGH_WITHIN)
+        print()
+        print(
+            f"all strategies: 'high' confidence within 1% of the optimum in {right} of "
+            f"{len(every_high)} runs ({right / len(every_high) * 100:.1f}%)"
+        )
     print(
-        f"adaptive regret: median {statistics.median(adaptive_regrets) * 100:.2f}%, "
-        f"p90 {percentile(adaptive_regrets, 0.9) * 100:.2f}%, "
-        f"max {max(adaptive_regrets) * 100:.2f}%"
-    )
-    print(
-        f"grid regret:     median {statistics.median(grid_regrets) * 100:.2f}%, "
-        f"p90 {percentile(grid_regrets, 0.9) * 100:.2f}%, max {max(grid_regrets) * 100:.2f}%"
-    )
-    print(
-        f"invocations: adaptive {adaptive_invocations:.1f}, grid {grid_invocations:.1f} "
-        f"(ratio {adaptive_invocations / grid_invocations:.3f})"
-    )
-    print(
-        f"GB-seconds: adaptive {statistics.mean(a.gb_seconds for a, _ in rows):.1f}, "
-        f"grid {statistics.mean(g.gb_seconds for _, g in rows):.1f}"
-    )
-    print(f"adaptive no worse than grid + 0.5 points: {not_worse * 100:.0f}% of cases")
-    print(
-        f"search time per run: adaptive {statistics.mean(a.seconds for a, _ in rows):.2f} s, "
-        f"grid {statistics.mean(g.seconds for _, g in rows):.2f} s"
+        f"benchmark time {time.perf_counter() - began:.0f} s; adaptive search per run "
+        f"{statistics.mean(a.seconds for a in adaptive):.2f} s"
     )
     return 0
 

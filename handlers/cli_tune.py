@@ -6,6 +6,7 @@ import argparse
 import importlib.util
 import json
 import math
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,7 +36,12 @@ def register(subparsers: Any) -> None:
             "benchmarked and deleted afterwards; --simulate uses a simulated function instead."
         ),
     )
-    parser.add_argument("function", metavar="FUNCTION", help="function name or ARN")
+    parser.add_argument(
+        "function",
+        metavar="FUNCTION",
+        type=_function_spec,
+        help="function name or ARN, optionally with a version or alias (my-fn:live)",
+    )
     parser.add_argument("--strategy", choices=STRATEGIES, default="cost")
     parser.add_argument(
         "--balanced-weight",
@@ -83,7 +89,25 @@ def register(subparsers: Any) -> None:
         help="x86_64, arm64 or both (default: the function's current architecture)",
     )
     parser.add_argument(
-        "--payload", type=Path, default=None, metavar="FILE", help="event JSON (or weighted list)"
+        "--payload",
+        action="append",
+        type=_payload_spec,
+        default=None,
+        metavar="FILE[:WEIGHT]",
+        help=(
+            "event JSON (or Power Tuning's weighted list); repeat with weights to mix "
+            "several events, e.g. --payload a.json:3 --payload b.json:1"
+        ),
+    )
+    parser.add_argument(
+        "--allowed-errors",
+        type=_error_types,
+        default=(),
+        metavar="TYPE,TYPE",
+        help=(
+            "error types (the function's errorType) that count as measured invocations, "
+            "not failures, like Power Tuning's allowedExceptions"
+        ),
     )
     parser.add_argument(
         "--simulate",
@@ -94,7 +118,20 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--seed", type=int, default=0, metavar="N", help="random seed")
     parser.add_argument("--max-invocations", type=positive_int, default=None, metavar="N")
-    parser.add_argument("--max-cost", type=_positive, default=None, metavar="USD")
+    parser.add_argument(
+        "--max-cost",
+        type=_positive,
+        default=None,
+        metavar="USD",
+        help="never spend more: each invocation is priced at its timeout before it runs",
+    )
+    parser.add_argument(
+        "--max-time",
+        type=_positive,
+        default=None,
+        metavar="SECONDS",
+        help="total time the function may run during the benchmark (worst case checked)",
+    )
     parser.add_argument(
         "--in-place",
         action="store_true",
@@ -145,6 +182,56 @@ def _non_negative(text: str) -> float:
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} must not be negative")
     return value
+
+
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_QUALIFIER = re.compile(r"\$LATEST|[A-Za-z0-9_-]{1,128}")
+
+
+def _function_spec(text: str) -> str:
+    """A name or ARN, with an optional version or alias; checked here, used as given."""
+    base, qualifier = split_qualifier(text)
+    name = base.rsplit(":", 1)[-1] if base.startswith("arn:") else base
+    if not _NAME.fullmatch(name):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a Lambda function name or ARN")
+    if qualifier is not None and not _QUALIFIER.fullmatch(qualifier):
+        raise argparse.ArgumentTypeError(f"{qualifier!r} is not a version or alias name")
+    return text
+
+
+def split_qualifier(text: str) -> tuple[str, str | None]:
+    """``my-fn:live`` → (``my-fn``, ``live``); ARNs keep their first seven fields."""
+    if text.startswith("arn:"):
+        parts = text.split(":")
+        if len(parts) == 8:
+            return ":".join(parts[:7]), parts[7]
+        if len(parts) != 7 or parts[5] != "function":
+            raise argparse.ArgumentTypeError(f"{text!r} is not a Lambda function ARN")
+        return text, None
+    name, colon, qualifier = text.partition(":")
+    if not colon:
+        return text, None
+    if ":" in qualifier:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give the function's name or full ARN (with :VERSION or :ALIAS)"
+        )
+    return name, qualifier
+
+
+def _payload_spec(text: str) -> tuple[Path, float]:
+    from aws.invokers.payload import PayloadError, parse_payload_spec
+
+    try:
+        return parse_payload_spec(text)
+    except PayloadError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _error_types(text: str) -> tuple[str, ...]:
+    names = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("name at least one error type")
+    return names
 
 
 def _memory_values(text: str) -> tuple[int, ...]:
@@ -216,6 +303,8 @@ def _build_request(
         timeout_ms=None if timeout_s is None else timeout_s * 1000.0,
         max_invocations=args.max_invocations,
         max_cost_usd=args.max_cost,
+        max_time_s=args.max_time,
+        allowed_errors=args.allowed_errors,
         seed=args.seed,
     )
 
@@ -313,12 +402,18 @@ def _cli_error(message: str) -> Exception:
 
 def _run_on_lambda(args: argparse.Namespace) -> tuple[TuningResult, list[dict[str, Any]]]:
     from aws.invokers.lambda_invoker import LambdaBenchmark
-    from aws.invokers.payload import load_payloads
+    from aws.invokers.payload import load_weighted_payloads
     from recommendations.tuning.outcome import result as build_result
     from recommendations.tuning.search import run as run_search
     from recommendations.tuning.search import start
 
-    payloads = load_payloads(args.payload)
+    payloads = load_weighted_payloads(args.payload or [])
+    _, qualifier = split_qualifier(args.function)
+    if qualifier is not None and args.in_place:
+        raise _cli_error(
+            f"--in-place benchmarks $LATEST, not {args.function}; leave out --in-place to "
+            "benchmark a copy of that version."
+        )
     with LambdaBenchmark(
         args.function, region=args.region, in_place=args.in_place, payloads=payloads
     ) as benchmark:
@@ -345,9 +440,11 @@ def _run_on_lambda(args: argparse.Namespace) -> tuple[TuningResult, list[dict[st
         finally:
             progress.close()
     outcome = build_result(state)
+    # Changes go to the function itself (a version is immutable; an alias follows it).
+    unqualified = ":".join(function.arn.split(":")[:7])
     return outcome, _recommendation_documents(
-        outcome,
-        function_arn=function.arn,
+        outcome.model_copy(update={"function_name": function.name}),
+        function_arn=unqualified,
         region=function.region,
         account_id=function.account_id,
         request=request,
@@ -435,6 +532,7 @@ def result_document(result: TuningResult, recommendations: list[dict[str, Any]])
         "confidence": result.confidence.value,
         "confidence_statement": result.confidence_statement,
         "stop_reason": result.stop_reason,
+        "stopped_by": None if result.stopped_by is None else result.stopped_by.value,
         "max_memory_used_mb": result.max_memory_used_mb,
         "results": [estimate.model_dump(mode="json") for estimate in result.results],
         "recommendations": recommendations,
@@ -468,9 +566,11 @@ def render_table(result: TuningResult) -> str:
     best_key = (result.best.memory_mb, result.best.architecture) if result.best else None
     for estimate in sorted(result.results, key=lambda e: (e.architecture.value, e.memory_mb)):
         note = ""
-        if estimate.error is not None:
-            note = estimate.error.value.replace("_", " ")
-        elif not estimate.feasible:
+        if estimate.failures:
+            note = ", ".join(
+                f"{count} × {kind.replace('_', ' ')}" for kind, count in estimate.failures.items()
+            )
+        if estimate.error is None and not estimate.feasible:
             note = "under 10% memory headroom"
         if (estimate.memory_mb, estimate.architecture) == best_key:
             note = (note + " best").strip()
@@ -509,8 +609,12 @@ def render_table(result: TuningResult) -> str:
     lines.append(f"Confidence: {result.confidence.value}. {result.confidence_statement}".rstrip())
     lines.append(
         f"Spent: {result.invocations} invocations, {result.gb_seconds:,.1f} GB-s, "
-        f"{_usd(result.tuning_cost_usd, 4)} (stopped: {result.stop_reason})."
+        f"{_usd(result.tuning_cost_usd, 4)}."
     )
+    if result.stopped_by is not None:
+        lines.append(f"The run was stopped by a cap: {result.stop_reason}.")
+    else:
+        lines.append(f"The search ended by itself: {result.stop_reason}.")
     return "\n".join(lines)
 
 

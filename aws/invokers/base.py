@@ -33,8 +33,13 @@ def error_kind(record: ReportRecord, function_error: str | None = None) -> Error
 
 
 def observation_from_report(
-    record: ReportRecord, architecture: Architecture, function_error: str | None = None
+    record: ReportRecord,
+    architecture: Architecture,
+    function_error: str | None = None,
+    error_type: str | None = None,
 ) -> Observation:
+    """``error_type``: the ``errorType`` of the function's error response, when it failed."""
+    kind = error_kind(record, function_error)
     return Observation(
         memory_mb=record.memory_size_mb,
         architecture=architecture,
@@ -42,5 +47,6 @@ def observation_from_report(
         billed_duration_ms=record.billed_duration_ms,
         init_duration_ms=record.init_duration_ms,
         max_memory_used_mb=record.max_memory_used_mb,
-        error=error_kind(record, function_error),
+        error=kind,
+        error_type=(error_type or record.error_type) if kind is not None else None,
     )

@@ -27,6 +27,7 @@ Lambda refuses calls while an update of the function is still being applied
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import os
 import secrets
@@ -147,6 +148,18 @@ def interrupts_raise() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+def _error_type(response: dict[str, Any], function_error: str | None) -> str | None:
+    """The ``errorType`` of a failed invocation's response payload (for --allowed-errors)."""
+    if function_error is None or response.get("Payload") is None:
+        return None
+    try:
+        document = json.loads(response["Payload"].read())
+    except (ValueError, AttributeError, OSError):
+        return None
+    value = document.get("errorType") if isinstance(document, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _refused(probe: Probe) -> Observation:
@@ -651,4 +664,7 @@ class LambdaBenchmark:
                 f"Invoking {name} returned no REPORT line in its log tail, so its duration "
                 "is unknown."
             )
-        return observation_from_report(records[-1], architecture, response.get("FunctionError"))
+        function_error = response.get("FunctionError")
+        return observation_from_report(
+            records[-1], architecture, function_error, _error_type(response, function_error)
+        )

@@ -56,11 +56,13 @@ class SimulatorInvoker:
                 init_duration_ms=init,
                 max_memory_used_mb=min(memory_mb, 30),
                 error=ErrorKind.ERROR,
+                error_type="Runtime.InvalidEntrypoint",
             )
         duration = expected_duration_ms(profile, memory_mb, architecture)
         duration *= self._noise() * self._outlier()
         init = profile.init_ms * self._noise() if cold else None
         error: ErrorKind | None = None
+        error_type: str | None = None
         used = profile.memory_used_mb
         timeout_ms = profile.timeout_s * 1000.0
         if memory_mb < profile.memory_used_mb:
@@ -72,6 +74,10 @@ class SimulatorInvoker:
             error = ErrorKind.TIMEOUT
             duration = timeout_ms
             self._configured.pop(architecture, None)
+        elif profile.error_rate and self._rng.random() < profile.error_rate:
+            # The handler raised: the environment stays warm, as it does on Lambda.
+            error = ErrorKind.ERROR
+            error_type = profile.error_type
         billed = math.ceil(duration + (init or 0.0))
         return Observation(
             memory_mb=memory_mb,
@@ -81,6 +87,9 @@ class SimulatorInvoker:
             init_duration_ms=None if init is None else round(init, 2),
             max_memory_used_mb=used,
             error=error,
+            error_type=error_type
+            if error_type
+            else ("Runtime.OutOfMemory" if error is ErrorKind.OUT_OF_MEMORY else None),
         )
 
     def invoke(self, probes: Sequence[Probe]) -> list[Observation]:
@@ -109,6 +118,8 @@ def report_line(observation: Observation, request_id: str) -> str:
         parts.append("Status: timeout")
     elif observation.error is ErrorKind.OUT_OF_MEMORY:
         parts.extend(["Status: error", "Error Type: Runtime.OutOfMemory"])
-    elif observation.error is ErrorKind.ERROR:
-        parts.extend(["Status: error", "Error Type: Runtime.ExitError"])
+    elif observation.error is ErrorKind.ERROR or observation.allowed_error:
+        parts.extend(
+            ["Status: error", f"Error Type: {observation.error_type or 'Runtime.ExitError'}"]
+        )
     return "\t".join(parts) + "\t"

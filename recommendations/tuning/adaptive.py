@@ -2,12 +2,13 @@
 
 One round:
 
-1. Discovery. Each architecture is probed once (one cold and five warm invocations) at the
+1. Discovery. Each architecture is probed once (one cold and four warm invocations) at the
    current memory. Max Memory Used sets the floor (10% headroom); out-of-memory or timeouts
    move the probe up, other errors at two memories rule the architecture out.
 2. Design. Each architecture gets probes at the floor (raised to where the function finishes
    within its timeout), at one vCPU (1769 MB, or 1.5 × the floor when that is higher) and
-   between them (for speed or a duration limit also at 4 and 10 GB).
+   between them (for speed or a duration limit also at 4 and 10 GB; for balanced and
+   fastest-within also at two vCPUs, so the model can see the parallel share).
 3. Model. ``model.fit_joint`` fits robust centres of the warm durations of every architecture
    at once (shared waiting time and shape, CPU work scaled per architecture). Candidate
    memories (1% apart, inside a trust region of 1.6 × the largest probe) are priced with the
@@ -49,9 +50,15 @@ from recommendations.tuning.objective import (
 from recommendations.tuning.observation import ErrorKind, Probe
 from recommendations.tuning.physics import MB_PER_VCPU, cost_for_duration, minimum_memory_mb
 from recommendations.tuning.request import TuningState
-from recommendations.tuning.samples import ConfigSamples, group, peak_memory_used_mb, quantile
+from recommendations.tuning.samples import (
+    ConfigSamples,
+    cheapest_measured,
+    group,
+    peak_memory_used_mb,
+    quantile,
+)
 
-WARM_PER_CONFIG = 5
+WARM_PER_CONFIG = 4
 TOP_UP_WARM = 4
 MIN_WARM_TO_FIT = 3
 MAX_WARM_PER_CONFIG = 24
@@ -60,6 +67,9 @@ NOISY_EXTRA_PER_ARCHITECTURE = 24
 BOOTSTRAPS = 30
 SETTLE_QUANTILE = 0.8
 SETTLE_SHORTFALL = 0.01
+# "high" confidence: this share of resamples within SETTLE_SHORTFALL (calibrated in
+# benchmarks/tuning.py so that ≥ 95% of high-confidence runs are within 1% of the optimum).
+HIGH_QUANTILE = 0.95
 # Share of resamples preferring another place (or architecture) that earns it a probe.
 RIVAL_SHARE = 0.15
 NEAR = 0.10  # memories within 10% count as the same place
@@ -145,11 +155,18 @@ class Analysis:
     infeasible: dict[Architecture, str]
     choice: Candidate | None = None
     shortfall_quantile: float = math.inf
+    shortfall_high_quantile: float = math.inf
     validated: bool = False
     at_edge: bool = False
     # Share of resamples whose best configuration used each architecture.
     architecture_votes: dict[Architecture, float] = field(default_factory=dict)
     resampled_choices: list[Candidate] = field(default_factory=list)
+    # fastest-within: the cheapest configuration measured, whose cost bounds the choice's.
+    cheapest: ConfigSamples | None = None
+    cheapest_usd: float | None = None
+    # fastest-within: nothing predicted under (1 + X) × the cheapest measured cost.
+    over_ceiling: bool = False
+    ceiling_binds: bool = False
 
     @property
     def settled(self) -> bool:
@@ -157,14 +174,17 @@ class Analysis:
             self.choice is not None
             and self.validated
             and not self.at_edge
+            and not self.over_ceiling
             and self.shortfall_quantile <= SETTLE_SHORTFALL
         )
 
     def confidence(self) -> Confidence:
         if self.choice is None:
             return Confidence.LOW
-        if self.settled:
+        if self.settled and self.shortfall_high_quantile <= SETTLE_SHORTFALL:
             return Confidence.HIGH
+        if self.settled:
+            return Confidence.MEDIUM
         if self.validated and self.shortfall_quantile <= 0.05:
             return Confidence.MEDIUM
         return Confidence.LOW
@@ -249,6 +269,10 @@ def _design_points(lower: int, objective: Objective) -> list[int]:
             points.append(middle)
     if objective.strategy is Strategy.SPEED or objective.max_duration_ms is not None:
         points.extend(p for p in (4096, MAX_MEMORY_MB) if p > upper * (1 + NEAR))
+    elif objective.strategy is not Strategy.COST:
+        # Balanced and fastest-within can pay for more vCPUs; without a probe above one vCPU
+        # the model cannot see the parallel share, and the trust region never reaches it.
+        points.extend(p for p in (2 * MB_PER_VCPU,) if p > upper * (1 + NEAR))
     return points
 
 
@@ -373,7 +397,27 @@ def analyse(state: TuningState, prices: RegionPrices) -> Analysis:
     if not analysis.fits:
         return analysis
     offered = [c for f in analysis.fits.values() for c in f.candidates(f.model, prices)]
-    choice = choose(offered, request.objective)
+    if request.objective.strategy is Strategy.FASTEST_WITHIN:
+        found = cheapest_measured(
+            (
+                g
+                for g in groups.values()
+                if g.architecture in analysis.fits and g.memory_mb >= floor
+            ),
+            prices,
+        )
+        if found is not None:
+            analysis.cheapest, analysis.cheapest_usd = found
+    choice = choose(offered, request.objective, analysis.cheapest_usd)
+    if analysis.cheapest_usd is not None and choice != choose(offered, request.objective):
+        # The measured ceiling binds: the cheapest measured may just have been lucky, and
+        # more samples there tell (until it has its fill, see ``_probe_or_top_up``).
+        analysis.ceiling_binds = True
+    if choice is None and analysis.cheapest_usd is not None and offered:
+        # Nothing is predicted under the measured ceiling: measure more (the cheapest
+        # measured may just have been lucky) and meanwhile lean to the cheapest.
+        analysis.over_ceiling = True
+        choice = choose(offered, Objective(strategy=Strategy.COST))
     analysis.choice = choice
     if choice is None:
         return analysis
@@ -433,7 +477,7 @@ def _resample(state: TuningState, analysis: Analysis, prices: RegionPrices) -> N
             offered.extend(candidates)
             if architecture is choice.architecture:
                 mine = next((c for c in candidates if c.memory_mb == choice.memory_mb), None)
-        best = choose(offered, objective)
+        best = choose(offered, objective, analysis.cheapest_usd)
         if best is None or mine is None:
             shortfalls.append(1.0)
             continue
@@ -441,6 +485,7 @@ def _resample(state: TuningState, analysis: Analysis, prices: RegionPrices) -> N
         analysis.resampled_choices.append(best)
         shortfalls.append(max(0.0, shortfall(mine, best, objective, offered)))
     analysis.shortfall_quantile = quantile(shortfalls, SETTLE_QUANTILE)
+    analysis.shortfall_high_quantile = quantile(shortfalls, HIGH_QUANTILE)
     analysis.architecture_votes = {a: n / BOOTSTRAPS for a, n in votes.items()}
 
 
@@ -569,6 +614,15 @@ def _refinement_probes(
     assert choice is not None
     probes: list[Probe] = []
     configs = _architecture_groups(groups, choice.architecture)
+    cheapest = analysis.cheapest
+    if analysis.ceiling_binds and cheapest is not None:
+        probe = _probe_or_top_up(
+            cheapest.memory_mb,
+            cheapest.architecture,
+            _architecture_groups(groups, cheapest.architecture),
+        )
+        if probe is not None:
+            probes.append(probe)
     if not analysis.validated or analysis.at_edge:
         probe = _probe_or_top_up(choice.memory_mb, choice.architecture, configs)
         if probe is not None:
@@ -606,7 +660,9 @@ def _refinement_probes(
         if architecture is choice.architecture or share < RIVAL_SHARE:
             continue
         rival_fit = analysis.fits[architecture]
-        rival = choose(rival_fit.candidates(rival_fit.model, prices), objective)
+        rival = choose(
+            rival_fit.candidates(rival_fit.model, prices), objective, analysis.cheapest_usd
+        )
         target = rival.memory_mb if rival is not None else choice.memory_mb
         probe = _probe_or_top_up(target, architecture, _architecture_groups(groups, architecture))
         if probe is not None:

@@ -20,11 +20,11 @@ import math
 from recommendations.pricing import RegionPrices
 from recommendations.tuning.objective import Candidate, Objective, Strategy, choose, meets_limit
 from recommendations.tuning.observation import Probe
-from recommendations.tuning.physics import HEADROOM
 from recommendations.tuning.request import TuningState
 from recommendations.tuning.samples import (
     ConfigSamples,
     group,
+    has_headroom,
     power_tuning_trimmed_mean,
     quantile,
 )
@@ -53,11 +53,6 @@ def price_per_invocation(
     """Power Tuning's ``averagePrice``: whole milliseconds × price per ms at this memory."""
     per_ms = prices.gb_second[samples.architecture] * samples.memory_mb / 1024.0 / 1000.0
     return math.ceil(trimmed_billed_ms) * per_ms
-
-
-def has_headroom(samples: ConfigSamples) -> bool:
-    used = samples.max_memory_used_mb
-    return used is None or samples.memory_mb >= HEADROOM * used - 1e-9
 
 
 def grid_candidates(

@@ -90,10 +90,15 @@ def score(
     return candidate.duration_ms
 
 
-def choose(candidates: Sequence[Candidate], objective: Objective) -> Candidate | None:
+def choose(
+    candidates: Sequence[Candidate], objective: Objective, cheapest_usd: float | None = None
+) -> Candidate | None:
     """The best candidate for the objective, or None when none meets the duration limit.
 
     Ties go to the cheaper, then to the smaller memory, so a flat curve never picks 10 GB.
+    ``cheapest_usd`` (fastest-within): a cheaper configuration known from elsewhere (the
+    cheapest one measured); the cost ceiling is (1 + X) × the lower of it and the cheapest
+    candidate, and None comes back when no candidate is under it.
     """
     eligible = [c for c in candidates if meets_limit(c, objective)]
     if not eligible:
@@ -101,8 +106,11 @@ def choose(candidates: Sequence[Candidate], objective: Objective) -> Candidate |
     best_cost = min(c.cost_usd for c in eligible)
     best_duration = min(c.duration_ms for c in eligible)
     if objective.strategy is Strategy.FASTEST_WITHIN:
-        ceiling = best_cost * (1 + objective.within_percent / 100.0)
+        reference = best_cost if cheapest_usd is None else min(best_cost, cheapest_usd)
+        ceiling = reference * (1 + objective.within_percent / 100.0)
         eligible = [c for c in eligible if c.cost_usd <= ceiling]
+        if not eligible:
+            return None
     scores = [score(c, objective, best_cost, best_duration) for c in eligible]
     best_score = min(scores)
     tied = [c for c, s in zip(eligible, scores, strict=True) if s <= best_score * (1 + 1e-9)]

@@ -38,10 +38,18 @@ class Observation(Frozen):
     init_duration_ms: float | None = Field(default=None, ge=0)
     max_memory_used_mb: int | None = Field(default=None, ge=0)
     error: ErrorKind | None = None
+    # The error's type when Lambda or the function names one ("Runtime.OutOfMemory",
+    # "ValueError"). Set with ``error`` None for an error of an allowed type: measured.
+    error_type: str | None = None
 
     @property
     def config(self) -> tuple[int, Architecture]:
         return (self.memory_mb, self.architecture)
+
+    @property
+    def allowed_error(self) -> bool:
+        """An error of a type the request allows: it counts as a measured invocation."""
+        return self.error is None and self.error_type is not None
 
     @property
     def cold(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from recommendations.pricing import RegionPrices, invocation_cost, prices_for
+from recommendations.pricing import RegionPrices, prices_for
 from recommendations.recommendation import Confidence
 from recommendations.snapshot import Architecture
 from recommendations.tuning.accounting import gb_seconds, spent_usd
@@ -17,13 +17,16 @@ from recommendations.tuning.adaptive import (
     ArchitectureFit,
     analyse,
 )
-from recommendations.tuning.grid import grid_candidates, grid_choice, has_headroom
+from recommendations.tuning.failures import failure_counts
+from recommendations.tuning.grid import grid_candidates, grid_choice
 from recommendations.tuning.objective import Candidate, Strategy, choose
 from recommendations.tuning.request import SearchKind, TuningState
 from recommendations.tuning.result import ConfigurationEstimate, TuningResult
 from recommendations.tuning.samples import (
     ConfigSamples,
     group,
+    has_headroom,
+    measured_cost_usd,
     peak_memory_used_mb,
     power_tuning_trimmed_mean,
     quantile,
@@ -47,22 +50,14 @@ def measured_estimate(
     used = warm or [o for o in samples.observations if o.ok]
     inits = [o.init_duration_ms for o in samples.observations if o.init_duration_ms is not None]
     duration = sum(o.duration_ms for o in used) / len(used) if used else None
-    cost = (
-        invocation_cost(
-            sum(o.billed_duration_ms for o in used) / len(used),
-            samples.memory_mb,
-            samples.architecture,
-            prices,
-        )
-        if used
-        else None
-    )
+    cost = measured_cost_usd(samples, prices)
     errors = samples.errors
     return ConfigurationEstimate(
         memory_mb=samples.memory_mb,
         architecture=samples.architecture,
         feasible=not errors and has_headroom(samples),
         error=errors[0] if errors else None,
+        failures=failure_counts(samples.observations),
         duration_ms=duration,
         duration_p99_ms=quantile([o.duration_ms for o in used], 0.99) if used else None,
         cost_per_invocation_usd=cost,
@@ -123,7 +118,46 @@ def _measured_choice(analysis: Analysis, state: TuningState, prices: RegionPrice
             for g in f.points
         )
     ]
-    return choose(offered, state.request.objective) or analysis.choice
+    return choose(offered, state.request.objective, analysis.cheapest_usd) or analysis.choice
+
+
+def _cost_ceiling(analysis: Analysis, state: TuningState) -> float | None:
+    """fastest-within: (1 + X) × the cheapest measured configuration's cost."""
+    objective = state.request.objective
+    if objective.strategy is not Strategy.FASTEST_WITHIN or analysis.cheapest_usd is None:
+        return None
+    return analysis.cheapest_usd * (1 + objective.within_percent / 100.0)
+
+
+def _within_measured_ceiling(
+    best: ConfigurationEstimate,
+    analysis: Analysis,
+    state: TuningState,
+    groups: dict[tuple[int, Architecture], ConfigSamples],
+    prices: RegionPrices,
+) -> ConfigurationEstimate:
+    """fastest-within promises never more than (1 + X) × the cheapest measured cost.
+
+    When the model's answer breaks it, the fastest measured configuration under the ceiling
+    is returned instead (the cheapest measured one always is).
+    """
+    ceiling = _cost_ceiling(analysis, state)
+    cost = best.cost_per_invocation_usd
+    if ceiling is None or analysis.cheapest is None or cost is None or cost <= ceiling:
+        return best
+    under = [
+        e
+        for g in groups.values()
+        if g.architecture in analysis.fits and not g.failed and has_headroom(g)
+        for e in (measured_estimate(g, state, prices),)
+        if e.cost_per_invocation_usd is not None
+        and e.duration_ms is not None
+        and e.cost_per_invocation_usd <= ceiling
+    ]
+    return min(
+        under or [measured_estimate(analysis.cheapest, state, prices)],
+        key=lambda e: (e.duration_ms or 0.0, e.cost_per_invocation_usd or 0.0),
+    )
 
 
 def _curve(
@@ -155,6 +189,7 @@ def _common(state: TuningState, prices: RegionPrices) -> dict[str, object]:
         "gb_seconds": gb_seconds(state.observations),
         "tuning_cost_usd": spent_usd(state.observations, prices),
         "stop_reason": state.stop_reason or ("finished" if state.finished else "in progress"),
+        "stopped_by": state.stopped_by,
         "invocations_per_month": state.request.invocations_per_month,
         "max_memory_used_mb": peak_memory_used_mb(state.observations),
     }
@@ -174,6 +209,15 @@ def _adaptive_result(state: TuningState, prices: RegionPrices) -> TuningResult:
         fit = analysis.fits[choice.architecture]
         chosen = _refine_to_integer(fit, choice, state, prices)
         best = _model_estimate(chosen, state, groups, used_mb)
+        kept = _within_measured_ceiling(best, analysis, state, groups, prices)
+        if kept is not best:
+            best = kept
+            chosen = Candidate(
+                memory_mb=kept.memory_mb,
+                architecture=kept.architecture,
+                duration_ms=kept.duration_ms or 0.0,
+                cost_usd=kept.cost_per_invocation_usd or 0.0,
+            )
         current_fit = analysis.fits.get(request.current_architecture)
         if current_fit is not None:
             on_current = _model_estimate(

@@ -12,12 +12,11 @@ from collections.abc import Iterable
 
 from recommendations.pricing import RegionPrices, prices_for
 from recommendations.snapshot import MAX_MEMORY_MB, MIN_MEMORY_MB, Architecture
-from recommendations.tuning.objective import Candidate, Objective, choose
+from recommendations.tuning.objective import Candidate, Objective, choose, shortfall
 from recommendations.tuning.profile import SimulationProfile
+from recommendations.tuning.samples import HEADROOM
 
 MB_PER_VCPU = 1769
-# We always keep 10% memory headroom above the peak memory used.
-HEADROOM = 1.1
 _DEFAULT_PRICES = prices_for("us-east-1")
 
 
@@ -96,6 +95,22 @@ def expected_candidate(
     )
 
 
+def feasible_candidates(
+    profile: SimulationProfile,
+    architectures: Iterable[Architecture] | None = None,
+    prices: RegionPrices = _DEFAULT_PRICES,
+) -> list[Candidate]:
+    """Every integer memory with headroom on every allowed architecture, with expected figures."""
+    low = minimum_memory_mb(profile.memory_used_mb)
+    if low > MAX_MEMORY_MB:
+        return []
+    return [
+        expected_candidate(profile, memory, architecture, prices)
+        for architecture in allowed_architectures(profile, architectures)
+        for memory in range(low, MAX_MEMORY_MB + 1)
+    ]
+
+
 def true_optimum(
     profile: SimulationProfile,
     objective: Objective | None = None,
@@ -107,16 +122,46 @@ def true_optimum(
     ``None`` when nothing is feasible (no allowed architecture, or a duration limit nobody
     meets). A p99 limit is checked against the mean here (the physics has no closed p99).
     """
-    objective = objective or Objective()
-    low = minimum_memory_mb(profile.memory_used_mb)
-    if low > MAX_MEMORY_MB:
-        return None
-    candidates = [
-        expected_candidate(profile, memory, architecture, prices)
-        for architecture in allowed_architectures(profile, architectures)
-        for memory in range(low, MAX_MEMORY_MB + 1)
-    ]
-    return choose(candidates, objective)
+    return choose(feasible_candidates(profile, architectures, prices), objective or Objective())
+
+
+def strategy_regret(
+    profile: SimulationProfile,
+    memory_mb: int,
+    architecture: Architecture,
+    objective: Objective,
+    architectures: Iterable[Architecture] | None = None,
+    prices: RegionPrices = _DEFAULT_PRICES,
+    candidates: list[Candidate] | None = None,
+) -> float:
+    """How much worse the choice is than the true optimum for the objective (0: as good).
+
+    - cost: expected cost ÷ the optimum's − 1;
+    - speed: expected duration ÷ the optimum's − 1;
+    - balanced: score ÷ the optimum's score − 1, the score being
+      w × cost / min cost + (1 − w) × duration / min duration, minima over every feasible
+      configuration;
+    - fastest-within X: expected duration ÷ the optimum's − 1 (never below 0), plus the share
+      by which its expected cost exceeds (1 + X) × the cheapest feasible expected cost.
+
+    Expected figures are the physics' (outliers included); infeasible choices (an architecture
+    that cannot run, memory below the peak used) are infinitely bad. ``candidates`` (from
+    ``feasible_candidates``) saves recomputing them for many choices.
+    """
+    offered = (
+        candidates
+        if candidates is not None
+        else feasible_candidates(profile, architectures, prices)
+    )
+    best = choose(offered, objective)
+    if best is None:
+        return math.inf
+    if architecture not in allowed_architectures(profile, architectures) or (
+        memory_mb < profile.memory_used_mb
+    ):
+        return math.inf
+    mine = expected_candidate(profile, memory_mb, architecture, prices)
+    return max(0.0, shortfall(mine, best, objective, offered))
 
 
 def regret(

@@ -1,8 +1,9 @@
 """A simulation profile: how a function behaves, in the terms of the simulator's physics.
 
 The fields are the contract in the design notes ("The simulator"). ``name``, ``description``,
-``memory_mb`` (the function's current memory), ``timeout_s`` and ``invocations_per_month``
-are optional additions so a profile can stand in for a whole function.
+``memory_mb`` (the function's current memory), ``timeout_s``, ``invocations_per_month``,
+``error_rate`` and ``error_type`` are optional additions so a profile can stand in for a
+whole function.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class SimulationProfile(Frozen):
     memory_mb: int = Field(default=1024, ge=MIN_MEMORY_MB, le=MAX_MEMORY_MB)
     timeout_s: int = Field(default=900, ge=1, le=900)
     invocations_per_month: float | None = Field(default=None, ge=0)
+    # Optional: a share of invocations that raise ``error_type`` (a flaky dependency, or
+    # payloads the function rejects), whatever the memory.
+    error_rate: float = Field(default=0.0, ge=0, le=1)
+    error_type: str = Field(default="Error", min_length=1)
 
     @model_validator(mode="after")
     def _does_some_work(self) -> SimulationProfile:

@@ -21,6 +21,14 @@ class SearchKind(StrEnum):
     GRID = "grid"
 
 
+class StopCap(StrEnum):
+    """The user's cap that stopped a run."""
+
+    MAX_COST = "max_cost"
+    MAX_INVOCATIONS = "max_invocations"
+    MAX_TIME = "max_time"
+
+
 class TuningRequest(Frozen):
     function_name: str = Field(min_length=1)
     region: str | None = None
@@ -37,6 +45,11 @@ class TuningRequest(Frozen):
     timeout_ms: float | None = Field(default=None, gt=0)
     max_invocations: int | None = Field(default=None, ge=1)
     max_cost_usd: float | None = Field(default=None, gt=0)
+    # Seconds the benchmarked function may run in all (durations plus init of cold starts).
+    max_time_s: float | None = Field(default=None, gt=0)
+    # Error types (the function's errorType, e.g. "ValidationError") that count as measured
+    # invocations rather than failures, like Power Tuning's allowedExceptions.
+    allowed_errors: tuple[str, ...] = ()
     # Seeds the adaptive search's resampling, so a run is reproducible and resumable.
     seed: int = 0
 
@@ -65,6 +78,8 @@ class TuningState(Frozen):
     rounds: int = 0
     finished: bool = False
     stop_reason: str | None = None
+    # Which of the user's caps stopped the run (None: the search ended by itself).
+    stopped_by: StopCap | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json()

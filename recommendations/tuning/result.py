@@ -8,7 +8,7 @@ from recommendations.recommendation import Confidence
 from recommendations.snapshot import Architecture, Frozen
 from recommendations.tuning.objective import Objective
 from recommendations.tuning.observation import ErrorKind
-from recommendations.tuning.request import SearchKind
+from recommendations.tuning.request import SearchKind, StopCap
 
 
 class ConfigurationEstimate(Frozen):
@@ -18,6 +18,9 @@ class ConfigurationEstimate(Frozen):
     architecture: Architecture
     feasible: bool = True
     error: ErrorKind | None = None
+    # Failed invocations here by kind ("out_of_memory", "timeout", "error: TYPE"), and
+    # errors of allowed types ("allowed: TYPE"), which were measured like successes.
+    failures: dict[str, int] = Field(default_factory=dict)
     duration_ms: float | None = None
     duration_p99_ms: float | None = None
     cost_per_invocation_usd: float | None = None
@@ -48,6 +51,8 @@ class TuningResult(Frozen):
     confidence: Confidence
     confidence_statement: str
     stop_reason: str
+    # Which of the user's caps stopped the run: max_cost, max_invocations, max_time, or None.
+    stopped_by: StopCap | None = None
     invocations_per_month: float | None = None
     max_memory_used_mb: int | None = None
 

@@ -6,10 +6,13 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from recommendations.pricing import RegionPrices, invocation_cost
 from recommendations.snapshot import Architecture
 from recommendations.tuning.observation import ErrorKind, Observation
 
 Config = tuple[int, Architecture]
+# We always keep 10% memory headroom above the peak memory used.
+HEADROOM = 1.1
 
 
 @dataclass
@@ -43,6 +46,36 @@ class ConfigSamples:
     def max_memory_used_mb(self) -> int | None:
         used = [o.max_memory_used_mb for o in self.observations if o.max_memory_used_mb]
         return max(used) if used else None
+
+
+def measured_cost_usd(samples: ConfigSamples, prices: RegionPrices) -> float | None:
+    """Cost per invocation from the mean billed duration of the warm successes (or any)."""
+    warm = [o for o in samples.observations if o.ok and not o.cold]
+    used = warm or [o for o in samples.observations if o.ok]
+    if not used:
+        return None
+    billed = sum(o.billed_duration_ms for o in used) / len(used)
+    return invocation_cost(billed, samples.memory_mb, samples.architecture, prices)
+
+
+def has_headroom(samples: ConfigSamples) -> bool:
+    """10% memory headroom over the Max Memory Used seen at this configuration."""
+    used = samples.max_memory_used_mb
+    return used is None or samples.memory_mb >= HEADROOM * used - 1e-9
+
+
+def cheapest_measured(
+    groups: Iterable[ConfigSamples], prices: RegionPrices
+) -> tuple[ConfigSamples, float] | None:
+    """The feasible measured configuration (no failure, headroom) with the lowest cost."""
+    best: tuple[ConfigSamples, float] | None = None
+    for g in groups:
+        if g.failed or not has_headroom(g):
+            continue
+        cost = measured_cost_usd(g, prices)
+        if cost is not None and (best is None or cost < best[1]):
+            best = (g, cost)
+    return best
 
 
 def group(observations: Iterable[Observation]) -> dict[Config, ConfigSamples]:

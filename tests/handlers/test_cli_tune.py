@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from moto import mock_aws
@@ -95,7 +95,7 @@ def test_table_output(profile: Path, capsys: pytest.CaptureFixture[str]) -> None
     out = capsys.readouterr().out
     assert "adaptive search, lowest cost" in out
     assert "Best: " in out and "Spent: 12 invocations" in out
-    assert "the budget cap was reached" in out
+    assert "The run was stopped by a cap: the --max-invocations cap of 12 was reached." in out
 
 
 def test_chart_is_a_png(profile: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,10 +152,16 @@ class _FakeBenchmark:
     """Stands in for a real function: the simulator behind LambdaBenchmark's interface."""
 
     closed = False
+    asked: ClassVar[list[str]] = []
+    payloads: Any = None
 
-    def __init__(self, name: str, **_: Any) -> None:
+    def __init__(self, name: str, **options: Any) -> None:
+        _FakeBenchmark.asked.append(name)
+        _FakeBenchmark.payloads = options.get("payloads")
+        # GetFunction on "orders:live" names the function "orders" and the ARN qualified.
+        base = name.partition(":")[0]
         self.function = BenchmarkedFunction(
-            name=name,
+            name=base,
             arn=f"arn:aws:lambda:eu-west-1:111122223333:function:{name}",
             account_id="111122223333",
             region="eu-west-1",
@@ -268,3 +274,118 @@ def test_progress_bar_draws_on_a_terminal_only() -> None:
     quiet(state, probes)
     quiet.close()
     assert pipe.getvalue() == ""
+
+
+def test_qualified_names_benchmark_that_version_and_change_the_function(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(lambda_invoker, "LambdaBenchmark", _FakeBenchmark)
+    _FakeBenchmark.asked = []
+    document = _json(
+        capsys, ["tune", "orders:live", "--format", "json", "--invocations-per-month", "1000"]
+    )
+    assert _FakeBenchmark.asked == ["orders:live"]  # GetFunction reads the alias's code
+    (memory,) = document["recommendations"]
+    assert memory["function_arn"] == "arn:aws:lambda:eu-west-1:111122223333:function:orders"
+    assert memory["change"]["function_name"] == "orders"
+
+
+@pytest.mark.parametrize(
+    "name", ["orders:live:extra", "orders:bad.alias", "arn:aws:lambda:eu-west-1:1:layer:x"]
+)
+def test_malformed_qualified_names_are_usage_errors(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["tune", name])
+    assert stopped.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_in_place_refuses_a_qualified_name(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tune", "orders:3", "--in-place"]) == 2
+    err = capsys.readouterr().err
+    assert "--in-place benchmarks $LATEST" in err and "Traceback" not in err
+
+
+def test_weighted_payload_files_are_mixed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(lambda_invoker, "LambdaBenchmark", _FakeBenchmark)
+    (tmp_path / "a.json").write_text('{"size": "small"}')
+    (tmp_path / "b.json").write_text('{"size": "large"}')
+    _json(
+        capsys,
+        [
+            "tune",
+            "orders",
+            "--format",
+            "json",
+            "--invocations-per-month",
+            "1",
+            "--payload",
+            f"{tmp_path / 'a.json'}:3",
+            "--payload",
+            f"{tmp_path / 'b.json'}:1",
+        ],
+    )
+    sent = [json.loads(_FakeBenchmark.payloads.next()) for _ in range(8)]
+    assert sent.count({"size": "small"}) == 6 and sent.count({"size": "large"}) == 2
+
+
+def test_a_bad_payload_weight_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(["tune", "orders", "--payload", "a.json:0"])
+    assert stopped.value.code == 2
+
+
+def test_max_cost_json_names_the_cap_and_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "hungry.json"
+    path.write_text(
+        json.dumps(
+            {
+                "cpu_ms": 1500,
+                "io_ms": 50,
+                "memory_used_mb": 900,
+                "init_ms": 800,
+                "noise_cv": 0.05,
+                "memory_mb": 512,
+                "timeout_s": 8,
+            }
+        )
+    )
+    assert (
+        main(["tune", "etl", "--simulate", str(path), "--max-cost", "0.001", "--format", "json"])
+        == 0
+    )
+    document = json.loads(capsys.readouterr().out)
+    assert document["tuning_cost_usd"] <= 0.001
+    assert document["stopped_by"] == "max_cost"
+    assert any(r["failures"].get("out_of_memory") for r in document["results"])
+
+
+def test_allowed_errors_are_measured_not_failures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "flaky.json"
+    path.write_text(json.dumps({**IO_BOUND, "error_rate": 0.3, "error_type": "ValidationError"}))
+    strict = _json(capsys, ["tune", "api", "--simulate", str(path), "--format", "json"])
+    allowed = _json(
+        capsys,
+        [
+            "tune",
+            "api",
+            "--simulate",
+            str(path),
+            "--format",
+            "json",
+            "--allowed-errors",
+            "ValidationError",
+        ],
+    )
+    assert any(r["failures"].get("error: ValidationError") for r in strict["results"])
+    assert not any(r["error"] for r in allowed["results"])
+    assert any(r["failures"].get("allowed: ValidationError") for r in allowed["results"])
+    assert allowed["best"] is not None

@@ -453,3 +453,35 @@ def test_a_container_image_is_copied_by_digest(client: Any) -> None:
     assert created["Code"] == {"ImageUri": f"{repository}@sha256:" + "a" * 64}
     assert created["ImageConfig"] == {"Command": ["app.handler"]}
     assert "Runtime" not in created and "Handler" not in created
+
+
+def test_a_qualified_name_reads_that_version_and_error_types_are_kept(client: Any) -> None:
+    """Stubber: GetFunction takes ``name:alias`` (AWS documents the qualified forms), and a
+    function error's response payload is ``{"errorType": ..., "errorMessage": ...}``."""
+    failed = _invoke_response(_tail(40.0, 40, 1024), "Unhandled")
+    body = json.dumps({"errorType": "ValidationError", "errorMessage": "bad"}).encode()
+    failed["Payload"] = StreamingBody(io.BytesIO(body), len(body))
+    with Stubber(client) as stubber:
+        stubber.add_response(
+            "get_function",
+            {
+                "Configuration": {**CONFIGURATION, "FunctionArn": f"{ARN}:live"},
+                "Code": {"Location": "https://example.com/live.zip"},
+            },
+            {"FunctionName": "checkout:live"},
+        )
+        _stub_copy(stubber)
+        stubber.add_response("invoke", failed, None)
+        stubber.add_response("delete_function", {}, {"FunctionName": ANY})
+        with LambdaBenchmark(
+            "checkout:live",
+            client=client,
+            code_fetcher=lambda url: b"PK-" + url.encode(),
+            sleep=lambda seconds: None,
+            min_interval_s=0,
+        ) as benchmark:
+            (observation,) = benchmark.invoke([Probe(memory_mb=1024, architecture=X86, count=3)])
+            assert benchmark.function.name == "checkout"
+        stubber.assert_no_pending_responses()
+    assert observation.error is ErrorKind.ERROR
+    assert observation.error_type == "ValidationError"

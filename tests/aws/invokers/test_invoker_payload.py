@@ -49,3 +49,29 @@ def test_bad_files_say_why(tmp_path: Path, content: str, message: str) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(PayloadError, match="does not exist"):
         load_payloads(tmp_path / "nope.json")
+
+
+def test_weighted_files_each_hold_one_event(tmp_path: Path) -> None:
+    from aws.invokers.payload import load_weighted_payloads, parse_payload_spec
+
+    (tmp_path / "a.json").write_text('{"n": 1}')
+    (tmp_path / "b.json").write_text('{"n": 2}')
+    specs = [
+        parse_payload_spec(f"{tmp_path / 'a.json'}:3"),
+        parse_payload_spec(str(tmp_path / "b.json")),
+    ]
+    assert specs[1] == (tmp_path / "b.json", 1.0)
+    payloads = load_weighted_payloads(specs)
+    sent = [json.loads(payloads.next()) for _ in range(8)]
+    assert sent.count({"n": 1}) == 6 and sent.count({"n": 2}) == 2
+
+
+def test_bad_weights_and_nested_weighted_lists_are_one_sentence(tmp_path: Path) -> None:
+    from aws.invokers.payload import PayloadError, load_weighted_payloads, parse_payload_spec
+
+    with pytest.raises(PayloadError, match="positive number"):
+        parse_payload_spec("a.json:-1")
+    nested = tmp_path / "w.json"
+    nested.write_text('[{"payload": {}, "weight": 1}]')
+    with pytest.raises(PayloadError, match="weighted list"):
+        load_weighted_payloads([(nested, 2.0), (nested, 1.0)])
