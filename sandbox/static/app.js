@@ -423,6 +423,9 @@
   async function start() {
     const response = await fetch("/sandbox/info");
     state.info = await response.json();
+    // Ephemeral messages live in the Slack client only: a reload drops them, as Slack's does.
+    // Done before the page offers anything to click or type, so no command races it.
+    await post("reload", {});
     BlockKit.names.user = (id) => {
       if (id === state.info.bot.user_id) return state.info.bot.name;
       return userById(id)?.name || id;
@@ -486,8 +489,6 @@
       });
     }
 
-    // Ephemeral messages live in the Slack client only: a reload drops them, as Slack's does.
-    await post("reload", {});
     state.user = state.info.users[0].id;
     $("user-role").textContent = state.info.users[0].role;
     showView(state.info.channels[0].id);

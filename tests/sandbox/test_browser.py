@@ -159,14 +159,14 @@ def test_a_production_change_waits_for_a_second_approver(page: Page, sandbox: Sa
         timeout=CARD_TIMEOUT_MS
     )
     actions_of(page, PROD_TITLE).get_by_role("button", name="Approve (0/2)").click()
-    page.get_by_role("alertdialog").get_by_role("button", name="Apply").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Approve").click()
     expect(page.get_by_text("Approved by @alice (1 of 2)")).to_be_visible(timeout=CARD_TIMEOUT_MS)
     assert memory_of(sandbox, "checkout-api") == 1024
     shot(page, "5-one-of-two")
 
     act_as(page, "Bob Reviewer (@bob)")
     actions_of(page, PROD_TITLE).get_by_role("button", name="Approve (1/2)").click()
-    page.get_by_role("alertdialog").get_by_role("button", name="Apply").click()
+    page.get_by_role("alertdialog").get_by_role("button", name="Approve").click()
     expect(page.get_by_text(re.compile(r"Applied by @bob"))).to_be_visible(timeout=CARD_TIMEOUT_MS)
     shot(page, "6-approved")
     assert memory_of(sandbox, "checkout-api") == 256
