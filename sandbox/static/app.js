@@ -421,6 +421,25 @@
   // -- wiring ------------------------------------------------------------------------------
 
   async function start() {
+    // Listening from the first moment: a command typed while the page still starts is sent
+    // once it knows who types and where, instead of the browser submitting the form itself.
+    let markReady;
+    const ready = new Promise((resolve) => { markReady = resolve; });
+    $("composer").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      await ready;
+      const input = $("composer-input");
+      const text = input.value.trim();
+      if (!text) return;
+      if (!text.startsWith("/")) {
+        announce("tunebot only listens to slash commands here, for example /tune checkout-api.", true);
+        return;
+      }
+      input.value = "";
+      await run(`${text.split(" ")[0]} failed`, () => post("command", { user: state.user, channel: state.view, text }));
+      input.focus();
+    });
+
     const response = await fetch("/sandbox/info");
     state.info = await response.json();
     // Ephemeral messages live in the Slack client only: a reload drops them, as Slack's does.
@@ -457,19 +476,6 @@
     $("fire-alarm").addEventListener("click", fire("alarm", "Firing the alarm"));
     $("fire-anomaly").addEventListener("click", fire("cost-anomaly", "Firing the cost anomaly"));
 
-    $("composer").addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const input = $("composer-input");
-      const text = input.value.trim();
-      if (!text) return;
-      if (!text.startsWith("/")) {
-        announce("tunebot only listens to slash commands here, for example /tune checkout-api.", true);
-        return;
-      }
-      input.value = "";
-      await run(`${text.split(" ")[0]} failed`, () => post("command", { user: state.user, channel: state.view, text }));
-      input.focus();
-    });
 
     $("modal-form").addEventListener("submit", submitModal);
     $("modal-close").addEventListener("click", closeModal);
@@ -492,6 +498,7 @@
     state.user = state.info.users[0].id;
     $("user-role").textContent = state.info.users[0].role;
     showView(state.info.channels[0].id);
+    markReady();
     poll();
   }
 
