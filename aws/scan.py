@@ -104,6 +104,8 @@ class _Collected:
     enrichment: Enrichment = field(default_factory=Enrichment)
     errors: dict[str, str] = field(default_factory=dict)
     not_found: set[str] = field(default_factory=set)
+    # What reading a named function raised, so a one-function read can raise it as it was.
+    failures: dict[str, AwsError] = field(default_factory=dict)
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:
@@ -150,6 +152,7 @@ def _read_named_functions(session: AwsSession, names: Sequence[str]) -> _Collect
             raise  # nothing else can be read either
         except AwsError as error:  # denied, or throttled past every retry: this one only
             collected.errors[name] = str(error)
+            collected.failures[name] = error
             continue
         arn = snapshot.arn
         collected.configs.append(config)
@@ -382,8 +385,8 @@ def scan_region(
 
 def _scan(
     session: AwsSession, opts: ScanOptions, scanner: PackageScanner | None
-) -> tuple[FleetSnapshot, set[str]]:
-    """The fleet, and the requested names that do not exist."""
+) -> tuple[FleetSnapshot, set[str], dict[str, AwsError]]:
+    """The fleet, the requested names that do not exist, and what reading the others raised."""
     start, end = opts.window()
     direct = bool(opts.function_names) and len(set(opts.function_names)) <= DIRECT_READ_LIMIT
     collected = _collect_configs(session, opts)
@@ -460,7 +463,7 @@ def _scan(
         functions=tuple(functions),
         errors=collected.errors,
     )
-    return fleet, collected.not_found
+    return fleet, collected.not_found, collected.failures
 
 
 def scan_function(
@@ -469,12 +472,16 @@ def scan_function(
     """One function with its statistics (``/tune fn``). Raises FunctionNotFoundError & co."""
     opts = options or ScanOptions()
     single = dataclasses.replace(opts, function_names=(name,))
-    fleet, not_found = _scan(session, single, None)
+    fleet, not_found, failures = _scan(session, single, None)
     if fleet.functions:
         return fleet.functions[0]
     message = fleet.errors.get(name, f"Function '{name}' could not be read.")
     if name in not_found:
         raise FunctionNotFoundError(message)
+    # Throttling or AWS failing is raised as it was, so callers can retry (the alert handlers
+    # leave it to Lambda); only a refusal means the function cannot be read.
+    if name in failures and not isinstance(failures[name], AccessDeniedError):
+        raise failures[name]
     raise AccessDeniedError(message)
 
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -170,6 +171,10 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# Seconds to wait before trying again to record where a posted alert message is.
+ALERT_THREAD_TS_RETRIES = (0.1, 0.4)
+
+
 class StateStore:
     """Typed access to the tunebot table. Methods raise :class:`StoreError` subclasses."""
 
@@ -188,6 +193,7 @@ class StateStore:
         self.table_name = table_name
         self._client = client
         self._clock = clock
+        self._sleep: Callable[[float], None] = time.sleep
 
     @classmethod
     def from_environment(cls, client: Any | None = None) -> StateStore:
@@ -975,14 +981,26 @@ class StateStore:
             if value is not None:
                 updates[name] = value
         names = {f"#a{i}": name for i, name in enumerate(updates)}
-        response = self._update(
-            (f"ALERT#{key}", "THREAD"),
-            "SET " + ", ".join(f"{n} = :v{n[2:]}" for n in names),
-            condition="attribute_exists(PK)",
-            names=names,
-            values={f":v{i}": value for i, value in enumerate(updates.values())},
-            returns="ALL_NEW",
-        )
-        if response is None:
-            raise StoreError(f"There is no alert thread for {key}.")
-        return self._thread_from_item(deserialize_item(response["Attributes"]))
+        # Recording where a posted message is must not fail on one bad answer: without it,
+        # Lambda's retry of the event posts a second card. So that write is tried again.
+        delays = ALERT_THREAD_TS_RETRIES if ts is not None else ()
+        for delay in (*delays, None):
+            try:
+                response = self._update(
+                    (f"ALERT#{key}", "THREAD"),
+                    "SET " + ", ".join(f"{n} = :v{n[2:]}" for n in names),
+                    condition="attribute_exists(PK)",
+                    names=names,
+                    values={f":v{i}": value for i, value in enumerate(updates.values())},
+                    returns="ALL_NEW",
+                )
+                if response is None:
+                    raise StoreError(f"There is no alert thread for {key}.")
+            except StoreError:
+                if delay is None:
+                    raise
+                logger.warning("recording the alert thread of %s failed; retrying", key)
+                self._sleep(delay)
+                continue
+            return self._thread_from_item(deserialize_item(response["Attributes"]))
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -38,6 +38,8 @@ class FakeSlack:
     fail_next: dict[str, str] = field(default_factory=dict)
     # methods answered once with HTTP 429 and ``Retry-After: 0``, as Slack rate-limits
     rate_limit_next: set[str] = field(default_factory=set)
+    # methods answered once with HTTP 500, as Slack does when it fails
+    server_error_next: set[str] = field(default_factory=set)
     _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -128,6 +130,17 @@ def _handler_for(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             with fake._lock:
                 limited = method in fake.rate_limit_next
                 fake.rate_limit_next.discard(method)
+                failing = method in fake.server_error_next
+                fake.server_error_next.discard(method)
+            if failing:
+                fake.calls.append(SlackCall(method + " (500)", dict(args)))
+                data = b'{"ok": false, "error": "internal_error"}'
+                self.send_response(500)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return
             if limited:
                 fake.calls.append(SlackCall(method + " (429)", dict(args)))
                 data = b'{"ok": false, "error": "ratelimited"}'
