@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws.appliers.base import ApplyContext, ApplyOutcome, call, request_ids
+from aws.appliers.base import ApplyContext, ApplyOutcome, request_ids
 from aws.appliers.configuration import check_not_updating, check_revision, revision_guard
 from aws.appliers.errors import ChangeVerificationError, StaleChangeError
 from recommendations.changes import MIN_EPHEMERAL_STORAGE_MB, EphemeralStorageChange
@@ -34,7 +34,7 @@ def apply_ephemeral_storage(
     name = change.function_name
     target = function_id or name
     client = context.lambda_client
-    current = call(
+    current = context.call(
         client.get_function_configuration,
         f"read the configuration of {name}",
         FunctionName=target,
@@ -47,7 +47,7 @@ def apply_ephemeral_storage(
             f"{change.before} MB the recommendation was computed from; nothing was changed. "
             "Run the analysis again."
         )
-    updated = call(
+    updated = context.call(
         client.update_function_configuration,
         f"update the ephemeral storage of {name}",
         FunctionName=target,
@@ -55,7 +55,7 @@ def apply_ephemeral_storage(
         **revision_guard(current),
     )
     context.wait_until_updated(target)
-    after = call(
+    after = context.call(
         client.get_function_configuration,
         f"read back the configuration of {name}",
         FunctionName=target,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws.appliers.base import ApplyContext, ApplyOutcome, call, request_ids
+from aws.appliers.base import ApplyContext, ApplyOutcome, request_ids
 from aws.appliers.configuration import (
     check_not_updating,
     check_revision,
@@ -72,8 +72,10 @@ def _matches(wanted: LoggingSettings, found: LoggingSettings) -> bool:
     return True
 
 
-def _read(client: Any, name: str, target: str, what: str) -> dict[str, Any]:
-    return call(client.get_function_configuration, f"{what} of {name}", FunctionName=target)
+def _read(context: ApplyContext, name: str, target: str, what: str) -> dict[str, Any]:
+    return context.call(
+        context.lambda_client.get_function_configuration, f"{what} of {name}", FunctionName=target
+    )
 
 
 def apply_log_level(
@@ -86,7 +88,7 @@ def apply_log_level(
     name = change.function_name
     target = function_id or name
     client = context.lambda_client
-    current = _read(client, name, target, "read the configuration")
+    current = _read(context, name, target, "read the configuration")
     check_not_updating(name, current)
     check_revision(name, current, expected_revision_id)
     now = logging_settings(current)
@@ -97,7 +99,7 @@ def apply_log_level(
             f"The logging of {name} is {now.describe()} now, not the {change.before.describe()} "
             "the recommendation was computed from; nothing was changed. Run the analysis again."
         )
-    updated = call(
+    updated = context.call(
         client.update_function_configuration,
         f"update the logging configuration of {name}",
         FunctionName=target,
@@ -105,7 +107,7 @@ def apply_log_level(
         LoggingConfig=_logging_config(change.after, current),
     )
     context.wait_until_updated(target)
-    after = _read(client, name, target, "read back the configuration")
+    after = _read(context, name, target, "read back the configuration")
     found = logging_settings(after)
     if not _matches(change.after, found):
         raise ChangeVerificationError(
@@ -130,7 +132,7 @@ def apply_tracing(
     name = change.function_name
     target = function_id or name
     client = context.lambda_client
-    current = _read(client, name, target, "read the configuration")
+    current = _read(context, name, target, "read the configuration")
     check_not_updating(name, current)
     check_revision(name, current, expected_revision_id)
     now = tracing_mode(current)
@@ -139,7 +141,7 @@ def apply_tracing(
             f"X-Ray tracing of {name} is {now.value} now, not the {change.before.value} the "
             "recommendation was computed from; nothing was changed. Run the analysis again."
         )
-    updated = call(
+    updated = context.call(
         client.update_function_configuration,
         f"update the X-Ray tracing of {name}",
         FunctionName=target,
@@ -147,7 +149,7 @@ def apply_tracing(
         TracingConfig={"Mode": change.after.value},
     )
     context.wait_until_updated(target)
-    after = _read(client, name, target, "read back the configuration")
+    after = _read(context, name, target, "read back the configuration")
     if tracing_mode(after) is not change.after:
         raise ChangeVerificationError(
             f"AWS accepted the update, but X-Ray tracing of {name} reads "

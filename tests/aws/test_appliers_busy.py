@@ -23,12 +23,15 @@ from aws.appliers.errors import ResourceBusyError, StaleChangeError
 from aws.appliers.registry import apply_change
 from aws.change_service import ChangeService, ResultKind
 from recommendations.changes import (
+    EphemeralStorageChange,
     EventSourceMappingChange,
     EventSourceMappingSettings,
     MemoryChange,
     ReservedConcurrencyChange,
     TimeoutChange,
+    TracingChange,
 )
+from recommendations.snapshot import TracingMode
 from tests.aws.change_helpers import client_error, function_arn
 
 NAME = "checkout-api"
@@ -200,3 +203,35 @@ def test_the_change_service_reports_busy_as_a_retryable_failure_not_stale() -> N
         # The claim is free again: once the update is done, the same click applies.
         client.meta.events.unregister("before-call.lambda.UpdateFunctionConfiguration", busy)
         assert service.apply_recommendation(rec.id, "cli:alice").kind is ResultKind.APPLIED
+
+
+@pytest.mark.parametrize(
+    ("change", "applied"),
+    [
+        (
+            EphemeralStorageChange(function_name=NAME, before=10240, after=512),
+            {"EphemeralStorage": {"Size": 512}},
+        ),
+        (
+            TracingChange(
+                function_name=NAME, before=TracingMode.ACTIVE, after=TracingMode.PASS_THROUGH
+            ),
+            {"TracingConfig": {"Mode": "PassThrough"}},
+        ),
+    ],
+    ids=["ephemeral_storage", "tracing"],
+)
+def test_the_newer_appliers_retry_a_conflicting_update_too(  # type: ignore[no-untyped-def]
+    stubbed, change, applied
+) -> None:
+    context, stubber, slept = stubbed
+    before = {"EphemeralStorage": {"Size": 10240}, "TracingConfig": {"Mode": "Active"}}
+    stubber.add_response("get_function_configuration", _configuration(**before))
+    _conflict(stubber, "update_function_configuration")
+    after = {**before, **applied}
+    stubber.add_response("update_function_configuration", _configuration(**after))
+    stubber.add_response("get_function", {"Configuration": _configuration(**after)})
+    stubber.add_response("get_function_configuration", _configuration(**after))
+    outcome = apply_change(change, context)
+    assert outcome.change == change
+    assert slept == [1.0]
