@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.errors import BotError
 from bot.rendering import escape_mrkdwn, render_blocks
-from bot.services import ChangeRecord, StoredRecommendation
 from bot.settings import BotSettings
 from bot.views import RecommendationView, RecState, recommendation_view, slack_date
 from recommendations.alerts import AlertDiagnosis
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Frozen
+from service.api import ChangeRecord, StoredRecommendation
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient

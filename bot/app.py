@@ -21,15 +21,16 @@ from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 
-from bot.errors import BotError, FunctionNotFoundError
+from bot.errors import BotError
 from bot.membership import GroupDirectory
 from bot.rendering import render_blocks, render_view
 from bot.settings import DISMISS_DAYS, BotSettings
+from service.errors import FunctionNotFoundError, ServiceError
 
 if TYPE_CHECKING:
     from bot.approvals import ApplyFlow, FlowResult
-    from bot.services import StoredRecommendation, TunebotServices
     from bot.views import RecState
+    from service.api import StoredRecommendation, TunebotServices
 
 logger = logging.getLogger(__name__)
 
@@ -141,8 +142,8 @@ class Listeners:
     def _tune(
         self, name: str, command: dict[str, Any], respond: Respond, client: WebClient
     ) -> None:
-        from bot.services import StoredRecommendation
         from bot.views import card_view
+        from service.api import StoredRecommendation
 
         user = str(command.get("user_id") or "")
         try:
@@ -648,7 +649,7 @@ class _explained:
     ) -> bool:
         if error is None or not isinstance(error, Exception):
             return False
-        if isinstance(error, BotError):
+        if isinstance(error, BotError | ServiceError):
             message, icon = str(error), ":warning:"
         else:
             logger.exception("listener failed", exc_info=error)

@@ -16,16 +16,16 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from enum import StrEnum
 
-from bot.errors import BotError
-from bot.services import (
+from bot.settings import ApplyMode, BotSettings
+from recommendations.snapshot import Frozen
+from service.api import (
     ChangeOutcome,
     ChangeRecord,
     OutcomeKind,
     StoredRecommendation,
     TunebotServices,
 )
-from bot.settings import ApplyMode, BotSettings
-from recommendations.snapshot import Frozen
+from service.errors import ServiceError
 
 GroupLookup = Callable[[str], Collection[str]]
 
@@ -103,7 +103,7 @@ class ApplyFlow:
         function = stored.recommendation.function
         try:
             live = self.services.function_tags(stored.recommendation.function_arn)
-        except BotError as error:
+        except ServiceError as error:
             return FlowResult(
                 kind=FlowKind.REFUSED,
                 message=(

@@ -13,13 +13,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.rendering import escape_mrkdwn
-from bot.services import ChangeRecord, PendingApproval, StoredRecommendation
 from bot.settings import ApplyMode, BotSettings
 from bot.snippets import TemplateSnippet, snippet_for
 from recommendations.changes import ArchitectureChange, MemoryChange
 from recommendations.pricing import monthly_cost
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Frozen, FunctionSnapshot
+from service.api import ChangeRecord, PendingApproval, StoredRecommendation
 
 # A message may hold 50 blocks; a recommendation takes up to 5 (with its state line after a
 # click) and the card's frame 7: 8 × 5 + 7 = 47.

@@ -31,8 +31,8 @@ from handlers.alerting import (
 
 if TYPE_CHECKING:
     from bot.alerts import AlarmFacts
-    from bot.services import FunctionAnalysis
     from recommendations.alerts import AlertDiagnosis
+    from service.api import FunctionAnalysis
 
 
 def _facts(alarm: AlarmEvent, metric_names: tuple[str, ...]) -> AlarmFacts:

@@ -35,9 +35,9 @@ if TYPE_CHECKING:
     from aws.session import AwsSession
     from aws.store import StateStore
     from bot.alerts import AlertPublisher, FunctionFindingView, SlackPoster
-    from bot.services import FunctionAnalysis, TunebotServices
     from bot.settings import BotSettings
     from recommendations.alerts import AlertDiagnosis
+    from service.api import FunctionAnalysis, TunebotServices
 
 # The template sets POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE for every function;
 # these defaults keep local runs and tests working without them.
@@ -252,7 +252,7 @@ def analyse_for_alert(
     tunebot reads is not analysed: a function of the same name here would be the wrong one.
     """
     from bot.alerts import finding_view, problem_view
-    from bot.errors import FunctionNotFoundError, ServiceError
+    from service.errors import FunctionNotFoundError, ServiceError
 
     own_account = rt.account_id()
     if account_id and own_account and account_id != own_account:

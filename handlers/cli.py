@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from aws.errors import AwsError
 from bot.errors import BotError
 from recommendations.errors import RecommendationsError
+from service.errors import ServiceError
 
 # Each module defines ``register(subparsers)`` and sets ``func(args) -> int`` on its parsers.
 SUBCOMMAND_MODULES: tuple[str, ...] = (
@@ -61,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as error:
         print(f"tunebot: {error}", file=sys.stderr)
         return error.exit_code
-    except (RecommendationsError, AwsError, BotError) as error:
+    except (RecommendationsError, AwsError, BotError, ServiceError) as error:
         print(f"tunebot: {error}", file=sys.stderr)
         return 2 if isinstance(error, RecommendationsError) else 1
     except KeyboardInterrupt:

@@ -36,14 +36,14 @@ def _period_text(now: datetime) -> str:
 
 def _stored_for(rt: AlertRuntime, rec: Any) -> Any:
     """The stored recommendation behind a button; analysing and storing it when missing."""
-    from bot.errors import BotError
+    from service.errors import ServiceError
 
     stored = rt.services.get_recommendation(rec.id)
     if stored is not None:
         return stored
     try:
         analysis = rt.services.analyze_function(rec.function)
-    except BotError as error:
+    except ServiceError as error:
         logger.warning("could not store a digest recommendation", extra={"reason": str(error)})
         return None
     rt.services.save_recommendations(analysis, requested_by=None)
@@ -75,11 +75,11 @@ def _effect(rt: AlertRuntime, record: Any, now: datetime) -> str:
 
 def build_digest(rt: AlertRuntime) -> Any:
     from bot.alerts import ChangeEffectView, DigestView
-    from bot.errors import ServiceError
     from bot.views import money, recommendation_view
     from handlers.alerting import raise_if_transient
     from recommendations.engine import FleetReport
     from recommendations.recommendation import Severity
+    from service.errors import ServiceError
 
     now = rt.now()
     try:

@@ -47,7 +47,7 @@ from handlers.slack_shapes import body_problem, parsed_body
 if TYPE_CHECKING:
     from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
-    from bot.services import TunebotServices
+    from service.api import TunebotServices
 
 logger = logging.getLogger(__name__)
 

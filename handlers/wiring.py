@@ -1,4 +1,4 @@
-"""The bot's services (``bot.services.TunebotServices``) built from the aws/ pieces.
+"""The bot's services (``service.api.TunebotServices``) built from the aws/ pieces.
 
 One small factory, :func:`build_services`, used by every Lambda handler that talks to Slack
 (``handlers.slack``, the alarm, cost-anomaly and digest handlers). Call it once per container:
@@ -27,17 +27,6 @@ from aws.store import ChangeRecord as StoreChangeRecord
 from aws.store import ChangeStatus as StoreChangeStatus
 from aws.store import StateStore
 from aws.store import StoredRecommendation as StoreRecommendation
-from bot.errors import FunctionNotFoundError, ServiceError
-from bot.services import (
-    BenchmarkOutcome,
-    ChangeOutcome,
-    ChangeRecord,
-    ChangeStatus,
-    FunctionAnalysis,
-    OutcomeKind,
-    PendingApproval,
-    StoredRecommendation,
-)
 from recommendations.changes import ArchitectureChange, MemoryChange
 from recommendations.engine import FleetReport, analyze_fleet, analyze_function, rank_key
 from recommendations.pricing import monthly_cost
@@ -49,6 +38,17 @@ from recommendations.recommendation import (
 )
 from recommendations.rules.base import Rule
 from recommendations.snapshot import Architecture, FunctionSnapshot
+from service.api import (
+    BenchmarkOutcome,
+    ChangeOutcome,
+    ChangeRecord,
+    ChangeStatus,
+    FunctionAnalysis,
+    OutcomeKind,
+    PendingApproval,
+    StoredRecommendation,
+)
+from service.errors import FunctionNotFoundError, ServiceError
 
 logger = logging.getLogger(__name__)
 

@@ -9,8 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from bot.errors import FunctionNotFoundError, ServiceError
-from bot.services import (
+from recommendations.changes import MemoryChange
+from recommendations.engine import FleetReport, FunctionReport, rank_key
+from recommendations.plan import FunctionPlan
+from recommendations.pricing import monthly_cost
+from recommendations.recommendation import Category, Confidence, Evidence, Recommendation, Severity
+from recommendations.snapshot import FunctionSnapshot, FunctionStats
+from service.api import (
     BenchmarkOutcome,
     ChangeOutcome,
     ChangeRecord,
@@ -20,12 +25,7 @@ from bot.services import (
     PendingApproval,
     StoredRecommendation,
 )
-from recommendations.changes import MemoryChange
-from recommendations.engine import FleetReport, FunctionReport, rank_key
-from recommendations.plan import FunctionPlan
-from recommendations.pricing import monthly_cost
-from recommendations.recommendation import Category, Confidence, Evidence, Recommendation, Severity
-from recommendations.snapshot import FunctionSnapshot, FunctionStats
+from service.errors import FunctionNotFoundError, ServiceError
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

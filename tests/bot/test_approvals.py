@@ -7,8 +7,8 @@ import json
 import pytest
 
 from bot.approvals import ApplyFlow, FlowKind
-from bot.errors import ServiceError
 from bot.settings import BotSettings
+from service.errors import ServiceError
 from tests.bot.fakes import InMemoryServices, memory_recommendation, snapshot
 
 POLICY = {"appliers": ["UALICE1", "UBOB1"], "rules": [{"tag": "env=prod", "approvers": 2}]}

@@ -17,12 +17,6 @@ from slack_sdk.models.views import View
 
 from bot.policy import Policy, TagRule
 from bot.rendering import clip, escape_mrkdwn, render_blocks, render_view
-from bot.services import (
-    ChangeRecord,
-    ChangeStatus,
-    PendingApproval,
-    StoredRecommendation,
-)
 from bot.settings import ApplyMode, BotSettings
 from bot.views import (
     BenchmarkView,
@@ -53,6 +47,12 @@ from recommendations.recommendation import (
     TradeOff,
 )
 from recommendations.snapshot import LogFormat, LogLevel
+from service.api import (
+    ChangeRecord,
+    ChangeStatus,
+    PendingApproval,
+    StoredRecommendation,
+)
 from tests.bot.fakes import NOW, memory_recommendation, snapshot
 
 SETTINGS = BotSettings(

@@ -9,10 +9,10 @@ import pytest
 
 from bot.policy import Policy, TagRule
 from bot.rendering import render_blocks
-from bot.services import StoredRecommendation
 from bot.settings import BotSettings
 from bot.views import RecState, card_view, recommendation_view, savings_phrase, scan_view
 from recommendations.recommendation import TradeOff
+from service.api import StoredRecommendation
 from tests.bot.fakes import NOW, memory_recommendation, snapshot
 
 SETTINGS = BotSettings(

@@ -359,7 +359,7 @@ def _documented_variables() -> set[str]:
 
 def _variables_read_by_code() -> set[str]:
     names: set[str] = set()
-    for package in ("aws", "bot", "handlers"):
+    for package in ("service", "aws", "bot", "handlers"):
         for path in (REPO_ROOT / package).rglob("*.py"):
             names |= set(
                 re.findall(r"[\"']((?:TUNEBOT|SLACK)_[A-Z0-9_]+)[\"']", path.read_text("utf-8"))

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import handlers.slack as slack_handler
-from bot.services import TunebotServices
+from service.api import TunebotServices
 from tests.bot.fakes import NOW
 from tests.slack_fake import (
     FakeSlack,

@@ -247,7 +247,7 @@ class FailingRead(InMemoryServices):
         from botocore.exceptions import ClientError
 
         from aws.errors import AwsCallError
-        from bot.errors import ServiceError
+        from service.errors import ServiceError
 
         response: Any = {
             "Error": {"Code": self.code, "Message": "no"},

@@ -139,7 +139,7 @@ class FailingScan(InMemoryServices):
         self.cause = cause
 
     def scan_fleet(self) -> Any:
-        from bot.errors import ServiceError
+        from service.errors import ServiceError
 
         raise ServiceError(str(self.cause)) from self.cause
 

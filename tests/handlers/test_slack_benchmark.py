@@ -18,13 +18,13 @@ from aws.invokers.lambda_invoker import LambdaBenchmark
 from aws.invokers.simulator import SimulatorInvoker
 from aws.session import AwsSession
 from aws.store import create_tables
-from bot.errors import ServiceError
 from handlers import wiring
 from handlers.wiring import AwsServices, build_services, lambda_copy_invoker
 from recommendations.changes import ArchitectureChange
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Architecture, FunctionSnapshot
 from recommendations.tuning.observation import Observation, Probe
+from service.errors import ServiceError
 from tests.bot.fakes import NOW
 from tests.handlers.test_slack_moto import REGION, TABLE, HalveMemory, _create_function
 from tests.handlers.test_slack_wiring import PROFILE

@@ -8,9 +8,9 @@ from moto import mock_aws
 
 from aws.session import AwsSession
 from aws.store import create_tables
-from bot.services import OutcomeKind
 from handlers.wiring import build_services
 from recommendations.recommendation import Recommendation
+from service.api import OutcomeKind
 from tests.aws.change_helpers import (
     ACCOUNT,
     create_function,

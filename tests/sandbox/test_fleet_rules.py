@@ -12,12 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.services import FunctionAnalysis
 from recommendations.rules import default_rules
 from recommendations.rules.base import Outcome
 from recommendations.snapshot import Architecture, FigureSource, NativeBinary
 from sandbox.app import Sandbox, SandboxOptions
 from sandbox.fleet import FLEET
+from service.api import FunctionAnalysis
 
 # moto has no provisioned concurrency APIs (CONC-002).
 NOT_SHOWABLE = {"CONC-002"}

@@ -1,0 +1,26 @@
+"""Errors the service layer raises for the people using tunebot: each message is one sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class ServiceError(Exception):
+    """Base for every error ``service`` raises on purpose: what was asked could not be done.
+
+    ``retryable`` says whether the cause was transient (throttling, AWS failing, the store
+    unreachable), so an event handler can let the platform retry instead of reporting it.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class FunctionNotFoundError(ServiceError):
+    """The function named in ``/tune`` does not exist; carries the closest existing names."""
+
+    def __init__(self, name: str, closest: Sequence[str] = ()) -> None:
+        super().__init__(f"There is no Lambda function named {name}.")
+        self.name = name
+        self.closest = tuple(closest)
