@@ -24,3 +24,14 @@ class FunctionNotFoundError(ServiceError):
         super().__init__(f"There is no Lambda function named {name}.")
         self.name = name
         self.closest = tuple(closest)
+
+
+class PortError(Exception):
+    """Base for what an adapter behind a port (:mod:`service.ports`, implemented by ``aws``)
+    raises: one sentence, and whether trying again later may succeed.
+
+    ``aws``'s own error classes derive from it, so the service catches one type without
+    importing ``aws``.
+    """
+
+    retryable: bool = False
