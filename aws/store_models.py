@@ -1,15 +1,44 @@
-"""The values the state store reads and writes, and its errors (see ``aws/store.py``)."""
+"""The state store's errors; its records are :mod:`service.records` (see ``aws/store.py``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from enum import StrEnum
-from typing import Any
-
 from aws.errors import AwsError
-from recommendations.changes import Change
-from recommendations.recommendation import Recommendation
-from recommendations.snapshot import Frozen, FunctionSnapshot
+from service.records import (
+    AlertThread,
+    AlertThreadClaim,
+    Approval,
+    AuditAction,
+    AuditRecord,
+    AuditResult,
+    ChangeRecord,
+    ChangeStatus,
+    Claim,
+    ClaimResult,
+    ClaimStatus,
+    Dismissal,
+    StoredRecommendation,
+    TableStatus,
+)
+
+__all__ = [
+    "AlertThread",
+    "AlertThreadClaim",
+    "Approval",
+    "AuditAction",
+    "AuditRecord",
+    "AuditResult",
+    "ChangeRecord",
+    "ChangeStatus",
+    "Claim",
+    "ClaimLostError",
+    "ClaimResult",
+    "ClaimStatus",
+    "Dismissal",
+    "StoreError",
+    "StoreNotConfiguredError",
+    "StoredRecommendation",
+    "TableStatus",
+]
 
 
 class StoreError(AwsError):
@@ -22,148 +51,3 @@ class StoreNotConfiguredError(StoreError):
 
 class ClaimLostError(StoreError):
     """The claim is no longer held by this attempt (its lease ran out and another took it)."""
-
-
-class StoredRecommendation(Frozen):
-    """A recommendation with the function configuration it was computed from."""
-
-    recommendation: Recommendation
-    function: FunctionSnapshot | None = None
-    requested_by: str | None = None
-    channel: str | None = None
-    message_ts: str | None = None
-    stored_at: datetime
-    expires_at: datetime
-    approvers: tuple[str, ...] = ()
-    # Which application the approvals count towards; applying or undoing starts a new one.
-    approval_round: int = 0
-
-
-class Approval(Frozen):
-    recommendation_id: str
-    user: str
-    approved_at: datetime
-
-
-class ClaimStatus(StrEnum):
-    IN_PROGRESS = "in_progress"
-    APPLIED = "applied"
-    STALE = "stale"
-    FAILED = "failed"
-    # The applied change was undone; the same key may be claimed again.
-    RELEASED = "released"
-
-
-class Claim(Frozen):
-    key: str
-    change_id: str
-    actor: str
-    status: ClaimStatus
-    claimed_at: datetime
-    lease_until: datetime
-    message: str = ""
-
-
-class ClaimResult(Frozen):
-    """``acquired``: this caller holds the claim and may act; else ``claim`` is the holder's."""
-
-    acquired: bool
-    claim: Claim
-    # When acquired: the claim this one replaced (a failed, stale, released or abandoned
-    # attempt), whose intent may still need resolving.
-    previous: Claim | None = None
-
-
-class ChangeStatus(StrEnum):
-    # Written before the AWS call (write-ahead): AWS may or may not have made the change yet.
-    INTENDED = "intended"
-    APPLIED = "applied"
-    UNDONE = "undone"
-    # The attempt ended without changing anything (stale, failed, or found not in effect).
-    FAILED = "failed"
-
-
-class ChangeRecord(Frozen):
-    """A change tunebot applied or set out to apply (an undo is one too, with ``reverts``).
-
-    Written as ``intended`` before the AWS call, then finished as ``applied`` or ``failed``."""
-
-    change_id: str
-    recommendation_id: str | None = None
-    function_name: str
-    function_arn: str | None = None
-    change: Change
-    description: str
-    actor: str
-    approvers: tuple[str, ...] = ()
-    applied_at: datetime
-    status: ChangeStatus = ChangeStatus.APPLIED
-    request_ids: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    reverts: str | None = None
-    # The function's RevisionId around the change, when it moves it (memory, timeout, arch).
-    revision_before: str | None = None
-    revision_after: str | None = None
-    undone_by: str | None = None
-    undone_at: datetime | None = None
-    undo_change_id: str | None = None
-
-
-class AuditAction(StrEnum):
-    APPLY = "apply"
-    UNDO = "undo"
-
-
-class AuditResult(StrEnum):
-    APPLIED = "applied"
-    STALE = "stale"
-    FAILED = "failed"
-
-
-class AuditRecord(Frozen):
-    """One attempt to change something, whatever came of it. Written once, never updated."""
-
-    audit_id: str
-    at: datetime
-    actor: str
-    action: AuditAction
-    function_name: str
-    recommendation_id: str | None = None
-    change_id: str | None = None
-    description: str
-    before: Any = None
-    after: Any = None
-    result: AuditResult
-    message: str = ""
-    request_ids: tuple[str, ...] = ()
-    approvers: tuple[str, ...] = ()
-
-
-class Dismissal(Frozen):
-    function_name: str
-    rule_id: str
-    until: datetime
-    actor: str
-    dismissed_at: datetime
-    reason: str = ""
-
-
-class AlertThread(Frozen):
-    key: str
-    state: str
-    channel: str | None = None
-    ts: str | None = None
-    created_at: datetime
-    updated_at: datetime
-
-
-class AlertThreadClaim(Frozen):
-    """``created``: this caller created the thread record; else ``thread`` already existed."""
-
-    created: bool
-    thread: AlertThread
-
-
-class TableStatus(StrEnum):
-    CREATED = "created"
-    EXISTS = "exists"
