@@ -1,9 +1,11 @@
 """Errors raised by the AWS layer. ``ClientError`` is translated here, at the edge, into one
 sentence a user can act on; the original stays chained for the logs."""
 
+from service.errors import PortError
 
-class AwsError(Exception):
-    """Base for every error ``aws`` raises on purpose."""
+
+class AwsError(PortError):
+    """Base for every error ``aws`` raises on purpose (a :class:`PortError` to the service)."""
 
 
 class CredentialsError(AwsError):

@@ -169,7 +169,7 @@ def _slack_token(environ: Mapping[str, str]) -> str:
     token = environ.get("SLACK_BOT_TOKEN")
     arn = environ.get("SLACK_SECRET_ARN")
     if not token and arn:
-        from handlers.wiring import read_slack_secret
+        from handlers.compose import read_slack_secret
 
         token = read_slack_secret(arn).get("SLACK_BOT_TOKEN")
     if not token:
@@ -178,22 +178,17 @@ def _slack_token(environ: Mapping[str, str]) -> str:
 
 
 def build_runtime(environ: Mapping[str, str]) -> AlertRuntime:
-    from slack_sdk import WebClient
-
     from aws.session import AwsSession
     from aws.store import StateStore
     from bot.alerts import SlackPoster
     from bot.settings import BotSettings
-    from handlers.wiring import build_services
+    from handlers.compose import build_services, slack_client
 
     settings = BotSettings.from_env_or_safe(environ)
     if settings.configuration_error:
         logger.error("tunebot configuration", extra={"problem": settings.configuration_error})
     session = AwsSession()
-    client = WebClient(
-        token=_slack_token(environ),
-        base_url=environ.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL,
-    )
+    client = slack_client(_slack_token(environ), environ)
     return AlertRuntime(
         settings=settings,
         services=build_services(environ, session=session),

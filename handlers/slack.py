@@ -126,7 +126,7 @@ class _DeferredServices:
 
 
 def _build_services() -> Any:
-    from handlers.wiring import build_services
+    from handlers.compose import build_services
 
     return build_services()
 
@@ -165,7 +165,7 @@ def _slack_secrets() -> tuple[str, str]:
         secret = os.environ.get("SLACK_SIGNING_SECRET")
         arn = os.environ.get("SLACK_SECRET_ARN")
         if (not token or not secret) and arn:
-            from handlers.wiring import read_slack_secret
+            from handlers.compose import read_slack_secret
 
             stored = read_slack_secret(arn)
             token = token or stored.get("SLACK_BOT_TOKEN")
@@ -182,7 +182,6 @@ def _slack_secrets() -> tuple[str, str]:
 def _build() -> SlackRequestHandler:
     global _services
     from slack_bolt.adapter.aws_lambda import SlackRequestHandler
-    from slack_sdk import WebClient
 
     from bot.app import build_app
     from bot.settings import BotSettings
@@ -193,13 +192,9 @@ def _build() -> SlackRequestHandler:
         logger.error("tunebot configuration: %s", settings.configuration_error)
     services = _overrides.get("services") or _DeferredServices(_build_services)
     _services = services
-    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+    from handlers.compose import slack_client
 
-    client = WebClient(
-        token=token, base_url=os.environ.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
-    )
-    # chat.postMessage allows about one message a second per channel; wait out a 429 briefly.
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    client = slack_client(token, os.environ)
     extra = {"now": _overrides["now"]} if "now" in _overrides else {}
     # Bolt's signature check is off: handler() checks every request first, Slack's signature
     # or, for lazy work re-sent after Slack's five minutes, tunebot's own seal.

@@ -31,8 +31,8 @@ from sandbox.server import PageError, SandboxServer, serve_in_thread
 from sandbox.workspace import BOT_NAME, BOT_USER_ID, JsonDict, Workspace
 
 if TYPE_CHECKING:
-    from handlers.wiring import AwsServices
     from sandbox.lazy_runner import ThreadedLazyRunner
+    from service.tunebot import Tunebot
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class Sandbox:
         self._lazy_runner: ThreadedLazyRunner | None = None
         self._handlers_configured = False
         # What the bot uses (set by start): tests analyse through it as /tune does.
-        self.services: AwsServices | None = None
+        self.services: Tunebot | None = None
 
     @property
     def url(self) -> str:
@@ -166,7 +166,7 @@ class Sandbox:
 
         import handlers.alerting
         import handlers.slack
-        from handlers.wiring import build_services
+        from handlers.compose import build_services
         from sandbox.lazy_runner import ThreadedLazyRunner
 
         # Both handlers cache what they built from the environment; rebuild from ours.

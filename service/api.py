@@ -1,7 +1,8 @@
 """What the bot needs from the AWS side, as a Protocol, plus the values that cross it.
 
-``bot`` never imports boto3 or ``aws``: ``handlers/wiring.py`` implements
-:class:`TunebotServices` with the real pieces, and tests pass in-memory fakes. Everything that
+``bot`` never imports boto3 or ``aws``: :class:`service.tunebot.Tunebot` implements
+:class:`TunebotServices` from the use cases (``handlers/compose.py`` wires it), and tests
+pass in-memory fakes. Everything that
 decides *what* gets changed lives behind this interface and in the store; a Slack button only
 ever carries a recommendation id or a change id.
 """

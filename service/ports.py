@@ -7,10 +7,88 @@ an implementation: ``handlers.compose`` passes the real ones in, tests pass fake
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from recommendations.recommendation import Recommendation
+from recommendations.snapshot import FleetSnapshot, FunctionSnapshot
+from recommendations.tuning.search import ProbeRunner
+from service.records import ChangeRecord, ClaimResult, Dismissal, StoredRecommendation
+
 # ---- reading functions and the fleet -------------------------------------------------------
 
+
+class FunctionSource(Protocol):
+    """Lambda functions as they are now, with their traffic statistics."""
+
+    def read_function(self, name: str, *, now: datetime) -> FunctionSnapshot | None:
+        """One function of this account and region; None when there is no such function."""
+        ...
+
+    def function_names(self) -> list[str]:
+        """The names of this account and region's functions (for "did you mean")."""
+        ...
+
+    def read_fleet(self, *, now: datetime) -> FleetSnapshot:
+        """Every function of every account and region tunebot is configured to read."""
+        ...
+
+    def fleet_function_names(self) -> list[str]:
+        """The names of the fleet's functions, without reading their configuration."""
+        ...
+
+    def function_tags(self, function_arn: str) -> dict[str, str]:
+        """The function's tags as they are now, from its own region."""
+        ...
+
+
 # ---- the state store -----------------------------------------------------------------------
+
+
+class RecommendationStore(Protocol):
+    """Recommendations, approvals, dismissals and the change history (``aws.store.StateStore``)."""
+
+    def put_recommendation(
+        self,
+        recommendation: Recommendation,
+        function: FunctionSnapshot | None = None,
+        *,
+        requested_by: str | None = None,
+    ) -> StoredRecommendation: ...
+
+    def get_recommendation(self, recommendation_id: str) -> StoredRecommendation | None: ...
+
+    def recommendations_for(self, function: str, limit: int = 50) -> list[StoredRecommendation]: ...
+
+    def add_approval(self, recommendation_id: str, user: str) -> tuple[bool, tuple[str, ...]]: ...
+
+    def pending_approvals(self, limit: int = 20) -> list[StoredRecommendation]: ...
+
+    def claim(self, key: str, actor: str, *, lease: timedelta = ...) -> ClaimResult: ...
+
+    def get_change(self, change_id: str) -> ChangeRecord | None: ...
+
+    def recent_changes(self, limit: int = 20, *, intended: bool = False) -> list[ChangeRecord]: ...
+
+    def changes_for_function(self, function: str, limit: int = 20) -> list[ChangeRecord]: ...
+
+    def dismiss(
+        self, function: str, rule_id: str, *, until: datetime, actor: str, reason: str = ""
+    ) -> Dismissal: ...
+
+    def dismissals(self, function: str) -> list[Dismissal]: ...
+
 
 # ---- changes: applying, observing, claiming ------------------------------------------------
 
 # ---- benchmarks ----------------------------------------------------------------------------
+
+
+class InvokerFactory(Protocol):
+    """An invoker for one function's benchmark. One that is a context manager (the real one,
+    whose exit deletes its temporary copies of the function) is entered around the run."""
+
+    def __call__(
+        self, function: FunctionSnapshot
+    ) -> ProbeRunner | AbstractContextManager[ProbeRunner]: ...

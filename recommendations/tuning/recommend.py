@@ -21,6 +21,8 @@ from recommendations.tuning.result import ConfigurationEstimate, TuningResult
 
 MEMORY_RULE_ID = "TUNE-MEM"
 ARCHITECTURE_RULE_ID = "TUNE-ARCH"
+# Every rule id a benchmark's recommendations carry (the static rules' ids never start so).
+BENCHMARK_RULE_IDS = frozenset({MEMORY_RULE_ID, ARCHITECTURE_RULE_ID})
 
 
 def _monthly(estimate: ConfigurationEstimate | None) -> float | None:
@@ -187,3 +189,38 @@ def recommendations_from_result(
             )
         )
     return recommendations
+
+
+def measured_memory_recommendation(
+    result: TuningResult,
+    *,
+    function_arn: str,
+    region: str,
+    account_id: str,
+    current_memory_mb: int,
+    current_architecture: Architecture,
+) -> Recommendation | None:
+    """The measured best memory on the function's own architecture, or None when that is the
+    memory it has: the answer to Slack's "Benchmark first", where an architecture change stays
+    a decision of its own (the benchmark's summary says whether the other one was cheaper)."""
+    best = result.best_on_current_architecture or result.best
+    if best is None or best.architecture is not current_architecture:
+        return None
+    if best.memory_mb == current_memory_mb:
+        return None
+    return _Target(result, function_arn, region, account_id).recommend(
+        rule_id=MEMORY_RULE_ID,
+        category=Category.MEMORY,
+        title=f"Set memory to {best.memory_mb} MB (measured)",
+        rationale=(
+            f"A benchmark ({result.search.value} search, {result.invocations} invocations) "
+            f"measured {best.memory_mb} MB best on {current_architecture.value} for "
+            f"{result.objective.describe()}."
+        ),
+        before=result.current,
+        after=best,
+        change=MemoryChange(
+            function_name=result.function_name, before=current_memory_mb, after=best.memory_mb
+        ),
+        risk=Risk.LOW,
+    )

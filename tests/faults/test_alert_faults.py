@@ -34,7 +34,7 @@ from bot.alerts import SlackPoster
 from bot.settings import BotSettings
 from handlers import alerting
 from handlers.alarm import handler
-from handlers.wiring import build_services
+from handlers.compose import build_services
 from tests.alert_events import load
 from tests.aws.scan_seed import create_function, create_role, python_zip
 from tests.faults.test_change_faults import KINDS, Injector

@@ -38,11 +38,12 @@ from aws.store import AuditResult, ChangeStatus, create_tables
 from bot.approvals import ApplyFlow, FlowKind, FlowResult
 from bot.errors import BotError
 from bot.settings import BotSettings
-from handlers.wiring import AwsServices, build_services
+from handlers.compose import build_services
 from recommendations.changes import MemoryChange
 from recommendations.recommendation import Category, Confidence, Recommendation, Severity
 from recommendations.snapshot import FunctionSnapshot
 from service.errors import ServiceError
+from service.tunebot import Tunebot
 
 REGION = "us-east-1"
 TABLE = "tunebot-faults"
@@ -123,7 +124,7 @@ def _zip() -> bytes:
 
 @dataclass
 class World:
-    services: AwsServices
+    services: Tunebot
     flow: ApplyFlow
     clock: Clock
     injector: Injector

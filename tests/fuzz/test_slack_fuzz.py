@@ -27,7 +27,7 @@ from moto import mock_aws
 import handlers.slack as slack_handler
 from aws.session import AwsSession
 from aws.store import create_tables
-from handlers.wiring import build_services
+from handlers.compose import build_services
 from tests.bot.fakes import NOW, InMemoryServices
 from tests.conftest import FIXTURES
 from tests.fuzz.mutations import FUZZ, json_values, mutated, nested_text

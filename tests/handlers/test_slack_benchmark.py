@@ -13,18 +13,20 @@ import boto3
 import pytest
 from moto import mock_aws
 
+import service.benchmarks
 from aws.errors import AwsCallError
 from aws.invokers.lambda_invoker import LambdaBenchmark
 from aws.invokers.simulator import SimulatorInvoker
 from aws.session import AwsSession
 from aws.store import create_tables
-from handlers import wiring
-from handlers.wiring import AwsServices, build_services, lambda_copy_invoker
+from handlers import compose
+from handlers.compose import build_services, lambda_copy_invoker
 from recommendations.changes import ArchitectureChange
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Architecture, FunctionSnapshot
 from recommendations.tuning.observation import Observation, Probe
 from service.errors import ServiceError
+from service.tunebot import Tunebot
 from tests.bot.fakes import NOW
 from tests.handlers.test_slack_moto import REGION, TABLE, HalveMemory, _create_function
 from tests.handlers.test_slack_wiring import PROFILE
@@ -72,7 +74,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         yield
 
 
-def _services(factory: Any) -> AwsServices:
+def _services(factory: Any) -> Tunebot:
     return build_services(
         session=AwsSession(region=REGION),
         rules=[HalveMemory()],
@@ -82,7 +84,7 @@ def _services(factory: Any) -> AwsServices:
     )
 
 
-def _stored_recommendation(services: AwsServices) -> str:
+def _stored_recommendation(services: Tunebot) -> str:
     analysis = services.analyze_function("report-builder")
     services.save_recommendations(analysis, requested_by="UALICE1")
     return analysis.report.recommendations[0].id
@@ -90,7 +92,7 @@ def _stored_recommendation(services: AwsServices) -> str:
 
 def test_the_deployed_bot_benchmarks_on_temporary_copies_of_the_function(aws: None) -> None:
     services = build_services(session=AwsSession(region=REGION))
-    assert services.invoker_factory is lambda_copy_invoker
+    assert services.benchmarks.invoker_factory is lambda_copy_invoker
     snapshot = services.analyze_function("report-builder").snapshot
     invoker = lambda_copy_invoker(snapshot)
     assert isinstance(invoker, LambdaBenchmark)
@@ -103,7 +105,7 @@ def test_the_deployed_bot_benchmarks_on_temporary_copies_of_the_function(aws: No
 def test_the_copy_invoker_stops_invoking_when_its_time_budget_is_spent(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(wiring, "BENCHMARK_TIME_BUDGET_S", -1.0)
+    monkeypatch.setattr(compose, "BENCHMARK_TIME_BUDGET_S", -1.0)
     snapshot = build_services(session=AwsSession(region=REGION)).analyze_function("report-builder")
     invoker = lambda_copy_invoker(snapshot.snapshot)
     assert invoker._should_stop is not None and invoker._should_stop() is True
@@ -112,7 +114,7 @@ def test_the_copy_invoker_stops_invoking_when_its_time_budget_is_spent(
 def test_a_benchmark_is_capped_and_its_invoker_left_after_the_run(
     aws: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(wiring, "BENCHMARK_MAX_INVOCATIONS", 12)
+    monkeypatch.setattr(service.benchmarks, "BENCHMARK_MAX_INVOCATIONS", 12)
     invokers: list[ScopedSimulator] = []
 
     def factory(fn: FunctionSnapshot) -> ScopedSimulator:
@@ -152,7 +154,7 @@ def test_a_benchmarks_recommendation_joins_the_functions_latest_analysis(aws: No
     arn = outcome.recommendation.function_arn
     assert sorted(s.recommendation.rule_id for s in services.recommendations_for(arn)) == [
         "TEST-HALF",
-        "TUNE-001",
+        "TUNE-MEM",
     ]
     # A later analysis starts afresh: the older benchmark result is not part of it.
     services.store._clock = lambda: start + timedelta(minutes=30)

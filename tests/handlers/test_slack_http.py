@@ -913,7 +913,7 @@ def test_on_lambda_lazy_work_is_an_async_self_invocation(
 def test_acknowledging_never_waits_for_the_aws_side(
     harness_factory: Any, services: InMemoryServices, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import handlers.wiring
+    import handlers.compose
 
     built: list[str] = []
 
@@ -921,7 +921,7 @@ def test_acknowledging_never_waits_for_the_aws_side(
         built.append("built")
         return services
 
-    monkeypatch.setattr(handlers.wiring, "build_services", build_services)
+    monkeypatch.setattr(handlers.compose, "build_services", build_services)
     bot = harness_factory(services, POLICY)
     slack_handler.configure(lazy_runner=bot.runner)  # no services: the real factory, deferred
     assert bot.command("help")["statusCode"] == 200

@@ -16,11 +16,12 @@ from moto import mock_aws
 
 from aws.session import AwsSession
 from aws.store import create_tables
-from handlers.wiring import AwsServices, build_services
+from handlers.compose import build_services
 from recommendations.changes import MemoryChange
 from recommendations.recommendation import Category, Confidence, Recommendation, Severity
 from recommendations.rules.base import Rule, RuleContext, RuleResult
 from recommendations.snapshot import FunctionSnapshot
+from service.tunebot import Tunebot
 from tests.bot.fakes import NOW
 from tests.handlers.slack_harness import (  # noqa: F401  (pytest fixtures)
     SlackHarness,
@@ -124,7 +125,7 @@ def memory_of(name: str) -> int:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsServices]:
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Tunebot]:
     monkeypatch.setenv("TUNEBOT_TABLE", TABLE)
     with mock_aws():
         create_tables(
@@ -141,7 +142,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[AwsServices]:
 
 
 @pytest.fixture
-def bot(harness_factory: Any, aws: AwsServices) -> SlackHarness:
+def bot(harness_factory: Any, aws: Tunebot) -> SlackHarness:
     harness: SlackHarness = harness_factory(aws, POLICY)
     return harness
 
@@ -155,7 +156,7 @@ def rec_on_card_any(bot: SlackHarness) -> str:
     return str(button(bot.last_card(), "tune_dismiss")["value"])
 
 
-def test_tune_apply_undo_through_dynamodb_and_lambda(bot: SlackHarness, aws: AwsServices) -> None:
+def test_tune_apply_undo_through_dynamodb_and_lambda(bot: SlackHarness, aws: Tunebot) -> None:
     bot.command("checkout-api")
     card = bot.last_card()
     assert card[0]["text"]["text"] == "Tuning checkout-api"
@@ -179,7 +180,7 @@ def test_tune_apply_undo_through_dynamodb_and_lambda(bot: SlackHarness, aws: Aws
     assert len(aws.store.recent_audit(function="checkout-api")) == 2
 
 
-def test_two_approvers_for_production_are_stored(bot: SlackHarness, aws: AwsServices) -> None:
+def test_two_approvers_for_production_are_stored(bot: SlackHarness, aws: Tunebot) -> None:
     bot.command("orders-prod")
     rec = rec_on_card(bot)
     bot.click("tune_apply", rec, user="UALICE1")
@@ -199,7 +200,7 @@ def test_unauthorised_click_changes_nothing(bot: SlackHarness) -> None:
     assert bot.ephemeral_texts()[0].startswith("You are not allowed")
 
 
-def test_stale_recommendation_is_refused(bot: SlackHarness, aws: AwsServices) -> None:
+def test_stale_recommendation_is_refused(bot: SlackHarness, aws: Tunebot) -> None:
     bot.command("checkout-api")
     boto3.client("lambda", region_name=REGION).update_function_configuration(
         FunctionName="checkout-api", MemorySize=1536
@@ -210,7 +211,7 @@ def test_stale_recommendation_is_refused(bot: SlackHarness, aws: AwsServices) ->
     assert [a.result.value for a in aws.store.recent_audit(function="checkout-api")] == ["stale"]
 
 
-def test_double_click_applies_once(bot: SlackHarness, aws: AwsServices) -> None:
+def test_double_click_applies_once(bot: SlackHarness, aws: Tunebot) -> None:
     bot.command("checkout-api")
     card, rec = bot.last_card(), rec_on_card(bot)
     bot.click("tune_apply", rec, blocks=card, run_lazy=False)
@@ -221,7 +222,7 @@ def test_double_click_applies_once(bot: SlackHarness, aws: AwsServices) -> None:
     assert bot.ephemeral_texts()[0].startswith("Already done by <@UALICE1> as change chg-")
 
 
-def test_dismissal_is_remembered_in_the_store(bot: SlackHarness, aws: AwsServices) -> None:
+def test_dismissal_is_remembered_in_the_store(bot: SlackHarness, aws: Tunebot) -> None:
     bot.command("checkout-api")
     bot.click("tune_dismiss", rec_on_card(bot), user="UBOB1")
     assert [(d.rule_id, d.actor) for d in aws.store.dismissals("checkout-api")] == [
@@ -239,7 +240,7 @@ def test_unknown_function_lists_close_names(bot: SlackHarness) -> None:
 
 
 def test_home_tab_lists_pending_and_recent_changes(
-    bot: SlackHarness, aws: AwsServices, monkeypatch: pytest.MonkeyPatch
+    bot: SlackHarness, aws: Tunebot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def no_scan() -> None:
         raise AssertionError("the Home tab must not scan the fleet")
@@ -331,9 +332,7 @@ def _arn(name: str) -> str:
     return str(_lambda().get_function_configuration(FunctionName=name)["FunctionArn"])
 
 
-def test_approvals_end_with_the_application_they_approved(
-    bot: SlackHarness, aws: AwsServices
-) -> None:
+def test_approvals_end_with_the_application_they_approved(bot: SlackHarness, aws: Tunebot) -> None:
     """Two people approve a production change, it is applied and undone: applying the same
     recommendation again needs two fresh approvals, not one click."""
     bot.command("orders-prod")

@@ -16,10 +16,11 @@ import handlers.slack as slack_handler
 from aws.invokers.simulator import SimulatorInvoker
 from aws.session import AwsSession
 from aws.store import create_tables
-from handlers import wiring
-from handlers.wiring import AwsServices, build_services
+from handlers import compose
+from handlers.compose import build_services
 from recommendations.snapshot import FunctionSnapshot
 from recommendations.tuning.profile import SimulationProfile
+from service.tunebot import Tunebot
 from tests.bot.fakes import NOW
 from tests.handlers.slack_harness import (  # noqa: F401  (pytest fixtures)
     SIGNING_SECRET,
@@ -40,15 +41,15 @@ PROFILE = SimulationProfile(
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("TUNEBOT_TABLE", TABLE)
-    wiring._secrets.clear()
+    compose._secrets.clear()
     with mock_aws():
         create_tables(TABLE, "idem", client=boto3.client("dynamodb", region_name=REGION))
         _create_function("report-builder", 2048, {"tunebot:managed": "true"})
         yield
-    wiring._secrets.clear()
+    compose._secrets.clear()
 
 
-def services(invoker: bool) -> AwsServices:
+def services(invoker: bool) -> Tunebot:
     def simulate(fn: FunctionSnapshot) -> SimulatorInvoker:
         assert fn.name == "report-builder"
         return SimulatorInvoker(PROFILE, seed=7)
@@ -115,7 +116,7 @@ def test_slack_secrets_come_from_secrets_manager(
     slack_handler.configure(services=services(invoker=False), lazy_runner=bot.runner)
     response = bot.command("help", run_lazy=False)
     assert response["statusCode"] == 200
-    assert wiring.read_slack_secret(arn)["SLACK_BOT_TOKEN"] == "xoxb-from-secret"
+    assert compose.read_slack_secret(arn)["SLACK_BOT_TOKEN"] == "xoxb-from-secret"
 
 
 @pytest.mark.parametrize(
@@ -134,4 +135,4 @@ def test_unreadable_secrets_are_one_sentence(
     if secret is not None:
         arn = client.create_secret(Name="bad", SecretString=secret)["ARN"]
     with pytest.raises(RuntimeError, match=message):
-        wiring.read_slack_secret(arn)
+        compose.read_slack_secret(arn)

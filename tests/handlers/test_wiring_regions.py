@@ -8,7 +8,7 @@ from moto import mock_aws
 
 from aws.session import AwsSession
 from aws.store import create_tables
-from handlers.wiring import build_services
+from handlers.compose import build_services
 from recommendations.recommendation import Recommendation
 from service.api import OutcomeKind
 from tests.aws.change_helpers import (

@@ -1,6 +1,6 @@
 """The demo fleet gives every rule something to say, as docs/sandbox.md promises.
 
-Each function is read and analysed exactly as ``/tune`` does it (``handlers.wiring``'s
+Each function is read and analysed exactly as ``/tune`` does it (``handlers.compose``'s
 services against the seeded embedded AWS). Rules that moto cannot feed are listed, with why,
 in docs/sandbox.md ("What the embedded AWS cannot show").
 """

@@ -1,0 +1,54 @@
+"""Lambda functions as the service layer reads them (:class:`service.ports.FunctionSource`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from aws import inventory
+from aws.change_service import region_of
+from aws.errors import FunctionNotFoundError
+from aws.function_tags import read_function_tags
+from aws.scan import ScanOptions, merge_snapshots, scan_all, scan_function, sessions_for
+from aws.session import AwsSession, account_targets
+from recommendations.snapshot import FleetSnapshot, FunctionSnapshot
+
+
+class AwsFunctionSource:
+    """This account and region for one function; ``TUNEBOT_ACCOUNTS`` (default: this account
+    and region) for the fleet."""
+
+    def __init__(
+        self, session: AwsSession, environ: Mapping[str, str], *, scan_packages: bool = True
+    ) -> None:
+        self.session = session
+        self.environ = dict(environ)
+        self.scan_packages = scan_packages
+
+    def read_function(self, name: str, *, now: datetime) -> FunctionSnapshot | None:
+        options = ScanOptions(now=now, scan_packages=self.scan_packages)
+        try:
+            return scan_function(name, self.session, options)
+        except FunctionNotFoundError:
+            return None
+
+    def function_names(self) -> list[str]:
+        return inventory.list_function_names(self.session)
+
+    def _fleet_sessions(self) -> list[AwsSession]:
+        return sessions_for(account_targets(self.environ), (), base=self.session)
+
+    def read_fleet(self, *, now: datetime) -> FleetSnapshot:
+        # Package downloads for a whole account are left to `tunebot scan`.
+        options = ScanOptions(now=now, scan_packages=False)
+        return merge_snapshots(scan_all(self._fleet_sessions(), options))
+
+    def fleet_function_names(self) -> list[str]:
+        return sorted(
+            {name for s in self._fleet_sessions() for name in inventory.list_function_names(s)}
+        )
+
+    def function_tags(self, function_arn: str) -> dict[str, str]:
+        region = region_of(function_arn)
+        session = self.session.for_region(region) if region else self.session
+        return read_function_tags(session.client("lambda"), function_arn)
