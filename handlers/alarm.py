@@ -24,10 +24,10 @@ from handlers.alerting import (
     logger,
     metrics,
     published,
-    route,
     runtime,
     traced,
 )
+from service.alerts import route
 
 if TYPE_CHECKING:
     from bot.alerts import AlarmFacts

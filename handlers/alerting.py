@@ -23,7 +23,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
@@ -43,12 +43,8 @@ if TYPE_CHECKING:
 # these defaults keep local runs and tests working without them.
 SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME") or "tunebot"
 METRICS_NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "Tunebot"
-CHANNEL_TAG = "tunebot:channel"
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 IDEMPOTENCY_TTL_S = 7 * 24 * 3600
-# How far back a rebuilt alert card looks for changes applied from it.
-APPLIED_LOOKBACK = timedelta(days=7)
-APPLIED_LOOKBACK_LIMIT = 50
 
 T = TypeVar("T")
 
@@ -209,18 +205,6 @@ def runtime() -> AlertRuntime:
     return _runtime
 
 
-def route(
-    function_tags: Sequence[Mapping[str, str]],
-    alarm_tags: Mapping[str, str],
-    default: str | None,
-) -> str | None:
-    """The function's ``tunebot:channel`` tag, else the alarm's, else the default channel."""
-    for tags in function_tags:
-        if tags.get(CHANNEL_TAG):
-            return tags[CHANNEL_TAG]
-    return alarm_tags.get(CHANNEL_TAG) or default
-
-
 @dataclass(frozen=True)
 class Analysed:
     """One function's part of an alert: the card section and the tags that route it."""
@@ -240,96 +224,41 @@ def analyse_for_alert(
     limit: int = 3,
     account_id: str | None = None,
 ) -> Analysed:
-    """Analyse one function for a card; a missing or unreadable function gives a short note.
-
-    The recommendations are stored (``save_recommendations``) so the card's buttons work, and
-    those a user dismissed are left out. A function in another account or region than the one
-    tunebot reads is not analysed: a function of the same name here would be the wrong one.
-    """
+    """One function's card section (``service.alerts.AlertAnalysis`` decides what it says)."""
     from bot.alerts import finding_view, problem_view
-    from service.errors import FunctionNotFoundError, ServiceError
+    from service.alerts import AlertAnalysis
 
-    own_account = rt.account_id()
-    if account_id and own_account and account_id != own_account:
-        return Analysed(
-            problem_view(
-                name,
-                region,
-                f"The function is in account {account_id}; tunebot reads account {own_account}.",
-            ),
-            {},
-        )
-    if region and region != rt.session.region:
-        return Analysed(
-            problem_view(
-                name,
-                region,
-                f"tunebot runs in {rt.session.region} and cannot analyse functions in {region}; "
-                "deploy it there too.",
-            ),
-            {},
-        )
-    try:
-        analysis = rt.services.analyze_function(name)
-    except FunctionNotFoundError:
-        where = f" in {region}" if region else ""
-        return Analysed(problem_view(name, region, f"The function no longer exists{where}."), {})
-    except ServiceError as error:
-        raise_if_transient(error)
-        return Analysed(problem_view(name, region, f"The function could not be read: {error}"), {})
-    now = rt.now()
-    rt.services.save_recommendations(analysis, requested_by=None)
-    ranked = list(analysis.report.recommendations)
-    dismissed = rt.services.active_dismissals(ranked, now)
-    diagnosis = diagnose(analysis)
-    if diagnosis is not None:
-        ranked = [*diagnosis.relevant, *diagnosis.others]
-    shown = [rec for rec in ranked if rec.id not in dismissed]
-    snapshot = analysis.snapshot
-    applied, pending = _done_from_cards(rt, snapshot.name, now)
+    found = AlertAnalysis(
+        rt.services, region=rt.session.region, account_id=rt.account_id, now=rt.now
+    ).function(
+        name,
+        region,
+        diagnose=diagnose,
+        changes=changes,
+        cost_line=cost_line,
+        limit=limit,
+        account_id=account_id,
+    )
+    if found.problem is not None:
+        return Analysed(problem_view(found.function, found.region, found.problem), {})
     return Analysed(
         finding_view(
-            function=snapshot.name,
-            region=snapshot.region,
-            recommendations=shown,
+            function=found.function,
+            region=found.region,
+            recommendations=found.recommendations,
             settings=rt.settings,
-            tags=snapshot.tags,
-            cloudformation_stack=snapshot.cloudformation_stack,
-            now=now,
-            diagnosis=diagnosis,
-            changes=changes,
-            cost_line=cost_line,
-            limit=limit,
-            applied=applied,
-            pending=pending,
+            tags=found.tags,
+            cloudformation_stack=found.cloudformation_stack,
+            now=rt.now(),
+            diagnosis=found.diagnosis,
+            changes=found.changes,
+            cost_line=found.cost_line,
+            limit=found.limit,
+            applied=found.applied,
+            pending=found.pending,
         ),
-        dict(snapshot.tags),
+        found.tags,
     )
-
-
-def _done_from_cards(
-    rt: AlertRuntime, function: str, now: datetime
-) -> tuple[list[tuple[Any, Any]], dict[str, tuple[str, ...]]]:
-    """This week's applied (not undone) recommendations of ``function`` and those waiting for
-    approvers, so a rebuilt card keeps its Undo buttons and approval counts."""
-    applied = []
-    for record in rt.services.recent_changes(APPLIED_LOOKBACK_LIMIT):
-        if (
-            record.function != function
-            or record.status.value != "applied"
-            or not record.recommendation_id
-            or now - record.applied_at > APPLIED_LOOKBACK
-        ):
-            continue
-        stored = rt.services.get_recommendation(record.recommendation_id)
-        if stored is not None:
-            applied.append((stored, record))
-    pending = {
-        item.stored.recommendation.id: tuple(item.approvers)
-        for item in rt.services.pending_approvals(APPLIED_LOOKBACK_LIMIT)
-        if item.stored.recommendation.function == function
-    }
-    return applied, pending
 
 
 def published(result: Any) -> dict[str, Any]:

@@ -24,10 +24,10 @@ from handlers.alerting import (
     logger,
     metrics,
     published,
-    route,
     runtime,
     traced,
 )
+from service.alerts import route
 
 COST_ALERTS_ENV = "TUNEBOT_COST_ALERTS"
 TOP_FUNCTIONS = 3

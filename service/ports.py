@@ -7,6 +7,7 @@ an implementation: ``handlers.compose`` passes the real ones in, tests pass fake
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -85,10 +86,6 @@ class RecommendationStore(Protocol):
 # ---- benchmarks ----------------------------------------------------------------------------
 
 
-class InvokerFactory(Protocol):
-    """An invoker for one function's benchmark. One that is a context manager (the real one,
-    whose exit deletes its temporary copies of the function) is entered around the run."""
-
-    def __call__(
-        self, function: FunctionSnapshot
-    ) -> ProbeRunner | AbstractContextManager[ProbeRunner]: ...
+# An invoker for one function's benchmark. One that is a context manager (the real one, whose
+# exit deletes its temporary copies of the function) is entered around the run.
+InvokerFactory = Callable[[FunctionSnapshot], ProbeRunner | AbstractContextManager[ProbeRunner]]
