@@ -11,8 +11,9 @@ For other ``aws`` modules (and engineers)::
         lambda_client.get_function(FunctionName="checkout-api")
 
 ``translate_errors`` turns ``ClientError`` and botocore's credential errors into the
-``aws.errors`` subclasses with one sentence a user can act on. ``AWS_ENDPOINT_URL`` needs no
-code here: boto3 honours it for every client.
+``aws.errors`` subclasses with one sentence a user can act on, classified by the one table in
+``aws.error_codes`` (whose ``is_throttling`` and siblings this module re-exports).
+``AWS_ENDPOINT_URL`` needs no code here: boto3 honours it for every client.
 """
 
 from __future__ import annotations
@@ -26,26 +27,19 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    EndpointConnectionError,
-    NoCredentialsError,
-    NoRegionError,
-    PartialCredentialsError,
-)
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from aws.errors import (
-    AccessDeniedError,
-    AwsCallError,
-    AwsError,
-    ConfigurationError,
-    CredentialsError,
-    FunctionNotFoundError,
-    ResourceBusyError,
-    ThrottledError,
-)
+# Re-exported: the modules of ``aws`` ask these of botocore's errors through the session.
+from aws.error_codes import BUSY_CODES as BUSY_CODES
+from aws.error_codes import error_code as error_code
+from aws.error_codes import is_access_denied as is_access_denied
+from aws.error_codes import is_busy as is_busy
+from aws.error_codes import is_not_found as is_not_found
+from aws.error_codes import is_throttling as is_throttling
+from aws.error_codes import is_unsupported_operation as is_unsupported_operation
+from aws.error_codes import translate
+from aws.errors import AwsError, ConfigurationError
 
 logger = logging.getLogger(__name__)
 
@@ -56,46 +50,6 @@ DEFAULT_REGION = "us-east-1"
 # slows down instead of failing; enough attempts to ride out a burst.
 DEFAULT_MAX_ATTEMPTS = 10
 ACCOUNTS_ENV = "TUNEBOT_ACCOUNTS"
-
-THROTTLING_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "LimitExceededException",
-        "SlowDown",
-    }
-)
-ACCESS_DENIED_CODES = frozenset(
-    {
-        "AccessDenied",
-        "AccessDeniedException",
-        "UnauthorizedOperation",
-        "AuthorizationError",
-        "AuthorizationErrorException",
-    }
-)
-CREDENTIAL_CODES = frozenset(
-    {
-        "UnrecognizedClientException",
-        "InvalidClientTokenId",
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "InvalidSignatureException",
-        "SignatureDoesNotMatch",
-        "IncompleteSignature",
-    }
-)
-NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "ResourceNotFound", "NotFound"})
-# Lambda refuses a call while an earlier update of the function (or mapping) is still being
-# applied. Nothing was done, and the same call succeeds once that update is over: callers retry
-# with back-off (``is_busy``) before reporting it; it never means "stale".
-BUSY_CODES = frozenset({"ResourceConflictException", "ResourceInUseException"})
-
 
 # Reads a function's package from ``GetFunction``'s ``Code.Location`` with a size cap:
 # (location, max_bytes) -> the zip's bytes. AWS's locations are pre-signed S3 URLs anyone can
@@ -224,51 +178,6 @@ def account_targets(env: Mapping[str, str]) -> list[AccountTarget]:
         ) from error
 
 
-def error_code(error: BaseException) -> str:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code", ""))
-    return ""
-
-
-def is_throttling(error: BaseException) -> bool:
-    return error_code(error) in THROTTLING_CODES
-
-
-def is_access_denied(error: BaseException) -> bool:
-    return error_code(error) in ACCESS_DENIED_CODES
-
-
-def is_not_found(error: BaseException) -> bool:
-    return error_code(error) in NOT_FOUND_CODES
-
-
-def is_busy(error: BaseException) -> bool:
-    return error_code(error) in BUSY_CODES
-
-
-# What an endpoint without an operation answers: AWS's own codes for an unknown action, and
-# the bare HTTP status an emulator's web server (or a proxy) puts where an AWS error code goes.
-UNSUPPORTED_OPERATION_CODES = frozenset(
-    {"InvalidAction", "UnknownOperationException", "NotImplemented", "404", "500", "501"}
-)
-
-
-def is_unsupported_operation(error: BaseException) -> bool:
-    """The endpoint does not implement the operation (moto raises NotImplementedError
-    in-process and answers 500 as a server), as opposed to refusing this request."""
-    return isinstance(error, NotImplementedError) or error_code(error) in (
-        UNSUPPORTED_OPERATION_CODES
-    )
-
-
-def _short_message(message: str) -> str:
-    """AWS messages are one sentence; an HTML error page (a proxy, an emulator) is not."""
-    text = " ".join(message.split())
-    if text.startswith("<"):
-        return ""
-    return text[:200].rstrip(".")
-
-
 def translate_error(
     error: BaseException,
     *,
@@ -277,44 +186,7 @@ def translate_error(
     region: str | None = None,
 ) -> AwsError:
     """One sentence for the user; the caller chains ``error`` so logs keep the detail."""
-    if isinstance(error, AwsError):
-        return error
-    if isinstance(error, NoCredentialsError | PartialCredentialsError):
-        return CredentialsError(
-            "No AWS credentials found: configure a profile, environment variables or a role "
-            f"before tunebot can {action}."
-        )
-    if isinstance(error, NoRegionError):
-        return ConfigurationError("No AWS region is set: pass --region or set AWS_REGION.")
-    if isinstance(error, EndpointConnectionError):
-        return AwsCallError(f"Could not reach AWS to {action}: {error}.")
-    code = error_code(error)
-    message = ""
-    if isinstance(error, ClientError):
-        message = _short_message(str(error.response.get("Error", {}).get("Message", "")))
-    where = f" in {region}" if region else ""
-    if code in CREDENTIAL_CODES:
-        return CredentialsError(
-            f"AWS rejected the credentials ({code}) while trying to {action}; refresh them."
-        )
-    if code in ACCESS_DENIED_CODES:
-        return AccessDeniedError(
-            f"Access denied: the credentials may not {action}{where} ({message or code})."
-        )
-    if function and code in NOT_FOUND_CODES:
-        return FunctionNotFoundError(f"Function '{function}' was not found{where}.")
-    if code in THROTTLING_CODES:
-        return ThrottledError(f"AWS kept throttling the request to {action}; try again later.")
-    if code in BUSY_CODES:
-        subject = f"{function} is" if function else "the function is"
-        return ResourceBusyError(
-            f"Could not {action}: {subject} being updated; try again in a minute."
-        )
-    if isinstance(error, ClientError):
-        return AwsCallError(f"Could not {action}{where}: {message or code}.")
-    if isinstance(error, BotoCoreError):
-        return AwsCallError(f"Could not {action}{where}: {error}.")
-    return AwsCallError(f"Could not {action}{where}: {type(error).__name__}.")
+    return translate(error, action, function=function, region=region)
 
 
 @contextmanager

@@ -38,7 +38,8 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aws.appliers.errors import ResourceMissingError, error_code, translate_error
+from aws.error_codes import error_code, translate
+from aws.errors import ResourceNotFoundError
 from aws.store_codec import deserialize_item, serialize_item, serialize_value
 from aws.store_models import (
     AlertThread,
@@ -224,13 +225,17 @@ class StateStore:
         return response
 
     def _translate(self, error: Exception) -> StoreError:
-        translated = translate_error(error, f"use the tunebot table {self.table_name}")
-        if isinstance(translated, ResourceMissingError):
+        """A StoreError that keeps whether the cause is worth retrying (throttling, DynamoDB
+        failing, no connection) or not (no table, access denied, a rejected request)."""
+        translated = translate(error, f"use the tunebot table {self.table_name}")
+        if isinstance(translated, ResourceNotFoundError):
             return StoreError(
                 f"The DynamoDB table {self.table_name} does not exist; "
-                "create it with `tunebot store init`."
+                "create it with `tunebot store init`.",
+                retryable=False,
+                code=translated.code,
             )
-        return StoreError(str(translated))
+        return StoreError(str(translated), retryable=translated.retryable, code=translated.code)
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         response = self._call(

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aws.appliers.errors import error_code, translate_error
+from aws.error_codes import error_code, translate
 from aws.store_models import StoreError, StoreNotConfiguredError, TableStatus
 
 TABLE_ENV = "TUNEBOT_TABLE"
@@ -85,6 +85,11 @@ def create_tables(
     return results
 
 
+def _store_error(error: Exception, doing: str) -> StoreError:
+    translated = translate(error, doing)
+    return StoreError(str(translated), retryable=translated.retryable, code=translated.code)
+
+
 def _create_table(client: Any, name: str, spec: dict[str, Any], ttl_attribute: str) -> TableStatus:
     doing = f"create the DynamoDB table {name}"
     try:
@@ -93,9 +98,9 @@ def _create_table(client: Any, name: str, spec: dict[str, Any], ttl_attribute: s
         if error_code(error) == "ResourceInUseException":
             _check_existing(client, name, spec)
             return TableStatus.EXISTS
-        raise StoreError(str(translate_error(error, doing))) from error
+        raise _store_error(error, doing) from error
     except BotoCoreError as error:
-        raise StoreError(str(translate_error(error, doing))) from error
+        raise _store_error(error, doing) from error
     try:
         client.get_waiter("table_exists").wait(
             TableName=name, WaiterConfig={"Delay": 2, "MaxAttempts": 60}
@@ -105,7 +110,7 @@ def _create_table(client: Any, name: str, spec: dict[str, Any], ttl_attribute: s
             TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute},
         )
     except (ClientError, BotoCoreError) as error:
-        raise StoreError(str(translate_error(error, f"finish setting up table {name}"))) from error
+        raise _store_error(error, f"finish setting up table {name}") from error
     return TableStatus.CREATED
 
 
@@ -114,7 +119,7 @@ def _check_existing(client: Any, name: str, spec: dict[str, Any]) -> None:
     try:
         table = client.describe_table(TableName=name)["Table"]
     except (ClientError, BotoCoreError) as error:
-        raise StoreError(str(translate_error(error, f"read the DynamoDB table {name}"))) from error
+        raise _store_error(error, f"read the DynamoDB table {name}") from error
     expected_keys = {(key["AttributeName"], key["KeyType"]) for key in spec["KeySchema"]}
     actual_keys = {(key["AttributeName"], key["KeyType"]) for key in table.get("KeySchema", [])}
     expected_indexes = {index["IndexName"] for index in spec.get("GlobalSecondaryIndexes", [])}

@@ -47,7 +47,7 @@ from aws.errors import AwsCallError, AwsError
 from aws.invokers.base import observation_from_report
 from aws.invokers.payload import Payloads
 from aws.logs.report_parser import parse_report_log
-from aws.session import BUSY_CODES, AwsSession, error_code, translate_errors
+from aws.session import AwsSession, error_code, is_busy, is_throttling, translate_errors
 from recommendations.snapshot import Architecture
 from recommendations.tuning.observation import ErrorKind, Observation, Probe
 
@@ -78,11 +78,9 @@ BENCHMARK_TAG = "tunebot:benchmark-of"
 MAX_FUNCTION_NAME = 64
 # CreateFunction takes at most 50 MB of zipped code inline.
 MAX_INLINE_ZIP_BYTES = 50 * 1024 * 1024
-THROTTLE_CODES = frozenset({"TooManyRequestsException", "ThrottlingException"})
-# Throttles, and updates still in progress (BUSY_CODES), are retried this many times with
+# Throttles, and updates still in progress (``is_busy``), are retried this many times with
 # exponential back-off from 0.5 s (capped at 30 s): about a minute in all.
 MAX_THROTTLE_RETRIES = 6
-RETRIED_CODES = THROTTLE_CODES | BUSY_CODES
 # System log levels at which Lambda still writes the REPORT line (it is an INFO event).
 REPORTING_SYSTEM_LOG_LEVELS = frozenset({"DEBUG", "INFO"})
 
@@ -264,7 +262,7 @@ class LambdaBenchmark:
             try:
                 return operation(**params)
             except ClientError as error:
-                if error_code(error) not in RETRIED_CODES:
+                if not (is_throttling(error) or is_busy(error)):
                     raise
                 self._sleep(min(30.0, 0.5 * 2**attempt))
         return operation(**params)

@@ -101,6 +101,46 @@ def test_missing_table_says_how_to_create_it() -> None:
             store.get_recommendation("rec-1")
 
 
+def test_missing_table_is_not_worth_retrying() -> None:
+    with mock_aws():
+        store = StateStore("nope", boto3.client("dynamodb", region_name=REGION))
+        with pytest.raises(StoreError) as raised:
+            store.get_recommendation("rec-1")
+    assert not raised.value.retryable
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "retryable"),
+    [
+        ("ProvisionedThroughputExceededException", 400, True),
+        ("ThrottlingException", 400, True),
+        ("InternalServerError", 500, True),
+        ("AccessDeniedException", 400, False),
+        ("ValidationException", 400, False),
+    ],
+)
+def test_store_errors_say_whether_they_are_worth_retrying(
+    code: str, status: int, retryable: bool
+) -> None:
+    from botocore.stub import Stubber
+
+    client = boto3.client(
+        "dynamodb",
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    with Stubber(client) as stub:
+        stub.add_client_error(
+            "get_item", service_error_code=code, service_message="no", http_status_code=status
+        )
+        with pytest.raises(StoreError) as raised:
+            StateStore("tunebot", client).get_recommendation("rec-1")
+    assert raised.value.retryable is retryable
+    assert raised.value.code == code
+    assert "tunebot table tunebot" in str(raised.value)
+
+
 def test_recommendation_round_trip_with_function_config(store: StateStore, clock: Clock) -> None:
     rec = recommendation()
     store.put_recommendation(rec, snapshot(revision_id="rev-1"), requested_by="slack:U1")
