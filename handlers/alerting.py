@@ -309,10 +309,12 @@ def handle_envelope(
         logger.error("Slack refused the alert", extra={"reason": str(error)})
         count("DeliveryFailures")
         return {"outcome": "delivery_failed", "reason": str(error)}
-    except transient_errors():
+    except Exception as error:
+        if not is_transient(error):
+            raise
         logger.exception("transient failure; the event will be retried")
         count("TransientFailures")
-        raise
+        raise retried_error(error) from error.__cause__
     return result
 
 
@@ -326,36 +328,31 @@ def _malformed(message: str, reason: str, raw: Any) -> dict[str, Any]:
     return {"outcome": "malformed", "reason": reason}
 
 
-def raise_if_transient(error: BaseException) -> None:
-    """The bot's ServiceError wraps the AWS error; a transient one (throttling, AWS failing,
-    no connection, the store) must still reach Lambda's retry. A request AWS rejected for good
-    (a 4xx, such as a name Lambda calls invalid) is not raised: the card says it instead of
-    the event going to the failure queue after retries that send the same request again."""
-    cause = error.__cause__
-    if cause is not None and isinstance(cause, transient_errors()) and not _rejected(cause):
-        raise cause
+def is_transient(error: BaseException) -> bool:
+    """Whether Lambda should retry the event after ``error``: Slack busy or rate limiting, the
+    same event in progress elsewhere, or an AWS or store failure that says it is retryable
+    (a request AWS rejected for good is not: retries would send the same request again)."""
+    if isinstance(error, transient_errors()):
+        return True
+    return bool(getattr(error, "retryable", False))
 
 
-def _rejected(error: BaseException) -> bool:
-    from botocore.exceptions import ClientError
+def retried_error(error: BaseException) -> BaseException:
+    """What to raise for Lambda's retry: the AWS error a service error reports, if any."""
+    from service.errors import PortError, ServiceError
 
-    from aws.errors import AwsCallError
-
-    origin = error.__cause__
-    if not isinstance(error, AwsCallError) or not isinstance(origin, ClientError):
-        return False
-    status = origin.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
-    return 400 <= int(status) < 500
+    if isinstance(error, ServiceError) and isinstance(error.__cause__, PortError):
+        return error.__cause__
+    return error
 
 
 def transient_errors() -> tuple[type[BaseException], ...]:
-    """Errors after which Lambda should retry the event."""
+    """Errors after which Lambda should retry the event whatever they say; AWS and service
+    errors are retried when their ``retryable`` says so (:func:`is_transient`)."""
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
     )
 
-    from aws.errors import AwsCallError, ThrottledError
-    from aws.store import StoreError
     from bot.alerts import AlertInProgressError, SlackTransientError
 
     return (
@@ -363,7 +360,4 @@ def transient_errors() -> tuple[type[BaseException], ...]:
         AlertInProgressError,
         # The same event is being handled by a concurrent invocation right now.
         IdempotencyAlreadyInProgressError,
-        ThrottledError,
-        AwsCallError,
-        StoreError,
     )

@@ -15,11 +15,12 @@ from typing import Any
 from handlers.alerting import (
     AlertRuntime,
     count,
+    is_transient,
     logger,
     metrics,
+    retried_error,
     runtime,
     traced,
-    transient_errors,
 )
 
 DIGEST_CHANNEL_ENV = "TUNEBOT_DIGEST_CHANNEL"
@@ -76,7 +77,6 @@ def _effect(rt: AlertRuntime, record: Any, now: datetime) -> str:
 def build_digest(rt: AlertRuntime) -> Any:
     from bot.alerts import ChangeEffectView, DigestView
     from bot.views import money, recommendation_view
-    from handlers.alerting import raise_if_transient
     from recommendations.engine import FleetReport
     from recommendations.recommendation import Severity
     from service.errors import ServiceError
@@ -85,7 +85,8 @@ def build_digest(rt: AlertRuntime) -> Any:
     try:
         fleet = rt.services.scan_fleet()
     except ServiceError as error:
-        raise_if_transient(error)
+        if error.retryable:
+            raise
         # A digest that says the scan failed beats a silent week.
         fleet = FleetReport(functions=(), recommendations=(), errors={"fleet scan": str(error)})
     dismissed = rt.services.active_dismissals(list(fleet.recommendations), now)
@@ -168,8 +169,10 @@ def handler(event: Any, context: Any) -> dict[str, Any]:
         logger.error("Slack refused the digest", extra={"reason": str(error)})
         count("DeliveryFailures")
         return {"outcome": "delivery_failed", "reason": str(error)}
-    except transient_errors():
+    except Exception as error:
+        if not is_transient(error):
+            raise
         logger.exception("transient failure; the digest will be retried")
         count("TransientFailures")
-        raise
+        raise retried_error(error) from error.__cause__
     return result

@@ -254,10 +254,15 @@ class FailingRead(InMemoryServices):
             "ResponseMetadata": {"HTTPStatusCode": self.status},
         }
         origin = ClientError(response, "GetFunction")
+        # The AWS error says whether it is retryable (from the HTTP status); the service's
+        # error carries that verdict (service.analysis.service_error).
+        retryable = self.status >= 500
         try:
-            raise AwsCallError(f"Could not read the function: {self.code}.") from origin
+            raise AwsCallError(
+                f"Could not read the function: {self.code}.", retryable=retryable
+            ) from origin
         except AwsCallError as error:
-            raise ServiceError(str(error)) from error
+            raise ServiceError(str(error), retryable=error.retryable) from error
 
 
 def test_a_function_aws_refuses_to_read_gets_a_short_card_not_a_retry() -> None:

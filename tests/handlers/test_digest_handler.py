@@ -134,14 +134,15 @@ def test_no_channel() -> None:
 
 
 class FailingScan(InMemoryServices):
-    def __init__(self, cause: Exception) -> None:
+    def __init__(self, cause: Any) -> None:
         super().__init__()
         self.cause = cause
 
     def scan_fleet(self) -> Any:
-        from service.errors import ServiceError
+        from service.analysis import service_error
 
-        raise ServiceError(str(self.cause)) from self.cause
+        # As the analysis use case reports an adapter's failure: same sentence and verdict.
+        raise service_error(self.cause) from self.cause
 
 
 def test_a_failed_scan_is_reported_and_throttling_retries() -> None:
