@@ -4,15 +4,47 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from aws.errors import AwsError
-from recommendations.changes import Change
-from recommendations.recommendation import Recommendation
-from recommendations.snapshot import Frozen, FunctionSnapshot
+from recommendations.snapshot import Frozen
+from service.errors import ClaimLost, StoreFailed
+
+# The values the change use case shares with the store live in ``service``; re-exported here
+# so ``aws.store`` keeps offering them.
+from service.records import (
+    AuditAction,
+    AuditRecord,
+    AuditResult,
+    ChangeRecord,
+    ChangeStatus,
+    Claim,
+    ClaimResult,
+    ClaimStatus,
+    StoredRecommendation,
+)
+
+__all__ = [
+    "AlertThread",
+    "AlertThreadClaim",
+    "Approval",
+    "AuditAction",
+    "AuditRecord",
+    "AuditResult",
+    "ChangeRecord",
+    "ChangeStatus",
+    "Claim",
+    "ClaimLostError",
+    "ClaimResult",
+    "ClaimStatus",
+    "Dismissal",
+    "StoreError",
+    "StoreNotConfiguredError",
+    "StoredRecommendation",
+    "TableStatus",
+]
 
 
-class StoreError(AwsError):
+class StoreError(AwsError, StoreFailed):
     """The store could not be read or written."""
 
 
@@ -20,123 +52,14 @@ class StoreNotConfiguredError(StoreError):
     """``TUNEBOT_TABLE`` is not set."""
 
 
-class ClaimLostError(StoreError):
+class ClaimLostError(StoreError, ClaimLost):
     """The claim is no longer held by this attempt (its lease ran out and another took it)."""
-
-
-class StoredRecommendation(Frozen):
-    """A recommendation with the function configuration it was computed from."""
-
-    recommendation: Recommendation
-    function: FunctionSnapshot | None = None
-    requested_by: str | None = None
-    channel: str | None = None
-    message_ts: str | None = None
-    stored_at: datetime
-    expires_at: datetime
-    approvers: tuple[str, ...] = ()
-    # Which application the approvals count towards; applying or undoing starts a new one.
-    approval_round: int = 0
 
 
 class Approval(Frozen):
     recommendation_id: str
     user: str
     approved_at: datetime
-
-
-class ClaimStatus(StrEnum):
-    IN_PROGRESS = "in_progress"
-    APPLIED = "applied"
-    STALE = "stale"
-    FAILED = "failed"
-    # The applied change was undone; the same key may be claimed again.
-    RELEASED = "released"
-
-
-class Claim(Frozen):
-    key: str
-    change_id: str
-    actor: str
-    status: ClaimStatus
-    claimed_at: datetime
-    lease_until: datetime
-    message: str = ""
-
-
-class ClaimResult(Frozen):
-    """``acquired``: this caller holds the claim and may act; else ``claim`` is the holder's."""
-
-    acquired: bool
-    claim: Claim
-    # When acquired: the claim this one replaced (a failed, stale, released or abandoned
-    # attempt), whose intent may still need resolving.
-    previous: Claim | None = None
-
-
-class ChangeStatus(StrEnum):
-    # Written before the AWS call (write-ahead): AWS may or may not have made the change yet.
-    INTENDED = "intended"
-    APPLIED = "applied"
-    UNDONE = "undone"
-    # The attempt ended without changing anything (stale, failed, or found not in effect).
-    FAILED = "failed"
-
-
-class ChangeRecord(Frozen):
-    """A change tunebot applied or set out to apply (an undo is one too, with ``reverts``).
-
-    Written as ``intended`` before the AWS call, then finished as ``applied`` or ``failed``."""
-
-    change_id: str
-    recommendation_id: str | None = None
-    function_name: str
-    function_arn: str | None = None
-    change: Change
-    description: str
-    actor: str
-    approvers: tuple[str, ...] = ()
-    applied_at: datetime
-    status: ChangeStatus = ChangeStatus.APPLIED
-    request_ids: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    reverts: str | None = None
-    # The function's RevisionId around the change, when it moves it (memory, timeout, arch).
-    revision_before: str | None = None
-    revision_after: str | None = None
-    undone_by: str | None = None
-    undone_at: datetime | None = None
-    undo_change_id: str | None = None
-
-
-class AuditAction(StrEnum):
-    APPLY = "apply"
-    UNDO = "undo"
-
-
-class AuditResult(StrEnum):
-    APPLIED = "applied"
-    STALE = "stale"
-    FAILED = "failed"
-
-
-class AuditRecord(Frozen):
-    """One attempt to change something, whatever came of it. Written once, never updated."""
-
-    audit_id: str
-    at: datetime
-    actor: str
-    action: AuditAction
-    function_name: str
-    recommendation_id: str | None = None
-    change_id: str | None = None
-    description: str
-    before: Any = None
-    after: Any = None
-    result: AuditResult
-    message: str = ""
-    request_ids: tuple[str, ...] = ()
-    approvers: tuple[str, ...] = ()
 
 
 class Dismissal(Frozen):

@@ -10,15 +10,16 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from aws import errors as aws_errors
 from aws.errors import AwsError
+from service.errors import ChangeFailed, StaleChange
 
 
-class ChangeError(AwsError):
+class ChangeError(AwsError, ChangeFailed):
     """A change could not be applied; nothing was changed unless the message says so."""
 
     retryable: bool = False
 
 
-class StaleChangeError(ChangeError):
+class StaleChangeError(ChangeError, StaleChange):
     """The resource no longer matches the change's ``before``; nothing was changed."""
 
 
