@@ -19,7 +19,6 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws.change_service import ChangeResult, ChangeService, ResultKind
 from aws.errors import AwsError
 from aws.errors import FunctionNotFoundError as AwsFunctionNotFound
 from aws.session import AwsSession
@@ -48,6 +47,7 @@ from service.api import (
     PendingApproval,
     StoredRecommendation,
 )
+from service.changes import ChangeResult, ChangeService, ResultKind
 from service.errors import FunctionNotFoundError, ServiceError
 
 logger = logging.getLogger(__name__)
@@ -319,7 +319,7 @@ class AwsServices:
         return [_stored(item) for item in sorted(latest, key=lambda s: rank_key(s.recommendation))]
 
     def function_tags(self, function_arn: str) -> dict[str, str]:
-        from aws.change_service import region_of
+        from aws.change_adapters import region_of
         from aws.function_tags import read_function_tags
 
         region = region_of(function_arn)
@@ -571,6 +571,7 @@ def build_services(
     Benchmarks use temporary copies of the real function by default; ``invoker_factory=None``
     turns them off (the button then says so)."""
     from aws.appliers.base import ApplyContext
+    from aws.change_adapters import change_service
 
     env = os.environ if environ is None else environ
     aws = session or AwsSession()
@@ -589,7 +590,7 @@ def build_services(
     return AwsServices(
         aws,
         store,
-        ChangeService(store, context_for_region=context_for_region),
+        change_service(store, context_for_region=context_for_region),
         rules=rules,
         invoker_factory=invoker_factory,
         scan_packages=scan_packages,
