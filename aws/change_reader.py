@@ -8,7 +8,6 @@ intent's ``before`` and ``after``. Only reads; each one is already granted for t
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -17,7 +16,7 @@ from aws.appliers import async_destination, event_source_mapping
 from aws.appliers.base import ApplyContext, call
 from aws.appliers.errors import ResourceMissingError, error_code, translate_error
 from recommendations.changes import Change
-from recommendations.snapshot import Frozen
+from service.records import ChangeObservation, Verdict
 
 IAM_ACTIONS: tuple[str, ...] = (
     "lambda:GetFunctionConfiguration",
@@ -26,20 +25,6 @@ IAM_ACTIONS: tuple[str, ...] = (
     "lambda:GetFunctionEventInvokeConfig",
     "lambda:GetEventSourceMapping",
 )
-
-
-class Verdict(StrEnum):
-    # The resource reads the change's ``after``: the attempt took effect.
-    TOOK_EFFECT = "took_effect"
-    # It reads ``before``: nothing was changed.
-    NO_EFFECT = "no_effect"
-    # Neither: someone else changed it since, or tunebot resolved a value (a created queue).
-    NEITHER = "neither"
-
-
-class Observation(Frozen):
-    verdict: Verdict
-    value: Any = None
 
 
 def _live_value(change: Change, context: ApplyContext, target: str) -> Any:
@@ -94,12 +79,12 @@ def _live_value(change: Change, context: ApplyContext, target: str) -> Any:
     raise ValueError(f"no reader for a {change.kind} change")
 
 
-def observe(change: Change, context: ApplyContext, function_arn: str | None) -> Observation:
+def observe(change: Change, context: ApplyContext, function_arn: str | None) -> ChangeObservation:
     """Whether ``change`` is in effect now. Raises ``ChangeError`` when the read fails."""
     dumped = change.model_dump(mode="json")
     value = _live_value(change, context, function_arn or change.function_name)
     if value == dumped["after"]:
-        return Observation(verdict=Verdict.TOOK_EFFECT, value=value)
+        return ChangeObservation(verdict=Verdict.TOOK_EFFECT, value=value)
     if value == dumped["before"]:
-        return Observation(verdict=Verdict.NO_EFFECT, value=value)
-    return Observation(verdict=Verdict.NEITHER, value=value)
+        return ChangeObservation(verdict=Verdict.NO_EFFECT, value=value)
+    return ChangeObservation(verdict=Verdict.NEITHER, value=value)

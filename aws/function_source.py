@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from aws import inventory
-from aws.change_service import region_of
+from aws.change_adapters import region_of
 from aws.errors import FunctionNotFoundError
 from aws.function_tags import read_function_tags
 from aws.scan import ScanOptions, merge_snapshots, scan_all, scan_function, sessions_for

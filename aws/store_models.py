@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aws.errors import AwsError
+from service.errors import ClaimLost, StoreFailed
 from service.records import (
     AlertThread,
     AlertThreadClaim,
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 
-class StoreError(AwsError):
+class StoreError(AwsError, StoreFailed):
     """The store could not be read or written."""
 
 
@@ -49,5 +50,5 @@ class StoreNotConfiguredError(StoreError):
     """``TUNEBOT_TABLE`` is not set."""
 
 
-class ClaimLostError(StoreError):
+class ClaimLostError(StoreError, ClaimLost):
     """The claim is no longer held by this attempt (its lease ran out and another took it)."""

@@ -27,7 +27,6 @@ from handlers.alerting import (
     runtime,
     traced,
 )
-from service.alerts import route
 
 if TYPE_CHECKING:
     from bot.alerts import AlarmFacts
@@ -110,6 +109,7 @@ def _reply_text(alarm: AlarmEvent) -> tuple[str, str]:
 def process_alarm(rt: AlertRuntime, alarm: AlarmEvent) -> dict[str, Any]:
     """Post or update the alarm's card. Returns what happened (stored for idempotency)."""
     from bot.alerts import alarm_card_view, render_alarm_card, render_reply
+    from service.alerts import route
 
     targets = _targets(rt, alarm)
     if not targets:

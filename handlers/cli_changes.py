@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from handlers.cli_args import positive_int
 
 if TYPE_CHECKING:
-    from aws.change_service import ChangeResult, ChangeService
     from aws.store import AuditRecord, StateStore
+    from service.changes import ChangeResult, ChangeService
 
 FORMATS = ("table", "json")
 
@@ -108,7 +108,7 @@ def _store() -> StateStore:
 
 def _service(store: StateStore, allow_iam_changes: bool = False) -> ChangeService:
     from aws.appliers.base import ApplyContext
-    from aws.change_service import ChangeService
+    from aws.change_adapters import change_service
     from aws.session import AwsSession
 
     def context_for_region(region: str) -> ApplyContext:
@@ -121,7 +121,7 @@ def _service(store: StateStore, allow_iam_changes: bool = False) -> ChangeServic
             allow_iam_changes=allow_iam_changes,
         )
 
-    return ChangeService(store, context_for_region=context_for_region)
+    return change_service(store, context_for_region=context_for_region)
 
 
 def confirm(question: str, assume_yes: bool, what: str) -> bool:

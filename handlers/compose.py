@@ -119,7 +119,7 @@ def build_services(
     Benchmarks use temporary copies of the real function by default; ``invoker_factory=None``
     turns them off (the button then says so)."""
     from aws.appliers.base import ApplyContext
-    from aws.change_service import ChangeService
+    from aws.change_adapters import change_service
     from aws.function_source import AwsFunctionSource
     from aws.session import AwsSession
     from aws.store import StateStore
@@ -142,7 +142,7 @@ def build_services(
     return Tunebot(
         AnalysisService(functions, store, rules=rules, clock=clock),
         store,
-        ChangeService(store, context_for_region=context_for_region),
+        change_service(store, context_for_region=context_for_region),
         BenchmarkService(store, invoker_factory),
         clock=clock,
     )

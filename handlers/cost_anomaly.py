@@ -27,7 +27,6 @@ from handlers.alerting import (
     runtime,
     traced,
 )
-from service.alerts import route
 
 COST_ALERTS_ENV = "TUNEBOT_COST_ALERTS"
 TOP_FUNCTIONS = 3
@@ -159,6 +158,7 @@ def _changes_by_tunebot(
 
 def process_anomaly(rt: AlertRuntime, anomaly: CostAnomaly) -> dict[str, Any]:
     from bot.alerts import CostCardView, render_cost_card, render_reply
+    from service.alerts import route
 
     all_services = (rt.environ.get(COST_ALERTS_ENV) or "lambda").strip().lower() == "all"
     if not anomaly.is_lambda and not all_services:

@@ -35,3 +35,25 @@ class PortError(Exception):
     """
 
     retryable: bool = False
+
+
+# ---- what the change adapters raise (applying, observing, the state store) ----------------
+
+
+class ChangeFailed(PortError):
+    """A change could not be applied, or its target not read; nothing was changed unless the
+    message says so."""
+
+
+class StaleChange(ChangeFailed):
+    """The change's target no longer matches what the change was computed from (its
+    ``before``, or the revision it was read at); nothing was changed."""
+
+
+class StoreFailed(PortError):
+    """The state store could not be read or written."""
+
+
+class ClaimLost(StoreFailed):
+    """A claim is no longer held by this attempt: its lease ran out and another attempt took
+    it over."""

@@ -12,10 +12,21 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from recommendations.changes import Change
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import FleetSnapshot, FunctionSnapshot
 from recommendations.tuning.search import ProbeRunner
-from service.records import ChangeRecord, ClaimResult, Dismissal, StoredRecommendation
+from service.records import (
+    ApplyOutcome,
+    AuditRecord,
+    ChangeObservation,
+    ChangeRecord,
+    Claim,
+    ClaimResult,
+    ClaimStatus,
+    Dismissal,
+    StoredRecommendation,
+)
 
 # ---- reading functions and the fleet -------------------------------------------------------
 
@@ -82,6 +93,83 @@ class RecommendationStore(Protocol):
 
 
 # ---- changes: applying, observing, claiming ------------------------------------------------
+
+
+class ChangeApplier(Protocol):
+    """Makes one change to one function, after checking it still holds."""
+
+    def apply(
+        self, change: Change, *, function_arn: str | None, expected_revision_id: str | None
+    ) -> ApplyOutcome:
+        """Apply ``change`` to the function (by ARN when known, else by name).
+
+        Raises :class:`service.errors.StaleChange` and changes nothing when the target no
+        longer reads the change's ``before`` or its revision is not ``expected_revision_id``;
+        :class:`service.errors.ChangeFailed` for any other failure (``retryable`` set when
+        trying again later may succeed).
+        """
+        ...
+
+
+class ChangeObserver(Protocol):
+    """Reads what a change's target is now, to settle an attempt whose outcome is unknown."""
+
+    def observe(self, change: Change, function_arn: str | None) -> ChangeObservation:
+        """Whether ``change`` is in effect now. Raises :class:`service.errors.ChangeFailed`
+        when the target cannot be read."""
+        ...
+
+
+class ChangeStore(Protocol):
+    """The state the change use case keeps: stored recommendations, claims (one attempt at a
+    time per key), write-ahead change records and the audit log.
+
+    Writes raise :class:`service.errors.StoreFailed`; a claim write made after the claim was
+    taken over raises :class:`service.errors.ClaimLost`.
+    """
+
+    def now(self) -> datetime: ...
+
+    def get_recommendation(self, recommendation_id: str) -> StoredRecommendation | None: ...
+
+    def mark_recommendation_applied(self, recommendation_id: str, change_id: str) -> None: ...
+
+    def mark_recommendation_undone(self, recommendation_id: str) -> None: ...
+
+    def claim(self, key: str, actor: str, *, lease: timedelta = ...) -> ClaimResult: ...
+
+    def get_claim(self, key: str) -> Claim | None: ...
+
+    def finish_claim(
+        self,
+        key: str,
+        change_id: str,
+        status: ClaimStatus,
+        message: str = "",
+        *,
+        record_as: str | None = None,
+    ) -> None: ...
+
+    def release_claim(self, key: str) -> None: ...
+
+    def put_change(self, record: ChangeRecord, *, exist_ok: bool = False) -> None: ...
+
+    def complete_change(self, record: ChangeRecord) -> bool: ...
+
+    def get_change(self, change_id: str) -> ChangeRecord | None: ...
+
+    def mark_change_undone(self, change_id: str, undo_change_id: str, actor: str) -> bool: ...
+
+    def changes_for_function(
+        self, function: str, limit: int = 20, *, intended: bool = False
+    ) -> list[ChangeRecord]: ...
+
+    def recent_changes(self, limit: int = 20, *, intended: bool = False) -> list[ChangeRecord]: ...
+
+    def append_audit(self, record: AuditRecord, *, exist_ok: bool = False) -> None: ...
+
+    def recent_audit(self, limit: int = 50, function: str | None = None) -> list[AuditRecord]: ...
+
 
 # ---- benchmarks ----------------------------------------------------------------------------
 

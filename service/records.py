@@ -158,3 +158,31 @@ class AlertThreadClaim(Frozen):
 class TableStatus(StrEnum):
     CREATED = "created"
     EXISTS = "exists"
+
+
+class ApplyOutcome(Frozen):
+    """What an applier did. ``change`` is the change as applied: identical to the requested
+    one except where the applier resolved a value (the ARN of a queue it created)."""
+
+    change: Change
+    request_ids: tuple[str, ...] = ()
+    # The function's RevisionId just before and after the update (function-level changes).
+    revision_before: str | None = None
+    revision_id: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+class Verdict(StrEnum):
+    # The resource reads the change's ``after``: the attempt took effect.
+    TOOK_EFFECT = "took_effect"
+    # It reads ``before``: nothing was changed.
+    NO_EFFECT = "no_effect"
+    # Neither: someone else changed it since, or tunebot resolved a value (a created queue).
+    NEITHER = "neither"
+
+
+class ChangeObservation(Frozen):
+    """What a change's target reads now, compared with the change's ``before`` and ``after``."""
+
+    verdict: Verdict
+    value: Any = None

@@ -11,7 +11,6 @@ import logging
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from recommendations.engine import FleetReport
 from recommendations.pricing import monthly_cost
@@ -26,6 +25,7 @@ from service.api import (
     PendingApproval,
 )
 from service.benchmarks import BenchmarkService
+from service.changes import ChangeResult, ChangeService, ResultKind
 from service.errors import PortError
 from service.ports import RecommendationStore
 from service.records import ChangeRecord, ChangeStatus, StoredRecommendation
@@ -40,35 +40,16 @@ APPLIED_LOOKUP = 200
 _SLACK_ACTOR = re.compile(r"slack:([UW][A-Z0-9]{2,})")
 
 
-class ChangeResultView(Protocol):
-    @property
-    def kind(self) -> str: ...
-    @property
-    def message(self) -> str: ...
-    @property
-    def record(self) -> ChangeRecord | None: ...
-
-
-class ChangeRunner(Protocol):
-    def apply_recommendation(
-        self, recommendation_id: str, actor: str, *, approvers: Sequence[str] = ()
-    ) -> ChangeResultView: ...
-
-    def already_applied(self, recommendation_id: str) -> ChangeResultView | None: ...
-
-    def undo_change(self, change_id: str, actor: str) -> ChangeResultView: ...
-
-
 # How each ending of the change use case reads to the person who clicked.
 _OUTCOMES = {
-    "applied": OutcomeKind.DONE,
-    "undone": OutcomeKind.DONE,
-    "already_done": OutcomeKind.ALREADY_DONE,
-    "in_progress": OutcomeKind.ALREADY_DONE,
-    "stale": OutcomeKind.STALE,
-    "failed": OutcomeKind.FAILED,
-    "not_found": OutcomeKind.NOT_FOUND,
-    "not_applicable": OutcomeKind.FAILED,
+    ResultKind.APPLIED: OutcomeKind.DONE,
+    ResultKind.UNDONE: OutcomeKind.DONE,
+    ResultKind.ALREADY_DONE: OutcomeKind.ALREADY_DONE,
+    ResultKind.IN_PROGRESS: OutcomeKind.ALREADY_DONE,
+    ResultKind.STALE: OutcomeKind.STALE,
+    ResultKind.FAILED: OutcomeKind.FAILED,
+    ResultKind.NOT_FOUND: OutcomeKind.NOT_FOUND,
+    ResultKind.NOT_APPLICABLE: OutcomeKind.FAILED,
 }
 
 
@@ -118,7 +99,7 @@ class Tunebot:
         self,
         analysis: AnalysisService,
         store: RecommendationStore,
-        changes: ChangeRunner,
+        changes: ChangeService,
         benchmarks: BenchmarkService,
         *,
         clock: Callable[[], datetime] = utc_now,
@@ -197,9 +178,9 @@ class Tunebot:
 
     # ---- changes -----------------------------------------------------------------------
 
-    def _outcome(self, result: ChangeResultView, record: api.ChangeRecord | None) -> ChangeOutcome:
+    def _outcome(self, result: ChangeResult, record: api.ChangeRecord | None) -> ChangeOutcome:
         return ChangeOutcome(
-            kind=_OUTCOMES[str(result.kind)], message=mentions(result.message), record=record
+            kind=_OUTCOMES[result.kind], message=mentions(result.message), record=record
         )
 
     def apply(

@@ -23,8 +23,7 @@ from aws.appliers.errors import (
     ResourceBusyError,
     translate_error,
 )
-from recommendations.changes import Change
-from recommendations.snapshot import Frozen
+from service.records import ApplyOutcome as ApplyOutcome  # the appliers' result, shared
 
 # UpdateFunctionCode takes a zip of at most 50 MB inline; larger packages need S3 staging.
 MAX_INLINE_PACKAGE_BYTES = 50 * 1024 * 1024
@@ -34,18 +33,6 @@ MAX_INLINE_PACKAGE_BYTES = 50 * 1024 * 1024
 BUSY_RETRY_DELAYS_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0)
 
 T = TypeVar("T")
-
-
-class ApplyOutcome(Frozen):
-    """What an applier did. ``change`` is the change as applied: identical to the requested
-    one except where the applier resolved a value (the ARN of a queue it created)."""
-
-    change: Change
-    request_ids: tuple[str, ...] = ()
-    # The function's RevisionId just before and after the update (function-level changes).
-    revision_before: str | None = None
-    revision_id: str | None = None
-    notes: tuple[str, ...] = ()
 
 
 def download_package(url: str, max_bytes: int = MAX_INLINE_PACKAGE_BYTES) -> bytes:

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 from aws import errors as aws_errors
 from aws.error_codes import aws_message, error_code, translate
 from aws.errors import AwsError
+from service.errors import ChangeFailed, StaleChange
 
 __all__ = [
     "AccessDeniedError",
@@ -29,11 +30,11 @@ __all__ = [
 ]
 
 
-class ChangeError(AwsError):
+class ChangeError(AwsError, ChangeFailed):
     """A change could not be applied; nothing was changed unless the message says so."""
 
 
-class StaleChangeError(ChangeError, aws_errors.ResourceChangedError):
+class StaleChangeError(ChangeError, aws_errors.ResourceChangedError, StaleChange):
     """The resource no longer matches the change's ``before``; nothing was changed."""
 
 

@@ -21,7 +21,7 @@ from botocore.stub import Stubber
 from aws.appliers.base import BUSY_RETRY_DELAYS_S, ApplyContext
 from aws.appliers.errors import ResourceBusyError, StaleChangeError
 from aws.appliers.registry import apply_change
-from aws.change_service import ChangeService, ResultKind
+from aws.change_adapters import change_service
 from recommendations.changes import (
     EphemeralStorageChange,
     EventSourceMappingChange,
@@ -32,6 +32,7 @@ from recommendations.changes import (
     TracingChange,
 )
 from recommendations.snapshot import TracingMode
+from service.changes import ResultKind
 from tests.aws.change_helpers import client_error, function_arn
 
 NAME = "checkout-api"
@@ -181,7 +182,7 @@ def test_the_change_service_reports_busy_as_a_retryable_failure_not_stale() -> N
         create_function()
         client = boto3.client("lambda", region_name=REGION)
         slept: list[float] = []
-        service = ChangeService(store, ApplyContext(client, sleep=slept.append))
+        service = change_service(store, ApplyContext(client, sleep=slept.append))
 
         def busy(**kwargs: Any) -> None:
             raise ClientError(

@@ -45,7 +45,8 @@ ANALYSIS_FUNCTIONS = frozenset(
 # here must still be granted to at least one function.
 REQUIRED_IN: dict[str, frozenset[str]] = {
     "aws.appliers": frozenset({"SlackFunction"}),
-    "aws.change_service": frozenset({"SlackFunction"}),
+    "aws.change_adapters": frozenset({"SlackFunction"}),
+    "aws.change_reader": frozenset({"SlackFunction"}),
     "aws.store": ANALYSIS_FUNCTIONS,
     "aws.session": ANALYSIS_FUNCTIONS,
     "aws.inventory": ANALYSIS_FUNCTIONS,

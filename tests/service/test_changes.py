@@ -1,4 +1,4 @@
-"""Apply, undo and audit through the change service, against moto."""
+"""Apply, undo and audit through the change service with the AWS adapters, against moto."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from aws.appliers.base import ApplyContext
-from aws.change_service import ChangeService, ResultKind
+from aws.change_adapters import change_service
 from aws.store import AuditAction, AuditResult, ChangeStatus, StateStore
 from recommendations.changes import (
     AsyncFailureDestinationChange,
@@ -24,6 +24,7 @@ from recommendations.changes import (
 )
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import FunctionSnapshot
+from service.changes import ChangeService, ResultKind
 from tests.aws.change_helpers import (
     REGION,
     Clock,
@@ -36,13 +37,19 @@ from tests.aws.change_helpers import (
 
 
 @pytest.fixture
-def env() -> Iterator[tuple[ChangeService, StateStore]]:
-    with mock_aws(), moto_store(Clock(tick=timedelta(seconds=1))) as store:
+def context() -> Iterator[ApplyContext]:
+    """The clients the service's adapters use, for tests that watch or break their calls."""
+    with mock_aws():
         create_function()
         lambda_client = boto3.client("lambda", region_name=REGION)
         put_replaces_like_aws(lambda_client)
-        context = ApplyContext(lambda_client, boto3.client("sqs", region_name=REGION))
-        yield ChangeService(store, context), store
+        yield ApplyContext(lambda_client, boto3.client("sqs", region_name=REGION))
+
+
+@pytest.fixture
+def env(context: ApplyContext) -> Iterator[tuple[ChangeService, StateStore]]:
+    with moto_store(Clock(tick=timedelta(seconds=1))) as store:
+        yield change_service(store, context), store
 
 
 def _memory() -> int:
@@ -140,12 +147,12 @@ def test_re_storing_the_analysis_the_change_came_from_does_not_reopen_it(env) ->
     assert len(service.audit()) == 1
 
 
-def test_concurrent_double_click_changes_the_function_once(env) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_double_click_changes_the_function_once(env, context) -> None:  # type: ignore[no-untyped-def]
     service, store = env
     rec = recommendation()
     store.put_recommendation(rec)
     updates: list[str] = []
-    lambda_client = service.context.lambda_client
+    lambda_client = context.lambda_client
     lambda_client.meta.events.register(
         "before-call.lambda.UpdateFunctionConfiguration",
         lambda **kwargs: updates.append("update"),
@@ -192,9 +199,9 @@ def test_stale_recommendation_changes_nothing_and_is_audited(env) -> None:  # ty
     assert store.changes_for_function("checkout-api") == []
 
 
-def test_moved_revision_makes_the_recommendation_stale(env) -> None:  # type: ignore[no-untyped-def]
+def test_moved_revision_makes_the_recommendation_stale(env, context) -> None:  # type: ignore[no-untyped-def]
     service, store = env
-    lambda_client = service.context.lambda_client
+    lambda_client = context.lambda_client
 
     def with_revision(parsed, **kwargs):  # type: ignore[no-untyped-def]
         parsed["RevisionId"] = "rev-now"
@@ -268,11 +275,11 @@ def test_unknown_ids_and_advice_are_explained(env) -> None:  # type: ignore[no-u
     )
 
 
-def test_failure_is_audited_and_can_be_retried(env) -> None:  # type: ignore[no-untyped-def]
+def test_failure_is_audited_and_can_be_retried(env, context) -> None:  # type: ignore[no-untyped-def]
     service, store = env
     rec = recommendation(TimeoutChange(function_name="checkout-api", before=30, after=10))
     store.put_recommendation(rec)
-    lambda_client = service.context.lambda_client
+    lambda_client = context.lambda_client
     from botocore.exceptions import ClientError
 
     def throttle(**kwargs):  # type: ignore[no-untyped-def]
@@ -318,7 +325,7 @@ def test_each_change_runs_in_its_functions_region() -> None:
             regions.append(region)
             return ApplyContext(boto3.client("lambda", region_name=region))
 
-        service = ChangeService(store, context_for_region=context_for_region)
+        service = change_service(store, context_for_region=context_for_region)
         rec = _in_region("eu-west-1")
         store.put_recommendation(rec)
         assert service.apply_recommendation(rec.id, "cli:alice").kind is ResultKind.APPLIED
@@ -327,7 +334,7 @@ def test_each_change_runs_in_its_functions_region() -> None:
         assert _memory() == 1024
 
 
-def test_calls_address_the_function_by_its_arn(env) -> None:  # type: ignore[no-untyped-def]
+def test_calls_address_the_function_by_its_arn(env, context) -> None:  # type: ignore[no-untyped-def]
     # With the full ARN, a client for the wrong region or account gets "not found" from AWS
     # instead of changing a function that merely has the same name. (moto resolves ARNs by
     # name only, so this checks what is sent.)
@@ -338,7 +345,7 @@ def test_calls_address_the_function_by_its_arn(env) -> None:  # type: ignore[no-
         addressed.append(params["FunctionName"])
 
     for operation in ("GetFunctionConfiguration", "UpdateFunctionConfiguration", "GetFunction"):
-        service.context.lambda_client.meta.events.register(
+        context.lambda_client.meta.events.register(
             f"provide-client-params.lambda.{operation}", record
         )
     rec = recommendation()
@@ -348,9 +355,9 @@ def test_calls_address_the_function_by_its_arn(env) -> None:  # type: ignore[no-
     assert set(addressed) == {rec.function_arn}
 
 
-def test_undo_of_a_created_queue_destination_uses_the_real_queue_arn(env) -> None:  # type: ignore[no-untyped-def]
+def test_undo_of_a_created_queue_destination_uses_the_real_queue_arn(env, context) -> None:  # type: ignore[no-untyped-def]
     service, store = env
-    lambda_client = service.context.lambda_client
+    lambda_client = context.lambda_client
     change = AsyncFailureDestinationChange(
         function_name="checkout-api",
         before=AsyncSettings(),
@@ -402,9 +409,9 @@ def _simulate_revisions(lambda_client: object) -> dict[str, int]:
     return revision
 
 
-def test_tunebots_own_change_does_not_make_the_next_card_item_stale(env) -> None:  # type: ignore[no-untyped-def]
+def test_tunebots_own_change_does_not_make_the_next_card_item_stale(env, context) -> None:  # type: ignore[no-untyped-def]
     service, store = env
-    revision = _simulate_revisions(service.context.lambda_client)
+    revision = _simulate_revisions(context.lambda_client)
     computed_from = snapshot(revision_id="rev-1")
     memory = recommendation()
     timeout = recommendation(TimeoutChange(function_name="checkout-api", before=30, after=10))
@@ -427,9 +434,9 @@ def test_tunebots_own_change_does_not_make_the_next_card_item_stale(env) -> None
     assert "its revision moved" in third.message
 
 
-def test_unreserving_concurrency_round_trips_through_the_store(env) -> None:  # type: ignore[no-untyped-def]
+def test_unreserving_concurrency_round_trips_through_the_store(env, context) -> None:  # type: ignore[no-untyped-def]
     service, store = env
-    lambda_client = service.context.lambda_client
+    lambda_client = context.lambda_client
     change = ReservedConcurrencyChange(function_name="checkout-api", before=None, after=50)
     rec = recommendation(change)
     store.put_recommendation(rec)
@@ -453,7 +460,7 @@ def test_an_unexpected_error_frees_the_claim_audits_and_propagates(env, monkeypa
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("applier bug")
 
-    monkeypatch.setattr("aws.change_service.apply_change", broken)
+    monkeypatch.setattr("aws.change_adapters.apply_change", broken)
     with pytest.raises(RuntimeError, match="applier bug"):
         service.apply_recommendation(rec.id, "cli:alice")
     [audit] = service.audit()
@@ -493,7 +500,7 @@ def _quiet_service(store: StateStore) -> ChangeService:
     context = ApplyContext(
         boto3.client("lambda", region_name=REGION), boto3.client("sqs", region_name=REGION)
     )
-    return ChangeService(store, context, sleep=lambda seconds: None)
+    return change_service(store, context, sleep=lambda seconds: None)
 
 
 def test_a_failing_change_record_write_after_aws_applied_is_repaired_not_lost(env) -> None:  # type: ignore[no-untyped-def]

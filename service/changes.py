@@ -9,6 +9,9 @@ Every request ends in a :class:`ChangeResult` with one sentence for the person w
 never leaves a change half-applied: an applier that fails before its update call changed
 nothing, and one that fails after it is recorded as failed with the reason, so the next
 attempt's stale check sees the real state.
+
+AWS is reached only through the ports of :mod:`service.ports` (a :class:`ChangeApplier`, a
+:class:`ChangeObserver`, a :class:`ChangeStore`); ``aws.change_adapters`` implements them.
 """
 
 from __future__ import annotations
@@ -18,26 +21,23 @@ import time
 from collections.abc import Callable, Sequence
 from enum import StrEnum
 
-from aws.appliers.base import ApplyContext, ApplyOutcome
-from aws.appliers.errors import ChangeError, StaleChangeError
-from aws.appliers.registry import apply_change
-from aws.change_reader import Verdict, observe
-from aws.store import (
+from recommendations.changes import Change
+from recommendations.snapshot import Frozen
+from service.errors import ChangeFailed, ClaimLost, StaleChange, StoreFailed
+from service.ports import ChangeApplier, ChangeObserver, ChangeStore
+from service.records import (
+    ApplyOutcome,
     AuditAction,
     AuditRecord,
     AuditResult,
     ChangeRecord,
     ChangeStatus,
     Claim,
-    ClaimLostError,
     ClaimResult,
     ClaimStatus,
-    StateStore,
     StoredRecommendation,
-    StoreError,
+    Verdict,
 )
-from recommendations.changes import Change
-from recommendations.snapshot import Frozen
 
 logger = logging.getLogger(__name__)
 
@@ -93,50 +93,22 @@ def _values(change: Change) -> tuple[object, object]:
     return dumped["before"], dumped["after"]
 
 
-def region_of(function_arn: str | None) -> str | None:
-    """``arn:aws:lambda:<region>:<account>:function:<name>`` -> region."""
-    if function_arn and function_arn.startswith("arn:"):
-        parts = function_arn.split(":")
-        if len(parts) > 3 and parts[3]:
-            return parts[3]
-    return None
-
-
 class ChangeService:
-    """Apply and undo. Give it one ``context`` (all calls use its clients) or a
-    ``context_for_region`` factory so each change runs against its function's region."""
+    """Apply and undo through the ports: ``applier`` changes functions, ``observer`` reads
+    whether an earlier attempt took effect, ``store`` keeps claims, records and the audit."""
 
     def __init__(
         self,
-        store: StateStore,
-        context: ApplyContext | None = None,
+        store: ChangeStore,
+        applier: ChangeApplier,
+        observer: ChangeObserver,
         *,
-        context_for_region: Callable[[str], ApplyContext] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.store = store
+        self._applier = applier
+        self._observer = observer
         self._sleep = sleep
-        self._fixed_context = context
-        self._default_context: ApplyContext | None = None
-        self._context_for_region = context_for_region
-        self._contexts: dict[str, ApplyContext] = {}
-
-    @property
-    def context(self) -> ApplyContext:
-        """The given context, or the default-region one used when a region is unknown."""
-        if self._fixed_context is not None:
-            return self._fixed_context
-        if self._default_context is None:
-            self._default_context = ApplyContext()
-        return self._default_context
-
-    def context_for(self, function_arn: str | None) -> ApplyContext:
-        region = region_of(function_arn)
-        if self._fixed_context is not None or self._context_for_region is None or region is None:
-            return self.context
-        if region not in self._contexts:
-            self._contexts[region] = self._context_for_region(region)
-        return self._contexts[region]
 
     # ------------------------------------------------------------------ apply
 
@@ -412,7 +384,7 @@ class ChangeService:
         )
         try:
             self._retrying(lambda: self.store.put_change(intent, exist_ok=True))
-        except StoreError as error:
+        except StoreFailed as error:
             # Nothing was asked of AWS: free the claim (if the table lets us) and say so.
             reason = str(error)
             self._try(lambda: self.store.finish_claim(key, change_id, ClaimStatus.FAILED, reason))
@@ -425,21 +397,18 @@ class ChangeService:
                 retryable=True,
             )
         try:
-            outcome: ApplyOutcome = apply_change(
-                change,
-                self.context_for(function_arn),
-                expected_revision_id=expected_revision_id,
-                function_arn=function_arn,
+            outcome = self._applier.apply(
+                change, function_arn=function_arn, expected_revision_id=expected_revision_id
             )
-        except StaleChangeError as error:
+        except StaleChange as error:
             return self._ended(intent, key, change_id, AuditResult.STALE, str(error), action)
-        except ChangeError as error:
+        except ChangeFailed as error:
             logger.warning("change %s failed: %s", change_id, error, exc_info=error)
             # The failure may have come after the update call (a lost answer, a failed wait or
             # read-back): what the function reads now decides how the attempt is recorded.
             try:
-                seen = observe(change, self.context_for(function_arn), function_arn)
-            except ChangeError as unread:
+                seen = self._observer.observe(change, function_arn)
+            except ChangeFailed as unread:
                 return self._unsettled(intent, key, change_id, error, unread)
             if seen.verdict is not Verdict.TOOK_EFFECT:
                 result = self._ended(intent, key, change_id, AuditResult.FAILED, str(error), action)
@@ -557,8 +526,8 @@ class ChangeService:
         intent: ChangeRecord,
         key: str,
         change_id: str,
-        error: ChangeError,
-        unread: ChangeError,
+        error: ChangeFailed,
+        unread: ChangeFailed,
     ) -> ChangeResult:
         """The attempt failed and the function cannot be read to tell whether it changed: the
         intent stays, the claim is freed, and the next attempt settles it first."""
@@ -597,7 +566,7 @@ class ChangeService:
             return None
         try:
             resolved = self._resolve_intent(record, claim_id=claimed.claim.change_id, key=key)
-        except ChangeError as error:
+        except ChangeFailed as error:
             reason = str(error)
             self._try(
                 lambda: self.store.finish_claim(
@@ -656,9 +625,7 @@ class ChangeService:
         ):
             return None
         else:
-            seen = observe(
-                record.change, self.context_for(record.function_arn), record.function_arn
-            )
+            seen = self._observer.observe(record.change, record.function_arn)
             took_effect = seen.verdict is Verdict.TOOK_EFFECT
             if not took_effect:
                 reading = (
@@ -692,9 +659,9 @@ class ChangeService:
             try:
                 write()
                 return
-            except ClaimLostError:
+            except ClaimLost:
                 raise
-            except StoreError as error:
+            except StoreFailed as error:
                 if delay is None:
                     raise
                 logger.warning("state write failed (try %d): %s", attempt + 1, error)
@@ -704,12 +671,12 @@ class ChangeService:
         """``_retrying``, with a failure logged (and collected) instead of raised."""
         try:
             self._retrying(write)
-        except ClaimLostError:
+        except ClaimLost:
             # Our lease ran out while AWS was slow and another attempt took the claim over;
             # the records below still say what happened.
             logger.warning("a claim was taken over while its change was recorded")
             return True
-        except StoreError as error:
+        except StoreFailed as error:
             logger.error("state write failed for good: %s", error)
             if problems is not None:
                 problems.append(str(error).rstrip("."))
