@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from typing import Any
 
 from recommendations.changes import (
     ArchitectureChange,
@@ -113,15 +115,11 @@ def _async_properties(change: AsyncFailureDestinationChange) -> list[str]:
     return lines
 
 
-FunctionSettingChange = (
-    MemoryChange
-    | TimeoutChange
-    | ArchitectureChange
-    | ReservedConcurrencyChange
-    | LogLevelChange
-    | TracingChange
-    | EphemeralStorageChange
-)
+_SAM_FUNCTION, _CFN_FUNCTION = "AWS::Serverless::Function", "AWS::Lambda::Function"
+
+
+class NoSnippetError(TypeError):
+    """A change type without its own renderer: another type's edit would be a wrong one."""
 
 
 def _logging_config(settings: LoggingSettings) -> list[str]:
@@ -134,137 +132,126 @@ def _logging_config(settings: LoggingSettings) -> list[str]:
     return lines
 
 
-def _function_setting(change: FunctionSettingChange) -> tuple[list[str], list[str]]:
-    """The function properties a change sets: (SAM, CloudFormation)."""
-    if isinstance(change, MemoryChange):
-        same = [f"MemorySize: {change.after}"]
-    elif isinstance(change, EphemeralStorageChange):
-        same = ["EphemeralStorage:", f"  Size: {change.after}"]
-    elif isinstance(change, TimeoutChange):
-        same = [f"Timeout: {change.after}"]
-    elif isinstance(change, ArchitectureChange):
-        same = ["Architectures:", f"  - {change.after.value}"]
-    elif isinstance(change, LogLevelChange):
-        same = _logging_config(change.after)
-    elif isinstance(change, TracingChange):
-        # SAM's shorthand is a string; CloudFormation nests it.
-        return (
-            [f"Tracing: {change.after.value}"],
-            ["TracingConfig:", f"  Mode: {change.after.value}"],
-        )
-    elif change.after is None:
-        same = ["# remove ReservedConcurrentExecutions (unreserved)"]
-    else:
-        same = [f"ReservedConcurrentExecutions: {change.after}"]
-    return same, same
-
-
-def _log_group_resource(change: LogRetentionChange) -> str:
-    """The same in SAM and CloudFormation: a log group resource with its retention."""
-    retention = (
-        [f"    RetentionInDays: {change.after}"]
-        if change.after is not None
-        else ["    # remove RetentionInDays (never expire)"]
-    )
-    return "\n".join(
-        [
-            f"{logical_id(change.log_group)}:",
-            "  Type: AWS::Logs::LogGroup",
-            "  Properties:",
-            f"    LogGroupName: {_quoted(change.log_group)}",
-            *retention,
-        ]
-    )
-
-
-def snippet_for(change: Change) -> TemplateSnippet:
-    """The template edit equivalent to ``change`` (its ``after`` state)."""
+def _function_snippet(
+    change: Change, sam: list[str], cloudformation: list[str] | None = None
+) -> TemplateSnippet:
+    """The function resource with the properties the change sets (the same in both unless
+    ``cloudformation`` differs)."""
     resource = logical_id(change.function_name)
-    sam_kind, cfn_kind = "AWS::Serverless::Function", "AWS::Lambda::Function"
-    if isinstance(change, ProvisionedConcurrencyChange):
-        sam_props = [
-            f"AutoPublishAlias: {_quoted(change.qualifier)}",
-            "ProvisionedConcurrencyConfig:",
-            f"  ProvisionedConcurrentExecutions: {change.after}",
-        ]
-        alias = f"{resource}{logical_id(change.qualifier)}Alias"
-        cfn = "\n".join(
-            [
-                f"{alias}:",
-                "  Type: AWS::Lambda::Alias",
-                "  Properties:",
-                f"    FunctionName: !Ref {resource}",
-                f"    Name: {_quoted(change.qualifier)}",
-                "    FunctionVersion: !GetAtt CurrentVersion.Version  # your published version",
-                "    ProvisionedConcurrencyConfig:",
-                f"      ProvisionedConcurrentExecutions: {change.after}",
-            ]
-        )
-        return TemplateSnippet(
-            sam=_function_properties(resource, sam_kind, sam_props), cloudformation=cfn
-        )
-    if isinstance(change, EventSourceMappingChange):
-        source = change.source_name
-        queue = _created_queue(change.create_queue_name)
-        role_note = []
-        if "on_failure_destination" in change.changed_fields and change.create_queue_name:
-            role_note = [
-                f"# {resource}'s execution role also needs sqs:SendMessage on "
-                f"{logical_id(change.create_queue_name)}."
-            ]
-        sam = "\n".join(
-            [
-                *queue,
-                f"{resource}:",
-                f"  Type: {sam_kind}",
-                "  Properties:",
-                "    Events:",
-                f"      {logical_id(source)}:  # the event whose source is {source}",
-                "        Properties:",
-                *_indent(_mapping_properties(change, sam=True), 10),
-            ]
-        )
-        cfn = "\n".join(
-            [
-                *queue,
-                *role_note,
-                f"{resource}{logical_id(source)}Mapping:",
-                "  Type: AWS::Lambda::EventSourceMapping",
-                "  Properties:",
-                f"    FunctionName: !Ref {resource}",
-                f"    EventSourceArn: {_quoted(change.source_arn)}",
-                *_indent(_mapping_properties(change, sam=False), 4),
-            ]
-        )
-        return TemplateSnippet(sam=sam, cloudformation=cfn)
-    if isinstance(change, LogRetentionChange):
-        text = _log_group_resource(change)
-        return TemplateSnippet(sam=text, cloudformation=text)
-    if isinstance(
+    return TemplateSnippet(
+        sam=_function_properties(resource, _SAM_FUNCTION, sam),
+        cloudformation=_function_properties(
+            resource, _CFN_FUNCTION, sam if cloudformation is None else cloudformation
+        ),
+    )
+
+
+def _memory(change: MemoryChange) -> TemplateSnippet:
+    return _function_snippet(change, [f"MemorySize: {change.after}"])
+
+
+def _timeout(change: TimeoutChange) -> TemplateSnippet:
+    return _function_snippet(change, [f"Timeout: {change.after}"])
+
+
+def _ephemeral_storage(change: EphemeralStorageChange) -> TemplateSnippet:
+    return _function_snippet(change, ["EphemeralStorage:", f"  Size: {change.after}"])
+
+
+def _architecture(change: ArchitectureChange) -> TemplateSnippet:
+    return _function_snippet(change, ["Architectures:", f"  - {change.after.value}"])
+
+
+def _log_level(change: LogLevelChange) -> TemplateSnippet:
+    return _function_snippet(change, _logging_config(change.after))
+
+
+def _tracing(change: TracingChange) -> TemplateSnippet:
+    # SAM's shorthand is a string; CloudFormation nests it.
+    return _function_snippet(
         change,
-        MemoryChange
-        | TimeoutChange
-        | ArchitectureChange
-        | ReservedConcurrencyChange
-        | LogLevelChange
-        | TracingChange
-        | EphemeralStorageChange,
-    ):
-        sam_props, cfn_props = _function_setting(change)
-        return TemplateSnippet(
-            sam=_function_properties(resource, sam_kind, sam_props),
-            cloudformation=_function_properties(resource, cfn_kind, cfn_props),
-        )
-    if not isinstance(change, AsyncFailureDestinationChange):
-        # A new change type needs its own snippet; another type's would show a wrong edit.
-        raise TypeError(f"no template snippet for {type(change).__name__}")
+        [f"Tracing: {change.after.value}"],
+        ["TracingConfig:", f"  Mode: {change.after.value}"],
+    )
+
+
+def _reserved_concurrency(change: ReservedConcurrencyChange) -> TemplateSnippet:
+    if change.after is None:
+        return _function_snippet(change, ["# remove ReservedConcurrentExecutions (unreserved)"])
+    return _function_snippet(change, [f"ReservedConcurrentExecutions: {change.after}"])
+
+
+def _provisioned_concurrency(change: ProvisionedConcurrencyChange) -> TemplateSnippet:
+    resource = logical_id(change.function_name)
+    sam_props = [
+        f"AutoPublishAlias: {_quoted(change.qualifier)}",
+        "ProvisionedConcurrencyConfig:",
+        f"  ProvisionedConcurrentExecutions: {change.after}",
+    ]
+    alias = f"{resource}{logical_id(change.qualifier)}Alias"
+    cfn = "\n".join(
+        [
+            f"{alias}:",
+            "  Type: AWS::Lambda::Alias",
+            "  Properties:",
+            f"    FunctionName: !Ref {resource}",
+            f"    Name: {_quoted(change.qualifier)}",
+            "    FunctionVersion: !GetAtt CurrentVersion.Version  # your published version",
+            "    ProvisionedConcurrencyConfig:",
+            f"      ProvisionedConcurrentExecutions: {change.after}",
+        ]
+    )
+    return TemplateSnippet(
+        sam=_function_properties(resource, _SAM_FUNCTION, sam_props), cloudformation=cfn
+    )
+
+
+def _event_source_mapping(change: EventSourceMappingChange) -> TemplateSnippet:
+    resource = logical_id(change.function_name)
+    source = change.source_name
+    queue = _created_queue(change.create_queue_name)
+    role_note = []
+    if "on_failure_destination" in change.changed_fields and change.create_queue_name:
+        role_note = [
+            f"# {resource}'s execution role also needs sqs:SendMessage on "
+            f"{logical_id(change.create_queue_name)}."
+        ]
+    sam = "\n".join(
+        [
+            *queue,
+            f"{resource}:",
+            f"  Type: {_SAM_FUNCTION}",
+            "  Properties:",
+            "    Events:",
+            f"      {logical_id(source)}:  # the event whose source is {source}",
+            "        Properties:",
+            *_indent(_mapping_properties(change, sam=True), 10),
+        ]
+    )
+    cfn = "\n".join(
+        [
+            *queue,
+            *role_note,
+            f"{resource}{logical_id(source)}Mapping:",
+            "  Type: AWS::Lambda::EventSourceMapping",
+            "  Properties:",
+            f"    FunctionName: !Ref {resource}",
+            f"    EventSourceArn: {_quoted(change.source_arn)}",
+            *_indent(_mapping_properties(change, sam=False), 4),
+        ]
+    )
+    return TemplateSnippet(sam=sam, cloudformation=cfn)
+
+
+def _async_failure_destination(change: AsyncFailureDestinationChange) -> TemplateSnippet:
+    resource = logical_id(change.function_name)
     props = _async_properties(change)
     queue = _created_queue(change.create_queue_name)
     sam = "\n".join(
         [
             *queue,
             f"{resource}:",
-            f"  Type: {sam_kind}",
+            f"  Type: {_SAM_FUNCTION}",
             "  Properties:",
             "    EventInvokeConfig:",
             *_indent(props, 6),
@@ -282,3 +269,50 @@ def snippet_for(change: Change) -> TemplateSnippet:
         ]
     )
     return TemplateSnippet(sam=sam, cloudformation=cfn)
+
+
+def _log_group(change: LogRetentionChange) -> TemplateSnippet:
+    """The same in SAM and CloudFormation: a log group resource with its retention."""
+    retention = (
+        [f"    RetentionInDays: {change.after}"]
+        if change.after is not None
+        else ["    # remove RetentionInDays (never expire)"]
+    )
+    text = "\n".join(
+        [
+            f"{logical_id(change.log_group)}:",
+            "  Type: AWS::Logs::LogGroup",
+            "  Properties:",
+            f"    LogGroupName: {_quoted(change.log_group)}",
+            *retention,
+        ]
+    )
+    return TemplateSnippet(sam=text, cloudformation=text)
+
+
+# Each Change type's renderer. Values are typed loosely: each takes its own key's type, which a
+# dict type cannot say; ``snippet_for`` looks up by the exact type, so they always match.
+RENDERERS: dict[type[Any], Callable[[Any], TemplateSnippet]] = {
+    MemoryChange: _memory,
+    TimeoutChange: _timeout,
+    EphemeralStorageChange: _ephemeral_storage,
+    ArchitectureChange: _architecture,
+    LogLevelChange: _log_level,
+    TracingChange: _tracing,
+    ReservedConcurrencyChange: _reserved_concurrency,
+    ProvisionedConcurrencyChange: _provisioned_concurrency,
+    EventSourceMappingChange: _event_source_mapping,
+    AsyncFailureDestinationChange: _async_failure_destination,
+    LogRetentionChange: _log_group,
+}
+
+
+def snippet_for(change: Change) -> TemplateSnippet:
+    """The template edit equivalent to ``change`` (its ``after`` state)."""
+    render = RENDERERS.get(type(change))
+    if render is None:
+        raise NoSnippetError(
+            f"no template snippet for {type(change).__name__}: add its renderer to "
+            "bot.snippets.RENDERERS."
+        )
+    return render(change)

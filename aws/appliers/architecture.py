@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws.appliers.base import ApplyContext, ApplyOutcome, call, code_sha256, request_ids
+from aws.appliers.base import (
+    ApplyContext,
+    ApplyOutcome,
+    ChangeKind,
+    call,
+    code_sha256,
+    iam_actions_of,
+    request_ids,
+)
 from aws.appliers.configuration import check_not_updating, check_revision, revision_guard
 from aws.appliers.errors import (
     ChangeError,
@@ -18,12 +26,6 @@ from aws.appliers.errors import (
     StaleChangeError,
 )
 from recommendations.changes import ArchitectureChange
-
-IAM_ACTIONS: tuple[str, ...] = (
-    "lambda:GetFunction",
-    "lambda:GetFunctionConfiguration",
-    "lambda:UpdateFunctionCode",
-)
 
 
 def apply_architecture(
@@ -98,3 +100,17 @@ def apply_architecture(
         revision_id=after.get("RevisionId"),
         notes=notes,
     )
+
+
+KINDS: tuple[ChangeKind[Any], ...] = (
+    ChangeKind(
+        ArchitectureChange,
+        apply_architecture,
+        (
+            "lambda:GetFunction",
+            "lambda:GetFunctionConfiguration",
+            "lambda:UpdateFunctionCode",
+        ),
+    ),
+)
+IAM_ACTIONS: tuple[str, ...] = iam_actions_of(KINDS)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws.appliers.base import ApplyContext, ApplyOutcome, request_ids
+from aws.appliers import failure_queue
+from aws.appliers.base import ApplyContext, ApplyOutcome, ChangeKind, iam_actions_of, request_ids
 from aws.appliers.errors import ChangeVerificationError, ResourceMissingError, StaleChangeError
 from aws.appliers.failure_queue import (
     call_with_permission_retry,
@@ -19,14 +20,6 @@ from aws.appliers.failure_queue import (
     send_permission_note,
 )
 from recommendations.changes import AsyncFailureDestinationChange, AsyncSettings
-
-IAM_ACTIONS: tuple[str, ...] = (
-    "lambda:GetFunctionEventInvokeConfig",
-    "lambda:PutFunctionEventInvokeConfig",
-    "sqs:CreateQueue",
-    "sqs:GetQueueAttributes",
-    "sqs:TagQueue",
-)
 
 
 def settings_from_aws(config: dict[str, Any] | None) -> AsyncSettings:
@@ -129,3 +122,17 @@ def apply_async_destination(
         notes.append("The previous destination queue was kept, with any messages in it.")
     responses = [response for response in (existing, put, read_back) if response]
     return ApplyOutcome(change=applied, request_ids=request_ids(*responses), notes=tuple(notes))
+
+
+KINDS: tuple[ChangeKind[Any], ...] = (
+    ChangeKind(
+        AsyncFailureDestinationChange,
+        apply_async_destination,
+        (
+            "lambda:GetFunctionEventInvokeConfig",
+            "lambda:PutFunctionEventInvokeConfig",
+            *failure_queue.IAM_ACTIONS,
+        ),
+    ),
+)
+IAM_ACTIONS: tuple[str, ...] = iam_actions_of(KINDS)

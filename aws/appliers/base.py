@@ -12,7 +12,8 @@ import hashlib
 import time
 import urllib.request
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
@@ -33,6 +34,8 @@ MAX_INLINE_PACKAGE_BYTES = 50 * 1024 * 1024
 BUSY_RETRY_DELAYS_S: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0)
 
 T = TypeVar("T")
+C = TypeVar("C")
+C_contra = TypeVar("C_contra", contravariant=True)
 
 
 def download_package(url: str, max_bytes: int = MAX_INLINE_PACKAGE_BYTES) -> bytes:
@@ -169,3 +172,32 @@ def request_id(response: dict[str, Any]) -> str:
 
 def request_ids(*responses: dict[str, Any]) -> tuple[str, ...]:
     return tuple(rid for rid in (request_id(response) for response in responses) if rid)
+
+
+class Applier(Protocol[C_contra]):
+    """One signature for every applier: appliers of resources without a revision (mappings,
+    invoke configs, concurrency, log groups) accept ``expected_revision_id`` and ignore it."""
+
+    def __call__(
+        self,
+        change: C_contra,
+        context: ApplyContext,
+        *,
+        expected_revision_id: str | None = None,
+        function_id: str | None = None,
+    ) -> ApplyOutcome: ...
+
+
+@dataclass(frozen=True)
+class ChangeKind(Generic[C]):
+    """How aws/ applies one ``Change`` type, declared next to its applier: the registry
+    dispatches on ``change_type`` and the deploy tests check ``iam_actions`` are granted."""
+
+    change_type: type[C]
+    apply: Applier[C]
+    iam_actions: tuple[str, ...]
+
+
+def iam_actions_of(kinds: tuple[ChangeKind[Any], ...]) -> tuple[str, ...]:
+    """Every action the kinds need, once each, in declaration order (a module's IAM_ACTIONS)."""
+    return tuple(dict.fromkeys(action for kind in kinds for action in kind.iam_actions))

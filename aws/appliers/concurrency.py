@@ -6,7 +6,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from aws.appliers.base import ApplyContext, ApplyOutcome, request_ids
+from aws.appliers.base import ApplyContext, ApplyOutcome, ChangeKind, iam_actions_of, request_ids
 from aws.appliers.errors import (
     ChangeVerificationError,
     StaleChangeError,
@@ -14,15 +14,6 @@ from aws.appliers.errors import (
     translate_error,
 )
 from recommendations.changes import ProvisionedConcurrencyChange, ReservedConcurrencyChange
-
-IAM_ACTIONS: tuple[str, ...] = (
-    "lambda:GetFunctionConcurrency",
-    "lambda:PutFunctionConcurrency",
-    "lambda:DeleteFunctionConcurrency",
-    "lambda:GetProvisionedConcurrencyConfig",
-    "lambda:PutProvisionedConcurrencyConfig",
-    "lambda:DeleteProvisionedConcurrencyConfig",
-)
 
 
 def _show(value: int | None) -> str:
@@ -137,3 +128,26 @@ def apply_provisioned_concurrency(
         request_ids=request_ids(*responses),
         notes=notes,
     )
+
+
+KINDS: tuple[ChangeKind[Any], ...] = (
+    ChangeKind(
+        ReservedConcurrencyChange,
+        apply_reserved_concurrency,
+        (
+            "lambda:GetFunctionConcurrency",
+            "lambda:PutFunctionConcurrency",
+            "lambda:DeleteFunctionConcurrency",
+        ),
+    ),
+    ChangeKind(
+        ProvisionedConcurrencyChange,
+        apply_provisioned_concurrency,
+        (
+            "lambda:GetProvisionedConcurrencyConfig",
+            "lambda:PutProvisionedConcurrencyConfig",
+            "lambda:DeleteProvisionedConcurrencyConfig",
+        ),
+    ),
+)
+IAM_ACTIONS: tuple[str, ...] = iam_actions_of(KINDS)

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws.appliers.base import ApplyContext, ApplyOutcome, call, request_ids
+from aws.appliers.base import (
+    ApplyContext,
+    ApplyOutcome,
+    ChangeKind,
+    call,
+    iam_actions_of,
+    request_ids,
+)
 from aws.appliers.errors import ChangeVerificationError, ResourceBusyError, StaleChangeError
 from recommendations.changes import MemoryChange, TimeoutChange
 
-IAM_ACTIONS: tuple[str, ...] = (
+# What an UpdateFunctionConfiguration applier needs (also ephemeral storage, logging, tracing).
+FUNCTION_CONFIGURATION_ACTIONS: tuple[str, ...] = (
     "lambda:GetFunctionConfiguration",
     "lambda:UpdateFunctionConfiguration",
     # The function_updated_v2 waiter polls GetFunction.
@@ -102,3 +110,10 @@ def apply_configuration(
         revision_before=current.get("RevisionId"),
         revision_id=after.get("RevisionId"),
     )
+
+
+KINDS: tuple[ChangeKind[Any], ...] = (
+    ChangeKind(MemoryChange, apply_configuration, FUNCTION_CONFIGURATION_ACTIONS),
+    ChangeKind(TimeoutChange, apply_configuration, FUNCTION_CONFIGURATION_ACTIONS),
+)
+IAM_ACTIONS: tuple[str, ...] = iam_actions_of(KINDS)

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws.appliers.base import ApplyContext, ApplyOutcome, request_ids
-from aws.appliers.configuration import check_not_updating, check_revision, revision_guard
+from aws.appliers.base import ApplyContext, ApplyOutcome, ChangeKind, iam_actions_of, request_ids
+from aws.appliers.configuration import (
+    FUNCTION_CONFIGURATION_ACTIONS,
+    check_not_updating,
+    check_revision,
+    revision_guard,
+)
 from aws.appliers.errors import ChangeVerificationError, StaleChangeError
 from recommendations.changes import MIN_EPHEMERAL_STORAGE_MB, EphemeralStorageChange
-
-IAM_ACTIONS: tuple[str, ...] = (
-    "lambda:GetFunctionConfiguration",
-    "lambda:UpdateFunctionConfiguration",
-    # The function_updated_v2 waiter polls GetFunction.
-    "lambda:GetFunction",
-)
 
 
 def storage_mb(configuration: dict[str, Any]) -> int:
@@ -71,3 +69,9 @@ def apply_ephemeral_storage(
         revision_before=current.get("RevisionId"),
         revision_id=after.get("RevisionId"),
     )
+
+
+KINDS: tuple[ChangeKind[Any], ...] = (
+    ChangeKind(EphemeralStorageChange, apply_ephemeral_storage, FUNCTION_CONFIGURATION_ACTIONS),
+)
+IAM_ACTIONS: tuple[str, ...] = iam_actions_of(KINDS)

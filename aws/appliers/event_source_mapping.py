@@ -11,7 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from aws.appliers import failure_queue
-from aws.appliers.base import ApplyContext, ApplyOutcome, call, request_ids
+from aws.appliers.base import (
+    ApplyContext,
+    ApplyOutcome,
+    ChangeKind,
+    call,
+    iam_actions_of,
+    request_ids,
+)
 from aws.appliers.errors import (
     ChangeVerificationError,
     ResourceBusyError,
@@ -21,11 +28,6 @@ from aws.appliers.errors import (
 from aws.store import function_name_of
 from recommendations.changes import EventSourceMappingChange, EventSourceMappingSettings
 
-IAM_ACTIONS: tuple[str, ...] = (
-    "lambda:GetEventSourceMapping",
-    "lambda:UpdateEventSourceMapping",
-    *failure_queue.IAM_ACTIONS,
-)
 QUEUE_PURPOSE = "stream-failure-destination"
 
 _REPORT_FAILURES = "ReportBatchItemFailures"
@@ -224,3 +226,17 @@ def _wait_until_settled(
         if attempt + 1 < attempts:
             context.sleep(float(context.waiter_delay_s))
     return mapping, False
+
+
+KINDS: tuple[ChangeKind[Any], ...] = (
+    ChangeKind(
+        EventSourceMappingChange,
+        apply_event_source_mapping,
+        (
+            "lambda:GetEventSourceMapping",
+            "lambda:UpdateEventSourceMapping",
+            *failure_queue.IAM_ACTIONS,
+        ),
+    ),
+)
+IAM_ACTIONS: tuple[str, ...] = iam_actions_of(KINDS)

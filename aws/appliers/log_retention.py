@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws.appliers.base import ApplyContext, ApplyOutcome, call, request_ids
+from aws.appliers.base import (
+    ApplyContext,
+    ApplyOutcome,
+    ChangeKind,
+    call,
+    iam_actions_of,
+    request_ids,
+)
 from aws.appliers.errors import (
     ChangeVerificationError,
     ResourceMissingError,
     StaleChangeError,
 )
 from recommendations.changes import LogRetentionChange
-
-IAM_ACTIONS: tuple[str, ...] = (
-    "logs:DescribeLogGroups",
-    "logs:PutRetentionPolicy",
-    "logs:DeleteRetentionPolicy",
-)
 
 
 def _show(days: int | None) -> str:
@@ -52,7 +53,11 @@ def _retention(group: dict[str, Any]) -> int | None:
 
 
 def apply_log_retention(
-    change: LogRetentionChange, context: ApplyContext, *, function_id: str | None = None
+    change: LogRetentionChange,
+    context: ApplyContext,
+    *,
+    expected_revision_id: str | None = None,  # log groups have no revision
+    function_id: str | None = None,
 ) -> ApplyOutcome:
     group = change.log_group
     client = context.logs_client
@@ -83,3 +88,13 @@ def apply_log_retention(
             f"{_show(_retention(after))} instead of {_show(change.after)}; check the log group."
         )
     return ApplyOutcome(change=change, request_ids=request_ids(described, updated, read_back))
+
+
+KINDS: tuple[ChangeKind[Any], ...] = (
+    ChangeKind(
+        LogRetentionChange,
+        apply_log_retention,
+        ("logs:DescribeLogGroups", "logs:PutRetentionPolicy", "logs:DeleteRetentionPolicy"),
+    ),
+)
+IAM_ACTIONS: tuple[str, ...] = iam_actions_of(KINDS)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws.appliers.base import ApplyContext, ApplyOutcome, request_ids
+from aws.appliers.base import ApplyContext, ApplyOutcome, ChangeKind, iam_actions_of, request_ids
 from aws.appliers.configuration import (
+    FUNCTION_CONFIGURATION_ACTIONS,
     check_not_updating,
     check_revision,
     revision_guard,
@@ -14,13 +15,6 @@ from aws.appliers.configuration import (
 from aws.appliers.errors import ChangeVerificationError, StaleChangeError
 from recommendations.changes import LoggingSettings, LogLevelChange, TracingChange
 from recommendations.snapshot import LogFormat, LogLevel, TracingMode
-
-IAM_ACTIONS: tuple[str, ...] = (
-    "lambda:GetFunctionConfiguration",
-    "lambda:UpdateFunctionConfiguration",
-    # The function_updated_v2 waiter polls GetFunction.
-    "lambda:GetFunction",
-)
 
 
 def logging_settings(configuration: dict[str, Any]) -> LoggingSettings:
@@ -161,3 +155,10 @@ def apply_tracing(
         revision_before=current.get("RevisionId"),
         revision_id=after.get("RevisionId"),
     )
+
+
+KINDS: tuple[ChangeKind[Any], ...] = (
+    ChangeKind(LogLevelChange, apply_log_level, FUNCTION_CONFIGURATION_ACTIONS),
+    ChangeKind(TracingChange, apply_tracing, FUNCTION_CONFIGURATION_ACTIONS),
+)
+IAM_ACTIONS: tuple[str, ...] = iam_actions_of(KINDS)

@@ -1,8 +1,11 @@
-"""Which applier handles which change, and the IAM actions all of them need."""
+"""Which applier handles which change, and the IAM actions all of them need.
+
+Each applier module declares ``KINDS``: one :class:`ChangeKind` per ``Change`` type it applies.
+tests/contracts/test_change_kinds.py fails when a ``Change`` type has none (or two).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from aws.appliers import (
@@ -15,46 +18,31 @@ from aws.appliers import (
     log_retention,
     logging_config,
 )
-from aws.appliers.base import ApplyContext, ApplyOutcome
+from aws.appliers.base import ApplyContext, ApplyOutcome, ChangeKind
+from aws.appliers.errors import ChangeNotPossibleError
 from recommendations.changes import Change
 
-_APPLIERS: dict[str, Callable[..., ApplyOutcome]] = {
-    "memory": configuration.apply_configuration,
-    "timeout": configuration.apply_configuration,
-    "architecture": architecture.apply_architecture,
-    "event_source_mapping": event_source_mapping.apply_event_source_mapping,
-    "async_failure_destination": async_destination.apply_async_destination,
-    "reserved_concurrency": concurrency.apply_reserved_concurrency,
-    "provisioned_concurrency": concurrency.apply_provisioned_concurrency,
-    "ephemeral_storage": ephemeral_storage.apply_ephemeral_storage,
-    "log_level": logging_config.apply_log_level,
-    "tracing": logging_config.apply_tracing,
-    "log_retention": log_retention.apply_log_retention,
-}
+__all__ = ["IAM_ACTIONS", "KINDS", "ChangeKind", "apply_change", "kind_for"]
 
-# Changes that also change the function's RevisionId, so a recorded revision can guard them.
-REVISION_GUARDED_KINDS = frozenset(
-    {"memory", "timeout", "architecture", "ephemeral_storage", "log_level", "tracing"}
+KINDS: tuple[ChangeKind[Any], ...] = (
+    *configuration.KINDS,
+    *architecture.KINDS,
+    *event_source_mapping.KINDS,
+    *async_destination.KINDS,
+    *concurrency.KINDS,
+    *ephemeral_storage.KINDS,
+    *logging_config.KINDS,
+    *log_retention.KINDS,
 )
 
-IAM_ACTIONS: tuple[str, ...] = tuple(
-    sorted(
-        {
-            action
-            for module in (
-                architecture,
-                async_destination,
-                concurrency,
-                configuration,
-                ephemeral_storage,
-                event_source_mapping,
-                log_retention,
-                logging_config,
-            )
-            for action in module.IAM_ACTIONS
-        }
-    )
-)
+_BY_TYPE: dict[type[Any], ChangeKind[Any]] = {kind.change_type: kind for kind in KINDS}
+
+IAM_ACTIONS: tuple[str, ...] = tuple(sorted({a for kind in KINDS for a in kind.iam_actions}))
+
+
+def kind_for(change_type: type[Any]) -> ChangeKind[Any] | None:
+    """The declaration for exactly this type (a subclass is a different change)."""
+    return _BY_TYPE.get(change_type)
 
 
 def apply_change(
@@ -68,13 +56,17 @@ def apply_change(
 
     ``expected_revision_id`` (the function's RevisionId when the recommendation was computed)
     additionally guards memory, timeout, ephemeral storage, architecture, logging and tracing
-    changes: any modification of the function since then makes the change stale.
-    ``function_arn``, when known, is what the calls address instead of the bare name, so a
-    client for the wrong region or account gets an error instead of finding a namesake. Raises
-    ``ChangeError`` subclasses; when one is raised before the update call, nothing was changed.
+    changes: any modification of the function since then makes the change stale; appliers of
+    resources without a revision ignore it. ``function_arn``, when known, is what the calls
+    address instead of the bare name, so a client for the wrong region or account gets an error
+    instead of finding a namesake. Raises ``ChangeError`` subclasses; when one is raised before
+    the update call, nothing was changed.
     """
-    applier = _APPLIERS[change.kind]
-    kwargs: dict[str, Any] = {"function_id": function_arn}
-    if change.kind in REVISION_GUARDED_KINDS:
-        kwargs["expected_revision_id"] = expected_revision_id
-    return applier(change, context, **kwargs)
+    kind = kind_for(type(change))
+    if kind is None:
+        raise ChangeNotPossibleError(
+            f"tunebot has no applier for a {type(change).__name__}; nothing was changed."
+        )
+    return kind.apply(
+        change, context, expected_revision_id=expected_revision_id, function_id=function_arn
+    )
