@@ -7,7 +7,7 @@ throttled call still raises, so the event is retried rather than posted half-kno
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -25,7 +25,7 @@ MAX_DEPTH = 2
 MAX_NAMES_PER_CALL = 100
 
 
-def _metrics_of_metric_alarm(alarm: dict[str, Any]) -> list[MetricQuery]:
+def _metrics_of_metric_alarm(alarm: Mapping[str, Any]) -> list[MetricQuery]:
     if alarm.get("MetricName"):
         return [
             metric_from_query(

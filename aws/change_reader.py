@@ -49,7 +49,7 @@ def _live_value(change: Change, context: ApplyContext, target: str) -> Any:
     if change.kind == "provisioned_concurrency":
         qualifier = getattr(change, "qualifier", "")
         try:
-            response = client.get_provisioned_concurrency_config(
+            provisioned = client.get_provisioned_concurrency_config(
                 FunctionName=target, Qualifier=qualifier
             )
         except (ClientError, BotoCoreError) as error:
@@ -58,7 +58,7 @@ def _live_value(change: Change, context: ApplyContext, target: str) -> Any:
             ):
                 return 0
             raise translate_error(error, f"read the provisioned concurrency of {name}") from error
-        return int(response.get("RequestedProvisionedConcurrentExecutions", 0))
+        return int(provisioned.get("RequestedProvisionedConcurrentExecutions", 0))
     if change.kind == "event_source_mapping":
         mapping = call(
             client.get_event_source_mapping,
@@ -67,15 +67,16 @@ def _live_value(change: Change, context: ApplyContext, target: str) -> Any:
         )
         return event_source_mapping.settings_from_aws(mapping).model_dump(mode="json")
     if change.kind == "async_failure_destination":
+        invoke_config: dict[str, Any] | None
         try:
-            config = call(
+            invoke_config = call(
                 client.get_function_event_invoke_config,
                 f"read the async settings of {name}",
                 FunctionName=target,
             )
         except ResourceMissingError:
-            config = None
-        return async_destination.settings_from_aws(config).model_dump(mode="json")
+            invoke_config = None
+        return async_destination.settings_from_aws(invoke_config).model_dump(mode="json")
     raise ValueError(f"no reader for a {change.kind} change")
 
 

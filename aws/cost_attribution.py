@@ -13,7 +13,7 @@ as a deploy (``LastModified``) rather than being priced at the old size.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -97,7 +97,7 @@ def _chunks(items: Sequence[str], size: int) -> Iterator[tuple[int, Sequence[str
         yield start, items[start : start + size]
 
 
-def _split_periods(result: dict[str, Any], window_start: datetime) -> tuple[float, float]:
+def _split_periods(result: Mapping[str, Any], window_start: datetime) -> tuple[float, float]:
     """(before, during) sums from a result with one datapoint per period.
 
     A Sum without datapoints is zero: Lambda emits nothing when nothing happened.
@@ -161,7 +161,7 @@ def fetch_usage(
     return usage
 
 
-def _architecture(config: dict[str, Any]) -> Architecture:
+def _architecture(config: Mapping[str, Any]) -> Architecture:
     values = config.get("Architectures") or ["x86_64"]
     return Architecture.ARM64 if "arm64" in values else Architecture.X86_64
 
@@ -178,7 +178,7 @@ def attribute_cost(
     window_start: datetime,
     window_end: datetime,
     top: int = DEFAULT_TOP,
-    configs: Sequence[dict[str, Any]] | None = None,
+    configs: Sequence[Mapping[str, Any]] | None = None,
 ) -> CostAttribution:
     """The functions of ``session``'s region that grew most in cost during the window."""
     listed = list(configs) if configs is not None else list_function_configs(session)

@@ -12,14 +12,18 @@ read as "no tags".
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aws.session import translate_errors
+
+if TYPE_CHECKING:
+    # Dev-only stubs (boto3-stubs); the Lambda runtime has boto3 but not these.
+    from mypy_boto3_lambda import LambdaClient
 
 IAM_ACTIONS: tuple[str, ...] = ("lambda:ListTags",)
 
 
-def read_function_tags(client: Any, function_arn: str) -> dict[str, str]:
+def read_function_tags(client: LambdaClient, function_arn: str) -> dict[str, str]:
     """The function's tags now. Raises ``aws.errors`` subclasses (not found, denied, …)."""
     name = function_arn.split(":")[6] if function_arn.count(":") >= 6 else function_arn
     with translate_errors("read the tags of the function", function=name):

@@ -23,7 +23,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -51,6 +51,14 @@ from recommendations.snapshot import (
     TracingMode,
     VpcConfig,
 )
+
+if TYPE_CHECKING:
+    # Dev-only stubs (boto3-stubs); the Lambda runtime has boto3 but not these.
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_lambda.type_defs import (
+        EventSourceMappingConfigurationTypeDef,
+        FunctionConfigurationTypeDef,
+    )
 
 logger = logging.getLogger(__name__)
 
@@ -122,9 +130,9 @@ def _best_effort(what: str, call: Callable[[], T], default: T, warnings: list[st
 # --- bulk reads -----------------------------------------------------------------------------
 
 
-def list_function_configs(session: AwsSession) -> list[dict[str, Any]]:
+def list_function_configs(session: AwsSession) -> list[FunctionConfigurationTypeDef]:
     client = session.client("lambda")
-    configs: list[dict[str, Any]] = []
+    configs: list[FunctionConfigurationTypeDef] = []
     with translate_errors("list Lambda functions", region=session.region):
         paginator = client.get_paginator("list_functions")
         for page in paginator.paginate(PaginationConfig={"PageSize": LIST_FUNCTIONS_PAGE}):
@@ -142,7 +150,9 @@ def fetch_tags(session: AwsSession) -> dict[str, dict[str, str]]:
     client = session.client("resourcegroupstaggingapi")
     tags: dict[str, dict[str, str]] = {}
     paginator = client.get_paginator("get_resources")
-    pages = paginator.paginate(ResourceTypeFilters=["lambda:function"], ResourcesPerPage=TAGS_PAGE)
+    pages = paginator.paginate(
+        ResourceTypeFilters=["lambda:function"], PaginationConfig={"PageSize": TAGS_PAGE}
+    )
     for page in pages:
         for resource in page.get("ResourceTagMappingList", []):
             arn = unqualified_arn(str(resource["ResourceARN"]))
@@ -201,13 +211,13 @@ def mapping_from_api(raw: Mapping[str, Any], queue: QueueAttributes | None) -> E
 
 def list_raw_mappings(
     session: AwsSession, function_name: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[EventSourceMappingConfigurationTypeDef]:
     client = session.client("lambda")
     paginator = client.get_paginator("list_event_source_mappings")
     arguments: dict[str, Any] = {"PaginationConfig": {"PageSize": MAPPINGS_PAGE}}
     if function_name:
         arguments["FunctionName"] = function_name
-    raw: list[dict[str, Any]] = []
+    raw: list[EventSourceMappingConfigurationTypeDef] = []
     for page in paginator.paginate(**arguments):
         raw.extend(page.get("EventSourceMappings", []))
     return raw
@@ -253,7 +263,7 @@ def fetch_queue_attributes(
                 QueueUrl=queue_url_from_arn(arn),
                 AttributeNames=["VisibilityTimeout", "RedrivePolicy", "FifoQueue"],
             )
-            return dict(response.get("Attributes", {}))
+            return {str(key): value for key, value in response.get("Attributes", {}).items()}
 
         attributes = _best_effort(f"read the SQS queue {queue_arn}", read, None, warnings)
         if attributes is not None:
@@ -273,7 +283,7 @@ def group_mappings(
 
 
 def fetch_mappings(session: AwsSession, warnings: list[str]) -> dict[str, list[EventSourceMapping]]:
-    no_mappings: list[dict[str, Any]] = []
+    no_mappings: list[EventSourceMappingConfigurationTypeDef] = []
     raw = _best_effort(
         "list event source mappings", lambda: list_raw_mappings(session), no_mappings, warnings
     )
@@ -309,7 +319,7 @@ class _LayerReader:
     lacks the former (moto does; AWS has both, under the same IAM action). Once the first is
     known to be missing it is not tried again, so each layer still costs one call."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: LambdaClient) -> None:
         self._client = client
         self._by_arn_supported = True
 
@@ -390,7 +400,7 @@ def provisioned_config_from_api(config: Mapping[str, Any]) -> ProvisionedConcurr
         requested=requested,
         allocated=_optional_int(config.get("AllocatedProvisionedConcurrentExecutions")),
         status=ProvisionedConcurrencyStatus(status)
-        if status in ProvisionedConcurrencyStatus.__members__
+        if isinstance(status, str) and status in ProvisionedConcurrencyStatus.__members__
         else None,
     )
 
@@ -559,14 +569,14 @@ def read_function(name: str, session: AwsSession) -> tuple[FunctionSnapshot, dic
     client = session.client("lambda")
     with translate_errors("read the function", function=name, region=session.region):
         response = client.get_function(FunctionName=name)
-    config = dict(response["Configuration"])
+    config: dict[str, Any] = dict(response["Configuration"])
     arn = unqualified_arn(str(config["FunctionArn"]))
     warnings: list[str] = []
     extra = Enrichment(tags={arn: dict(response.get("Tags") or {})})
     extra.reserved[arn] = _optional_int(
         (response.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
     )
-    no_mappings: list[dict[str, Any]] = []
+    no_mappings: list[EventSourceMappingConfigurationTypeDef] = []
     raw = _best_effort(
         f"list event source mappings of {name}",
         lambda: list_raw_mappings(session, name),

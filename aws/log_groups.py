@@ -9,7 +9,7 @@ groups unknown, never the scan.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,7 @@ NAMED_READ_LIMIT = 5
 class LogGroupsResult:
     """Groups found, by name; a wanted group missing here does not exist or was not read."""
 
-    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[str, Mapping[str, Any]] = field(default_factory=dict)
     # Prefixes whose listing failed: their groups are unknown, not missing.
     failed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -79,7 +79,7 @@ def describe_log_groups(session: AwsSession, groups: Iterable[str]) -> LogGroups
     return result
 
 
-def log_group_info(raw: dict[str, Any], shared_with: Iterable[str] = ()) -> LogGroupInfo:
+def log_group_info(raw: Mapping[str, Any], shared_with: Iterable[str] = ()) -> LogGroupInfo:
     """A DescribeLogGroups entry as the snapshot keeps it."""
     retention = raw.get("retentionInDays")
     log_class = raw.get("logGroupClass")
@@ -87,7 +87,9 @@ def log_group_info(raw: dict[str, Any], shared_with: Iterable[str] = ()) -> LogG
     return LogGroupInfo(
         name=str(raw["logGroupName"]),
         retention_days=int(retention) if retention else None,
-        log_class=LogGroupClass(log_class) if log_class in LogGroupClass.__members__ else None,
+        log_class=LogGroupClass(log_class)
+        if isinstance(log_class, str) and log_class in LogGroupClass.__members__
+        else None,
         stored_bytes=int(stored) if stored is not None else None,
         shared_with=tuple(sorted(set(shared_with))),
     )

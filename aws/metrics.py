@@ -14,11 +14,15 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.session import AwsSession, translate_error
+
+if TYPE_CHECKING:
+    # Dev-only stubs (boto3-stubs); the Lambda runtime has boto3 but not these.
+    from mypy_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
 
 logger = logging.getLogger(__name__)
 
@@ -149,7 +153,7 @@ def functions_with_metric(session: AwsSession, metric: str) -> set[str]:
     return names
 
 
-def _metric_query(index: int, query: _Query, period: int) -> dict[str, Any]:
+def _metric_query(index: int, query: _Query, period: int) -> MetricDataQueryTypeDef:
     return {
         "Id": f"q{index}",
         "MetricStat": {

@@ -100,7 +100,7 @@ class ScanOptions:
 
 @dataclass
 class _Collected:
-    configs: list[dict[str, Any]]
+    configs: list[Mapping[str, Any]]
     enrichment: Enrichment = field(default_factory=Enrichment)
     errors: dict[str, str] = field(default_factory=dict)
     not_found: set[str] = field(default_factory=set)
@@ -118,7 +118,7 @@ def _collect_configs(session: AwsSession, options: ScanOptions) -> _Collected:
     wanted = list(dict.fromkeys(options.function_names))
     if wanted and len(wanted) <= DIRECT_READ_LIMIT:
         return _read_named_functions(session, wanted)
-    configs = inventory.list_function_configs(session)
+    configs: list[Mapping[str, Any]] = list(inventory.list_function_configs(session))
     collected = _Collected(configs=configs)
     if wanted:
         present = {str(config["FunctionName"]) for config in configs}

@@ -16,7 +16,7 @@ import json
 import threading
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.error_codes import aws_message, error_code, is_retryable
 from aws.errors import SecretError

@@ -33,7 +33,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -70,6 +70,10 @@ from aws.store_tables import (
 )
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import FunctionSnapshot
+
+if TYPE_CHECKING:
+    # Dev-only stubs (boto3-stubs); the Lambda runtime has boto3 but not these.
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 # Callers import everything store-related from here.
 __all__ = [
@@ -182,7 +186,7 @@ class StateStore:
     def __init__(
         self,
         table_name: str,
-        client: Any | None = None,
+        client: DynamoDBClient | None = None,
         *,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
@@ -197,11 +201,11 @@ class StateStore:
         self._sleep: Callable[[float], None] = time.sleep
 
     @classmethod
-    def from_environment(cls, client: Any | None = None) -> StateStore:
+    def from_environment(cls, client: DynamoDBClient | None = None) -> StateStore:
         return cls(os.environ.get(TABLE_ENV, ""), client)
 
     @property
-    def client(self) -> Any:
+    def client(self) -> DynamoDBClient:
         if self._client is None:
             self._client = boto3.client("dynamodb")
         return self._client

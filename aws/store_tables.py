@@ -5,13 +5,17 @@ The key layout is described in ``aws/store.py`` and ``docs/state.md``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from aws.error_codes import error_code, translate
 from aws.store_models import StoreError, StoreNotConfiguredError, TableStatus
+
+if TYPE_CHECKING:
+    # Dev-only stubs (boto3-stubs); the Lambda runtime has boto3 but not these.
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 TABLE_ENV = "TUNEBOT_TABLE"
 IDEMPOTENCY_TABLE_ENV = "TUNEBOT_IDEMPOTENCY_TABLE"
@@ -30,7 +34,7 @@ INIT_IAM_ACTIONS: tuple[str, ...] = (
 def create_tables(
     table_name: str,
     idempotency_table_name: str = DEFAULT_IDEMPOTENCY_TABLE,
-    client: Any | None = None,
+    client: DynamoDBClient | None = None,
 ) -> dict[str, TableStatus]:
     """Create the tunebot table and the Powertools idempotency table if missing.
 

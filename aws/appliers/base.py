@@ -11,9 +11,9 @@ import base64
 import hashlib
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
@@ -25,6 +25,13 @@ from aws.appliers.errors import (
     translate_error,
 )
 from service.records import ApplyOutcome as ApplyOutcome  # the appliers' result, shared
+
+if TYPE_CHECKING:
+    # Dev-only stubs (boto3-stubs); the Lambda runtime has boto3 but not these.
+    from mypy_boto3_iam import IAMClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_logs import CloudWatchLogsClient
+    from mypy_boto3_sqs import SQSClient
 
 # UpdateFunctionCode takes a zip of at most 50 MB inline; larger packages need S3 staging.
 MAX_INLINE_PACKAGE_BYTES = 50 * 1024 * 1024
@@ -60,16 +67,16 @@ def code_sha256(package: bytes) -> str:
 class ApplyContext:
     """Clients and settings for appliers. Clients are created on first use when not given.
 
-    Clients are typed ``Any``: boto3 generates their methods at runtime and the typed stubs
-    are not a dependency.
+    Clients are typed with boto3-stubs' client classes, imported only for the type checker:
+    the stubs are a dev dependency, not part of the Lambda package.
     """
 
     def __init__(
         self,
-        lambda_client: Any | None = None,
-        sqs_client: Any | None = None,
-        iam_client: Any | None = None,
-        logs_client: Any | None = None,
+        lambda_client: LambdaClient | None = None,
+        sqs_client: SQSClient | None = None,
+        iam_client: IAMClient | None = None,
+        logs_client: CloudWatchLogsClient | None = None,
         *,
         allow_iam_changes: bool = False,
         fetch_package: Callable[[str], bytes] = download_package,
@@ -106,25 +113,25 @@ class ApplyContext:
         return self.when_idle(lambda: call(operation, doing, **kwargs))
 
     @property
-    def lambda_client(self) -> Any:
+    def lambda_client(self) -> LambdaClient:
         if self._lambda is None:
             self._lambda = boto3.client("lambda")
         return self._lambda
 
     @property
-    def sqs_client(self) -> Any:
+    def sqs_client(self) -> SQSClient:
         if self._sqs is None:
             self._sqs = boto3.client("sqs")
         return self._sqs
 
     @property
-    def iam_client(self) -> Any:
+    def iam_client(self) -> IAMClient:
         if self._iam is None:
             self._iam = boto3.client("iam")
         return self._iam
 
     @property
-    def logs_client(self) -> Any:
+    def logs_client(self) -> CloudWatchLogsClient:
         if self._logs is None:
             self._logs = boto3.client("logs")
         return self._logs
@@ -166,11 +173,11 @@ def call(operation: Callable[..., Any], doing: str, **kwargs: Any) -> dict[str, 
     return response
 
 
-def request_id(response: dict[str, Any]) -> str:
+def request_id(response: Mapping[str, Any]) -> str:
     return str(response.get("ResponseMetadata", {}).get("RequestId", ""))
 
 
-def request_ids(*responses: dict[str, Any]) -> tuple[str, ...]:
+def request_ids(*responses: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(rid for rid in (request_id(response) for response in responses) if rid)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -63,7 +64,7 @@ def apply_reserved_concurrency(
 
 def _requested_provisioned(
     context: ApplyContext, target: str, name: str, qualifier: str
-) -> tuple[int, dict[str, Any] | None]:
+) -> tuple[int, Mapping[str, Any] | None]:
     try:
         response = context.lambda_client.get_provisioned_concurrency_config(
             FunctionName=target, Qualifier=qualifier

@@ -24,7 +24,7 @@ def logging_settings(configuration: dict[str, Any]) -> LoggingSettings:
 
     def level(key: str) -> LogLevel | None:
         value = logging.get(key)
-        return LogLevel(value) if value in LogLevel.__members__ else None
+        return LogLevel(value) if isinstance(value, str) and value in LogLevel.__members__ else None
 
     if log_format is LogFormat.TEXT:
         return LoggingSettings()

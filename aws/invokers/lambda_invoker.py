@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from types import FrameType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -50,6 +50,10 @@ from aws.logs.report_parser import parse_report_log
 from aws.session import AwsSession, error_code, is_busy, is_throttling, translate_errors
 from recommendations.snapshot import Architecture
 from recommendations.tuning.observation import ErrorKind, Observation, Probe
+
+if TYPE_CHECKING:
+    # Dev-only stubs (boto3-stubs); the Lambda runtime has boto3 but not these.
+    from mypy_boto3_lambda import LambdaClient
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +185,7 @@ class LambdaBenchmark:
         region: str | None = None,
         in_place: bool = False,
         payloads: Payloads | None = None,
-        client: Any | None = None,
+        client: LambdaClient | None = None,
         prefix: str | None = None,
         code_fetcher: Callable[[str], bytes] = _download,
         sleep: Callable[[float], None] = time.sleep,
@@ -220,7 +224,7 @@ class LambdaBenchmark:
     # ----------------------------------------------------------------- lifecycle
 
     @property
-    def client(self) -> Any:
+    def client(self) -> LambdaClient:
         if self._client is None:
             assert self._session is not None
             self._client = self._session.client("lambda")

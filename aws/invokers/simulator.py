@@ -47,13 +47,13 @@ class SimulatorInvoker:
         if architecture is Architecture.ARM64 and not profile.supports_arm:
             # Exec format error while starting: every attempt is a failed cold start.
             self._configured.pop(architecture, None)
-            init = profile.init_ms * _FAILED_INIT_FRACTION * self._noise()
+            failed_init = profile.init_ms * _FAILED_INIT_FRACTION * self._noise()
             return Observation(
                 memory_mb=memory_mb,
                 architecture=architecture,
                 duration_ms=0.0,
-                billed_duration_ms=math.ceil(init),
-                init_duration_ms=init,
+                billed_duration_ms=math.ceil(failed_init),
+                init_duration_ms=failed_init,
                 max_memory_used_mb=min(memory_mb, 30),
                 error=ErrorKind.ERROR,
                 error_type="Runtime.InvalidEntrypoint",

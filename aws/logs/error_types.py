@@ -36,7 +36,7 @@ filter @message like /\[ERROR\]|errorType|Task timed out after|An error occurred
 
 
 def parse_error_type_rows(
-    rows: Sequence[Sequence[Mapping[str, str]]],
+    rows: Sequence[Sequence[Mapping[str, object]]],
 ) -> dict[str, dict[str, int]] | None:
     """Rows of GetQueryResults as line counts by log group and error type; None when the
     rows are not this query's (an emulator that ignores ``stats``)."""

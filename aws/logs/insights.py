@@ -153,7 +153,7 @@ def _row_stats(row: Mapping[str, str]) -> LogStats:
     )
 
 
-def parse_results(rows: Sequence[Sequence[Mapping[str, str]]]) -> dict[str, LogStats] | None:
+def parse_results(rows: Sequence[Sequence[Mapping[str, object]]]) -> dict[str, LogStats] | None:
     """Rows of GetQueryResults as stats by log group; None when rows are not our stats."""
     parsed: dict[str, LogStats] = {}
     for raw_row in rows:
@@ -186,7 +186,7 @@ class _RunningQuery:
     groups: list[str]
 
 
-Rows = Sequence[Sequence[Mapping[str, str]]]
+Rows = Sequence[Sequence[Mapping[str, object]]]
 
 
 class InsightsRunner:
@@ -414,7 +414,7 @@ class InsightsRunner:
 
     def _poll(self, query: _RunningQuery, result: InsightsResult) -> str:
         try:
-            response: dict[str, Any] = self._client.get_query_results(queryId=query.query_id)
+            response = self._client.get_query_results(queryId=query.query_id)
         except (ClientError, BotoCoreError) as error:
             result.warnings.append(str(translate_error(error, action="read Logs Insights results")))
             result.failed.update(query.groups)

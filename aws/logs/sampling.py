@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
@@ -15,6 +16,10 @@ from aws.logs.report_parser import count_error_types, parse_report_log
 from aws.logs.stats import LogStats, stats_from_records
 from aws.session import AwsSession, is_not_found
 from recommendations.error_types import top_error_types
+
+if TYPE_CHECKING:
+    # Dev-only stubs (boto3-stubs); the Lambda runtime has boto3 but not these.
+    from mypy_boto3_logs.type_defs import FilterLogEventsRequestTypeDef
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +56,7 @@ def sample_log_group(
     lines: list[str] = []
     token: str | None = None
     for _ in range(max_pages):
-        arguments: dict[str, object] = {
+        arguments: FilterLogEventsRequestTypeDef = {
             "logGroupName": log_group,
             "startTime": int(sample_start.timestamp() * 1000),
             "endTime": int(end.timestamp() * 1000),
