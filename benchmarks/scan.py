@@ -48,13 +48,13 @@ from aws.metrics import CORE_FIGURES, SPARSE_FIGURES  # noqa: E402
 from aws.package_scan import PackageScanner  # noqa: E402
 from aws.scan import ScanOptions, scan_region  # noqa: E402
 from aws.session import AwsSession  # noqa: E402
-from recommendations.snapshot import FigureSource  # noqa: E402
-from tests.aws.scan_seed import (  # noqa: E402
+from fakes.scan_seed import (  # noqa: E402
     create_role,
     elf_header,
     make_zip,
     report_line,
 )
+from recommendations.snapshot import FigureSource  # noqa: E402
 
 BUDGET = 150
 PACKAGES = 25

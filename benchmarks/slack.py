@@ -59,7 +59,7 @@ def cold_import(runs: int) -> tuple[float, float]:
 
 _COLD_ACK = """
 import os, time
-from tests.slack_fake import function_url_event, running_fake_slack, slash_command_body
+from fakes.slack import function_url_event, running_fake_slack, slash_command_body
 
 with running_fake_slack() as fake:
     os.environ.update(
@@ -130,9 +130,9 @@ def cold_first_ack(runs: int) -> float:
 
 def ack_latency(requests: int) -> tuple[float, list[float]]:
     """(first request ms, warm request latencies in ms)."""
+    from fakes.services import InMemoryServices, memory_recommendation, snapshot
+    from fakes.slack import function_url_event, running_fake_slack, slash_command_body
     from handlers import slack as slack_handler
-    from tests.bot.fakes import InMemoryServices, memory_recommendation, snapshot
-    from tests.slack_fake import function_url_event, running_fake_slack, slash_command_body
 
     with running_fake_slack() as fake:
         os.environ.update(

@@ -22,7 +22,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = REPO_ROOT / "deploy" / "requirements-lambda.txt"
-# The code that runs in Lambda. sandbox/, tests/, benchmarks/ and docs/ stay out.
+# The code that runs in Lambda. sandbox/, fakes/, tests/, benchmarks/ and docs/ stay out.
 SOURCE_PACKAGES = ("recommendations", "service", "aws", "bot", "handlers")
 PYTHON_VERSION = "3.12"  # keep in step with Runtime in template.yaml
 PLATFORM = "manylinux2014_aarch64"  # arm64, as Architectures in template.yaml

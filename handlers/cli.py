@@ -1,7 +1,9 @@
 """The ``tunebot`` command. Each area registers its subcommands from its own module.
 
 Subcommand modules import their heavy dependencies inside the command, so ``tunebot --help``
-and ``tunebot analyze`` start fast.
+and ``tunebot analyze`` start fast. Other installed packages add subcommands through the
+``tunebot.commands`` entry point group (the sandbox adds ``demo``): each entry point names a
+``register(subparsers)`` like the modules below, so ``handlers`` never imports them.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import argparse
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
 
 from aws.errors import AwsError
 from bot.errors import BotError
@@ -22,9 +26,10 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "handlers.cli_analyze",
     "handlers.cli_scan",
     "handlers.cli_changes",
-    "handlers.cli_demo",
     "handlers.cli_tune",
 )
+
+COMMANDS_ENTRY_POINT_GROUP = "tunebot.commands"
 
 
 class CliError(Exception):
@@ -33,6 +38,24 @@ class CliError(Exception):
     def __init__(self, message: str, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
+
+
+def plugin_commands() -> Iterable[EntryPoint]:
+    return entry_points(group=COMMANDS_ENTRY_POINT_GROUP)
+
+
+def _register_plugin(subparsers: Any, entry_point: EntryPoint) -> None:
+    # A broken plugin (a missing dependency, a name already taken) must not take the other
+    # commands down with it, so any error becomes one line and the command is left out.
+    try:
+        entry_point.load()(subparsers)
+    except Exception as error:
+        reason = " ".join(f"{type(error).__name__}: {error}".split())
+        print(
+            f"tunebot: the {entry_point.name!r} command is left out: {entry_point.value} "
+            f"failed to load ({reason}).",
+            file=sys.stderr,
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module_name in SUBCOMMAND_MODULES:
         importlib.import_module(module_name).register(subparsers)
+    for entry_point in plugin_commands():
+        _register_plugin(subparsers, entry_point)
     return parser
 
 

@@ -16,8 +16,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from aws.store import StateStore, create_tables
-from handlers.cli_scan import package_cache_dir
-from tests.aws.scan_seed import (
+from fakes.scan_seed import (
     create_function,
     create_role,
     put_lambda_metric,
@@ -25,6 +24,7 @@ from tests.aws.scan_seed import (
     report_line,
     write_log_lines,
 )
+from handlers.cli_scan import package_cache_dir
 
 TUNEBOT = str(Path(sys.executable).with_name("tunebot"))
 TABLE = "tunebot-scan-e2e"

@@ -27,6 +27,7 @@ from aws.inventory import (
     unqualified_arn,
 )
 from aws.session import AwsSession
+from fakes.scan_seed import create_function, create_role, python_zip
 from recommendations.snapshot import (
     Architecture,
     EventSourceKind,
@@ -41,7 +42,6 @@ from recommendations.snapshot import (
     TracingMode,
     VpcConfig,
 )
-from tests.aws.scan_seed import create_function, create_role, python_zip
 
 ARN = "arn:aws:lambda:eu-west-1:123456789012:function:checkout"
 REFUNDS_ARN = ARN.replace("checkout", "refunds")

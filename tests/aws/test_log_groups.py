@@ -19,8 +19,8 @@ from moto import mock_aws
 from aws.log_groups import describe_log_groups, log_group_info, prefixes_for
 from aws.scan import ScanOptions, scan_region
 from aws.session import AwsSession
+from fakes.scan_seed import create_function, create_role, put_lambda_metric, python_zip
 from recommendations.snapshot import LogGroupClass, LogGroupInfo
-from tests.aws.scan_seed import create_function, create_role, put_lambda_metric, python_zip
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 SHARED = "/shop/shared"

@@ -11,8 +11,8 @@ from aws.logs.report_parser import parse_report_log
 from aws.logs.sampling import FILTER_PATTERN, sample_log_group
 from aws.logs.stats import LogStats, nearest_rank_percentile, stats_from_records
 from aws.session import AwsSession
+from fakes.scan_seed import report_line, write_log_lines
 from recommendations.snapshot import ErrorTypeCount
-from tests.aws.scan_seed import report_line, write_log_lines
 
 END = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ from moto import mock_aws
 
 from aws.metrics import collect_metrics, figures_as_stats_fields
 from aws.session import AwsSession
-from tests.aws.scan_seed import put_lambda_metric
+from fakes.scan_seed import put_lambda_metric
 
 END = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 START = END - timedelta(days=14)

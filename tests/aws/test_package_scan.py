@@ -20,8 +20,8 @@ from aws.package_scan import (
     scan_zip,
 )
 from aws.session import AwsSession
+from fakes.scan_seed import elf_header, make_zip
 from recommendations.snapshot import NativeBinary
-from tests.aws.scan_seed import elf_header, make_zip
 
 X86_64, AARCH64 = 62, 183
 

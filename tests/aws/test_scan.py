@@ -26,15 +26,7 @@ from aws.scan import (
     stats_for_function,
 )
 from aws.session import AccountTarget, AwsSession
-from recommendations.snapshot import (
-    Architecture,
-    AsyncInvokeConfig,
-    EventSourceKind,
-    FigureSource,
-    NativeBinary,
-    RedrivePolicy,
-)
-from tests.aws.scan_seed import (
+from fakes.scan_seed import (
     create_function,
     create_role,
     elf_header,
@@ -43,6 +35,14 @@ from tests.aws.scan_seed import (
     python_zip,
     report_line,
     write_log_lines,
+)
+from recommendations.snapshot import (
+    Architecture,
+    AsyncInvokeConfig,
+    EventSourceKind,
+    FigureSource,
+    NativeBinary,
+    RedrivePolicy,
 )
 
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -22,8 +22,8 @@ from bot.alerts import (
     render_reply,
 )
 from bot.settings import BotSettings
+from fakes.services import memory_recommendation, snapshot
 from recommendations.alerts import AlarmSignal, diagnose_alarm
-from tests.bot.fakes import memory_recommendation, snapshot
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SETTINGS = BotSettings()

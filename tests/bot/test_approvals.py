@@ -8,8 +8,8 @@ import pytest
 
 from bot.approvals import ApplyFlow, FlowKind
 from bot.settings import BotSettings
+from fakes.services import InMemoryServices, memory_recommendation, snapshot
 from service.errors import ServiceError
-from tests.bot.fakes import InMemoryServices, memory_recommendation, snapshot
 
 POLICY = {"appliers": ["UALICE1", "UBOB1"], "rules": [{"tag": "env=prod", "approvers": 2}]}
 

@@ -32,6 +32,7 @@ from bot.views import (
     savings_page_view,
     scan_view,
 )
+from fakes.services import NOW, memory_recommendation, snapshot
 from recommendations.changes import (
     AsyncFailureDestinationChange,
     AsyncSettings,
@@ -53,7 +54,6 @@ from service.api import (
     PendingApproval,
     StoredRecommendation,
 )
-from tests.bot.fakes import NOW, memory_recommendation, snapshot
 
 SETTINGS = BotSettings(
     policy=Policy(appliers=("UALICE1",), rules=(TagRule(tag="env=prod", approvers=2),))

@@ -11,9 +11,9 @@ from bot.policy import Policy, TagRule
 from bot.rendering import render_blocks
 from bot.settings import BotSettings
 from bot.views import RecState, card_view, recommendation_view, savings_phrase, scan_view
+from fakes.services import NOW, memory_recommendation, snapshot
 from recommendations.recommendation import TradeOff
 from service.api import StoredRecommendation
-from tests.bot.fakes import NOW, memory_recommendation, snapshot
 
 SETTINGS = BotSettings(
     policy=Policy(appliers=("UALICE1",), rules=(TagRule(tag="env=prod", approvers=2),))

@@ -94,7 +94,9 @@ def test_package_holds_dependencies_and_only_tunebots_four_packages(
     top_level = {name.split("/", 1)[0] for name in names}
     assert top_level == {"somelib", "somelib-1.0.dist-info", *package.SOURCE_PACKAGES}
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
-    assert not [n for n in names if n.startswith(("bin/", "tests/", "sandbox/", "benchmarks/"))]
+    assert not [
+        n for n in names if n.startswith(("bin/", "tests/", "sandbox/", "benchmarks/", "fakes/"))
+    ]
 
 
 def test_zip_is_byte_for_byte_reproducible(fake_dependencies: Path, tmp_path: Path) -> None:
@@ -107,6 +109,8 @@ def test_zip_is_byte_for_byte_reproducible(fake_dependencies: Path, tmp_path: Pa
         assert archive.testzip() is None
         assert archive.read("somelib/__init__.py") == b"VALUE = 1\n"
         assert sorted(archive.namelist()) == archive.namelist()
+        # The development-only packages (stand-ins, the sandbox, the tests) never ship.
+        assert not [n for n in archive.namelist() if n.startswith(("fakes/", "sandbox/", "tests/"))]
 
 
 def test_cache_key_changes_with_requirements_and_target(tmp_path: Path) -> None:

@@ -32,14 +32,14 @@ from aws.session import AwsSession
 from aws.store import StateStore, create_tables
 from bot.alerts import SlackPoster
 from bot.settings import BotSettings
+from fakes.scan_seed import create_function, create_role, python_zip
+from fakes.slack import FakeSlack, running_fake_slack
 from handlers import alerting
 from handlers.alarm import handler
 from handlers.compose import build_services
 from tests.alert_events import load
-from tests.aws.scan_seed import create_function, create_role, python_zip
 from tests.faults.test_change_faults import KINDS, Injector
 from tests.handlers.alert_env import FakeContext
-from tests.slack_fake import FakeSlack, running_fake_slack
 
 REGION = "us-east-1"
 TABLE = "tunebot-alert-faults"

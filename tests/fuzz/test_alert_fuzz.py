@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 
 import handlers.alarm
 import handlers.cost_anomaly
+from fakes.services import InMemoryServices, memory_recommendation, snapshot
 from handlers.alerting import is_transient
 from recommendations.snapshot import FunctionStats
 from tests.alert_events import load
-from tests.bot.fakes import InMemoryServices, memory_recommendation, snapshot
 from tests.fuzz.mutations import FUZZ, garbage_text, mutated
 from tests.handlers.alert_env import FakeContext, alert_env, emitted
 from tests.handlers.test_slack_moto import _create_function

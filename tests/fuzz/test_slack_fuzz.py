@@ -27,18 +27,18 @@ from moto import mock_aws
 import handlers.slack as slack_handler
 from aws.session import AwsSession
 from aws.store import create_tables
-from handlers.compose import build_services
-from tests.bot.fakes import NOW, InMemoryServices
-from tests.conftest import FIXTURES
-from tests.fuzz.mutations import FUZZ, json_values, mutated, nested_text
-from tests.handlers.test_slack_moto import HalveMemory, _create_function
-from tests.slack_fake import (
+from fakes.services import NOW, InMemoryServices
+from fakes.slack import (
     FakeSlack,
     block_action_body,
     function_url_event,
     running_fake_slack,
     slash_command_body,
 )
+from handlers.compose import build_services
+from tests.conftest import FIXTURES
+from tests.fuzz.mutations import FUZZ, json_values, mutated, nested_text
+from tests.handlers.test_slack_moto import HalveMemory, _create_function
 
 SECRET = "fuzz-signing-secret-0123456789abcdef"
 REGION = "us-east-1"

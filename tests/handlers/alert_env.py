@@ -18,9 +18,9 @@ from aws.session import AwsSession
 from aws.store import StateStore, create_tables
 from bot.alerts import SlackPoster
 from bot.settings import BotSettings
+from fakes.services import InMemoryServices
+from fakes.slack import FakeSlack, running_fake_slack
 from handlers.alerting import AlertRuntime, configure
-from tests.bot.fakes import InMemoryServices
-from tests.slack_fake import FakeSlack, running_fake_slack
 
 TABLE = "tunebot-test"
 IDEMPOTENCY_TABLE = "tunebot-idempotency-test"

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 
 import handlers.slack as slack_handler
-from service.api import TunebotServices
-from tests.bot.fakes import NOW
-from tests.slack_fake import (
+from fakes.services import NOW
+from fakes.slack import (
     FakeSlack,
     block_action_body,
     function_url_event,
     running_fake_slack,
     slash_command_body,
 )
+from service.api import TunebotServices
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CHANNEL = "C0OPS"

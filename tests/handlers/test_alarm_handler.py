@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from bot.alerts import SlackTransientError
+from fakes.services import InMemoryServices, memory_recommendation, snapshot
 from handlers.alarm import handler
 from recommendations.snapshot import FunctionStats
 from tests.alert_events import event_for, load, sns_event
-from tests.bot.fakes import InMemoryServices, memory_recommendation, snapshot
 from tests.handlers.alert_env import (
     DEFAULT_CHANNEL,
     FakeContext,

@@ -12,12 +12,12 @@ import pytest
 from moto import mock_aws
 
 from aws.store import StateStore, create_tables
+from fakes.scan_seed import create_function, create_role, python_zip
+from fakes.slack import FakeSlack, running_fake_slack
 from handlers import alerting
 from handlers.alarm import handler
 from tests.alert_events import load
-from tests.aws.scan_seed import create_function, create_role, python_zip
 from tests.handlers.alert_env import FakeContext, section_texts
-from tests.slack_fake import FakeSlack, running_fake_slack
 
 TABLE = "tunebot-alarm-moto"
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from fakes.services import InMemoryServices, snapshot
 from handlers.alarm import handler as alarm_handler
 from handlers.cost_anomaly import handler as cost_handler
 from tests.alert_events import FIXTURES_AWS, event_for
-from tests.bot.fakes import InMemoryServices, snapshot
 from tests.handlers.alert_env import FakeContext, alert_env
 
 FIXTURES = sorted(path.name for path in Path(FIXTURES_AWS).glob("*.json"))

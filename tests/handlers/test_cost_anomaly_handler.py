@@ -11,9 +11,9 @@ import pytest
 from botocore.stub import Stubber
 
 from aws.errors import ThrottledError
+from fakes.services import InMemoryServices, memory_recommendation, snapshot
 from handlers.cost_anomaly import handler
 from tests.alert_events import event_for, load, sns_event
-from tests.bot.fakes import InMemoryServices, memory_recommendation, snapshot
 from tests.handlers.alert_env import (
     DEFAULT_CHANNEL,
     AlertEnv,

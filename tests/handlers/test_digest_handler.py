@@ -10,10 +10,10 @@ from botocore.stub import ANY, Stubber
 
 from aws.store import ChangeRecord
 from bot.alerts import SlackTransientError
+from fakes.services import InMemoryServices, memory_recommendation, snapshot
 from handlers.digest import handler
 from recommendations.changes import MemoryChange
 from recommendations.recommendation import Severity
-from tests.bot.fakes import InMemoryServices, memory_recommendation, snapshot
 from tests.handlers.alert_env import DEFAULT_CHANNEL, FakeContext, alert_env, emitted, section_texts
 
 CONTEXT = FakeContext()

@@ -19,6 +19,7 @@ from aws.invokers.lambda_invoker import LambdaBenchmark
 from aws.invokers.simulator import SimulatorInvoker
 from aws.session import AwsSession
 from aws.store import create_tables
+from fakes.services import NOW
 from handlers import compose
 from handlers.compose import build_services, lambda_copy_invoker
 from recommendations.changes import ArchitectureChange
@@ -27,7 +28,6 @@ from recommendations.snapshot import Architecture, FunctionSnapshot
 from recommendations.tuning.observation import Observation, Probe
 from service.errors import ServiceError
 from service.tunebot import Tunebot
-from tests.bot.fakes import NOW
 from tests.handlers.test_slack_moto import REGION, TABLE, HalveMemory, _create_function
 from tests.handlers.test_slack_wiring import PROFILE
 

@@ -16,9 +16,10 @@ import pytest
 
 import handlers.slack as slack_handler
 from bot.views import money
+from fakes.services import NOW, InMemoryServices, memory_recommendation, snapshot
+from fakes.slack import function_url_event, sign, slash_command_body
 from recommendations.changes import TimeoutChange
 from recommendations.pricing import monthly_cost
-from tests.bot.fakes import NOW, InMemoryServices, memory_recommendation, snapshot
 from tests.handlers.slack_harness import (  # noqa: F401  (pytest fixtures)
     CHANNEL,
     SIGNING_SECRET,
@@ -28,7 +29,6 @@ from tests.handlers.slack_harness import (  # noqa: F401  (pytest fixtures)
     harness_factory,
     slack,
 )
-from tests.slack_fake import function_url_event, sign, slash_command_body
 
 POLICY = {
     "admins": ["UADMIN1"],

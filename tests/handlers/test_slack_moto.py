@@ -16,13 +16,13 @@ from moto import mock_aws
 
 from aws.session import AwsSession
 from aws.store import create_tables
+from fakes.services import NOW
 from handlers.compose import build_services
 from recommendations.changes import MemoryChange
 from recommendations.recommendation import Category, Confidence, Recommendation, Severity
 from recommendations.rules.base import Rule, RuleContext, RuleResult
 from recommendations.snapshot import FunctionSnapshot
 from service.tunebot import Tunebot
-from tests.bot.fakes import NOW
 from tests.handlers.slack_harness import (  # noqa: F401  (pytest fixtures)
     SlackHarness,
     all_text,

@@ -16,12 +16,12 @@ import handlers.slack as slack_handler
 from aws.invokers.simulator import SimulatorInvoker
 from aws.session import AwsSession
 from aws.store import create_tables
+from fakes.services import NOW
 from handlers import compose
 from handlers.compose import build_services
 from recommendations.snapshot import FunctionSnapshot
 from recommendations.tuning.profile import SimulationProfile
 from service.tunebot import Tunebot
-from tests.bot.fakes import NOW
 from tests.handlers.slack_harness import (  # noqa: F401  (pytest fixtures)
     SIGNING_SECRET,
     SlackHarness,

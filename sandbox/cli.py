@@ -1,4 +1,8 @@
-"""``tunebot demo``: the local sandbox (embedded AWS, Slack stand-in page, the real handlers)."""
+"""``tunebot demo``: the local sandbox (embedded AWS, Slack stand-in page, the real handlers).
+
+The sandbox adds this subcommand to the CLI through the ``tunebot.commands`` entry point
+(pyproject.toml), so ``handlers`` never imports the sandbox.
+"""
 
 from __future__ import annotations
 
