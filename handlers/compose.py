@@ -7,9 +7,7 @@ Slack client's 429 retry, say) cannot be present in one entry point and missing 
 
 from __future__ import annotations
 
-import json
 import os
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -39,36 +37,20 @@ SLACK_TIMEOUT_S = 10
 # chat.postMessage allows about one message a second per channel: wait out a 429 this often.
 SLACK_RATE_LIMIT_RETRIES = 2
 
-_secrets_lock = threading.Lock()
-_secrets: dict[str, dict[str, str]] = {}
-
 
 def read_slack_secret(arn: str, client: Any = None) -> dict[str, str]:
-    """The Secrets Manager JSON at ``arn`` (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET), cached.
-
-    Raises RuntimeError with one sentence; the handlers log it and answer 500.
+    """The Secrets Manager JSON at ``arn`` (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET), cached
+    (``aws.secrets``). Raises RuntimeError with one sentence; the handlers log it and answer 500.
     """
-    with _secrets_lock:
-        if arn in _secrets:
-            return _secrets[arn]
-    from botocore.exceptions import BotoCoreError, ClientError
-
+    from aws.secrets import SecretError, read_secret_json
     from aws.session import AwsSession
 
     try:
-        secrets = client or AwsSession().client("secretsmanager")
-        text = secrets.get_secret_value(SecretId=arn)["SecretString"]
-        value = json.loads(text)
-    except (ClientError, BotoCoreError) as error:
-        raise RuntimeError(f"Could not read the Slack secret {arn}: {error}") from error
-    except (KeyError, json.JSONDecodeError) as error:
-        raise RuntimeError(f"The Slack secret {arn} is not a JSON object string.") from error
-    if not isinstance(value, dict):
-        raise RuntimeError(f"The Slack secret {arn} is not a JSON object.")
-    found = {key: str(item) for key, item in value.items() if isinstance(item, str)}
-    with _secrets_lock:
-        _secrets[arn] = found
-    return found
+        return read_secret_json(
+            arn, client or AwsSession().client("secretsmanager"), what="Slack secret"
+        )
+    except SecretError as error:
+        raise RuntimeError(str(error)) from error
 
 
 def slack_client(token: str, environ: Mapping[str, str]) -> WebClient:

@@ -200,7 +200,8 @@ def test_access_denied_is_one_sentence(
     monkeypatch.setattr(StateStore, "_call", denied)
     assert main(["audit"]) == 1
     assert capsys.readouterr().err == (
-        f"tunebot: Could not use the tunebot table {TABLE}: access denied (not authorized).\n"
+        "tunebot: Access denied: the credentials may not use the tunebot table "
+        f"{TABLE} (not authorized).\n"
     )
     monkeypatch.setattr(StateStore, "_call", original)
 
@@ -217,8 +218,8 @@ def test_no_credentials_is_one_sentence(
     monkeypatch.setenv("TUNEBOT_TABLE", TABLE)
     assert main(["audit"]) == 1
     assert capsys.readouterr().err == (
-        f"tunebot: Could not use the tunebot table {TABLE}: no AWS credentials were found; "
-        "configure a profile or environment credentials.\n"
+        "tunebot: No AWS credentials found: configure a profile, environment variables or a "
+        f"role before tunebot can use the tunebot table {TABLE}.\n"
     )
 
 

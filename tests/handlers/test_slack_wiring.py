@@ -12,6 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+import aws.secrets
 import handlers.slack as slack_handler
 from aws.invokers.simulator import SimulatorInvoker
 from aws.session import AwsSession
@@ -41,12 +42,12 @@ PROFILE = SimulationProfile(
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("TUNEBOT_TABLE", TABLE)
-    compose._secrets.clear()
+    aws.secrets._values.clear()
     with mock_aws():
         create_tables(TABLE, "idem", client=boto3.client("dynamodb", region_name=REGION))
         _create_function("report-builder", 2048, {"tunebot:managed": "true"})
         yield
-    compose._secrets.clear()
+    aws.secrets._values.clear()
 
 
 def services(invoker: bool) -> Tunebot:
