@@ -21,7 +21,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy --strict recommendations
+	$(BIN)/mypy --strict recommendations service aws
 
 pytest: install chromium
 	$(BIN)/pytest -q
