@@ -13,18 +13,15 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from recommendations.rules.base import Rule
-from recommendations.snapshot import FunctionSnapshot
-from service.analysis import AnalysisService, utc_now
-from service.benchmarks import BENCHMARK_TIME_BUDGET_S, BenchmarkService
-from service.ports import InvokerFactory
-from service.tunebot import Tunebot
-
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from aws.invokers.lambda_invoker import LambdaBenchmark
     from aws.session import AwsSession
+    from recommendations.rules.base import Rule
+    from recommendations.snapshot import FunctionSnapshot
+    from service.ports import InvokerFactory
+    from service.tunebot import Tunebot
 
 # What this module calls itself (the aws/ modules it uses declare theirs), plus the
 # self-invocation of the Slack function that Bolt's lazy listeners need.
@@ -36,13 +33,17 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 SLACK_TIMEOUT_S = 10
 # chat.postMessage allows about one message a second per channel: wait out a 429 this often.
 SLACK_RATE_LIMIT_RETRIES = 2
+# A "Benchmark first" click runs in the Slack function's lazy listener (600 s timeout): the
+# copy invoker stops invoking after this long, leaving time to post the result.
+BENCHMARK_TIME_BUDGET_S = 420.0
 
 
 def read_slack_secret(arn: str, client: Any = None) -> dict[str, str]:
     """The Secrets Manager JSON at ``arn`` (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET), cached
     (``aws.secrets``). Raises RuntimeError with one sentence; the handlers log it and answer 500.
     """
-    from aws.secrets import SecretError, read_secret_json
+    from aws.errors import SecretError
+    from aws.secrets import read_secret_json
     from aws.session import AwsSession
 
     try:
@@ -94,7 +95,7 @@ def build_services(
     rules: Sequence[Rule] | None = None,
     invoker_factory: InvokerFactory | None = lambda_copy_invoker,
     scan_packages: bool = True,
-    clock: Callable[[], datetime] = utc_now,
+    clock: Callable[[], datetime] | None = None,
 ) -> Tunebot:
     """The services for this container, from the environment (``TUNEBOT_TABLE`` & co.).
 
@@ -105,8 +106,12 @@ def build_services(
     from aws.function_source import AwsFunctionSource
     from aws.session import AwsSession
     from aws.store import StateStore
+    from service.analysis import AnalysisService, utc_now
+    from service.benchmarks import BenchmarkService
+    from service.tunebot import Tunebot
 
     env = os.environ if environ is None else environ
+    clock = clock or utc_now
     aws = session or AwsSession()
     store = StateStore(env.get("TUNEBOT_TABLE", ""), aws.client("dynamodb"))
 
