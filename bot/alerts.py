@@ -21,11 +21,17 @@ from typing import TYPE_CHECKING, Any, Protocol
 from bot.errors import BotError
 from bot.rendering import escape_mrkdwn, render_blocks
 from bot.settings import BotSettings
-from bot.views import RecommendationView, RecState, recommendation_view, slack_date
+from bot.views import (
+    CARD_STATES,
+    RecommendationView,
+    RecState,
+    recommendation_view,
+    slack_date,
+)
 from recommendations.alerts import AlertDiagnosis
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Frozen
-from service.api import ChangeRecord, StoredRecommendation
+from service.api import ChangeRecord, ChangeState, StoredRecommendation
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -204,19 +210,20 @@ def finding_view(
     changes: Sequence[str] = (),
     cost_line: str | None = None,
     limit: int = 3,
-    applied: Sequence[tuple[StoredRecommendation, ChangeRecord]] = (),
+    applied: Sequence[tuple[StoredRecommendation, ChangeRecord, ChangeState]] = (),
     pending: Mapping[str, Sequence[str]] | None = None,
 ) -> FunctionFindingView:
     """A function's part of an alert card; ``recommendations`` are shown best first.
 
     A card is rebuilt on every state change of its alert, so what people already did from it
-    must survive: ``applied`` changes are shown first with their Undo button, and
+    must survive: ``applied`` changes are shown first in their state (Undo while in force,
+    Apply again once undone or set back outside tunebot), and
     recommendations waiting for approvers (``pending``: id -> approvers) keep their count.
     """
     pending = pending or {}
     views = [
-        recommendation_view(stored, settings, state=RecState.APPLIED, record=record)
-        for stored, record in applied
+        recommendation_view(stored, settings, state=CARD_STATES[state], record=record)
+        for stored, record, state in applied
     ]
     done = {view.id for view in views}
     for rec in recommendations:

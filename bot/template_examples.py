@@ -49,6 +49,7 @@ from recommendations.recommendation import (
 )
 from recommendations.snapshot import FunctionSnapshot, FunctionStats
 from service.api import ChangeRecord, PendingApproval, StoredRecommendation
+from service.records import ACTOR_PREFIX
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 USER = "UALICE1"
@@ -117,11 +118,13 @@ def example_change_record() -> ChangeRecord:
     return ChangeRecord(
         change_id="chg-0001",
         recommendation_id=rec.id,
-        function=rec.function,
+        function_name=rec.function,
+        function_arn=rec.function_arn,
+        change=rec.change,
         description="Set memory of checkout-api from 1024 MB to 512 MB",
-        applied_by=USER,
+        actor=ACTOR_PREFIX + USER,
         applied_at=NOW - timedelta(days=2),
-        approvers=(USER,),
+        approvers=(ACTOR_PREFIX + USER,),
     )
 
 

@@ -19,7 +19,7 @@ from recommendations.changes import ArchitectureChange, MemoryChange
 from recommendations.pricing import monthly_cost
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Frozen, FunctionSnapshot
-from service.api import ChangeRecord, PendingApproval, StoredRecommendation
+from service.api import ChangeRecord, ChangeState, PendingApproval, StoredRecommendation
 
 # A message may hold 50 blocks; a recommendation takes up to 5 (with its state line after a
 # click) and the card's frame 7: 8 × 5 + 7 = 47.
@@ -97,7 +97,20 @@ class RecState(StrEnum):
     PENDING = "pending"
     APPLIED = "applied"
     UNDONE = "undone"
+    # Applied with tunebot, then set back outside it (a deployment, the console).
+    REVERTED = "reverted"
+    # Applied with tunebot, then changed again outside it: neither Apply nor Undo fits.
+    DRIFTED = "drifted"
     DISMISSED = "dismissed"
+
+
+# A change's state (service.lifecycle) as a card shows it.
+CARD_STATES = {
+    ChangeState.APPLIED: RecState.APPLIED,
+    ChangeState.UNDONE: RecState.UNDONE,
+    ChangeState.REVERTED: RecState.REVERTED,
+    ChangeState.DRIFTED: RecState.DRIFTED,
+}
 
 
 class RecommendationView(Frozen):
@@ -152,7 +165,7 @@ def recommendation_view(
     elif not settings.is_managed(stored.function_tags):
         reason = f"tunebot may not change this function: tag it {settings.managed_tag} to allow it."
     can_apply = rec.change is not None and reason is None
-    label = "Apply"
+    label = "Apply again" if state in (RecState.UNDONE, RecState.REVERTED) else "Apply"
     if can_apply and required > 1:
         label = f"Approve ({len(approvers)}/{required})"
     state_text = ""
@@ -160,8 +173,8 @@ def recommendation_view(
         names = ", ".join(mention(user) for user in approvers)
         state_text = f":hourglass: Approved by {names} ({len(approvers)} of {required})"
     elif state is RecState.APPLIED and record is not None:
-        others = [user for user in record.approvers if user != record.applied_by]
-        names = ", ".join(mention(user) for user in record.approvers)
+        others = [user for user in record.approver_users if user != record.applied_by]
+        names = ", ".join(mention(user) for user in record.approver_users)
         approved = f" (approved by {names})" if others else ""
         state_text = (
             f":white_check_mark: Applied by {mention(record.applied_by)} "
@@ -169,8 +182,18 @@ def recommendation_view(
         )
     elif state is RecState.UNDONE and record is not None:
         when = slack_date(record.undone_at) if record.undone_at else ""
-        who = mention(record.undone_by or "someone")
+        who = mention(record.undone_by_user or "someone")
         state_text = f":leftwards_arrow_with_hook: Undone by {who} {when}".rstrip()
+    elif state is RecState.REVERTED and record is not None:
+        state_text = (
+            f":warning: Applied by {mention(record.applied_by)} {slack_date(record.applied_at)}, "
+            "then set back outside tunebot: the function has its old setting again."
+        )
+    elif state is RecState.DRIFTED and record is not None:
+        state_text = (
+            f":warning: Applied by {mention(record.applied_by)} {slack_date(record.applied_at)}, "
+            "then changed again outside tunebot: run /tune for a fresh recommendation."
+        )
     elif state is RecState.DISMISSED:
         until = f" until {slack_date(dismissed_until)}" if dismissed_until else ""
         state_text = f":zzz: Dismissed by {mention(dismissed_by or 'someone')}{until}"
@@ -524,7 +547,7 @@ def home_view(
                 change_id=record.change_id,
                 description=record.description,
                 status=record.status.value,
-                who=mention(record.undone_by or record.applied_by),
+                who=mention(record.undone_by_user or record.applied_by),
                 when=slack_date(record.undone_at or record.applied_at),
             )
             for record in changes[:HOME_SECTION_SIZE]

@@ -19,6 +19,7 @@ from service.api import (
     BenchmarkOutcome,
     ChangeOutcome,
     ChangeRecord,
+    ChangeState,
     ChangeStatus,
     FunctionAnalysis,
     OutcomeKind,
@@ -26,6 +27,8 @@ from service.api import (
     StoredRecommendation,
 )
 from service.errors import FunctionNotFoundError, ServiceError
+from service.lifecycle import latest_changes, state_of
+from service.records import ACTOR_PREFIX, Verdict
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -192,11 +195,13 @@ class InMemoryServices:
         record = ChangeRecord(
             change_id=f"chg-{len(self.changes) + 1}",
             recommendation_id=recommendation_id,
-            function=fn.name,
+            function_name=fn.name,
+            function_arn=fn.arn,
+            change=change,
             description=change.describe(),
-            applied_by=user_id,
+            actor=ACTOR_PREFIX + user_id,
             applied_at=NOW,
-            approvers=tuple(approvers),
+            approvers=tuple(ACTOR_PREFIX + user for user in approvers),
         )
         self.changes[record.change_id] = record
         self.applied[recommendation_id] = record.change_id
@@ -234,9 +239,15 @@ class InMemoryServices:
             )
         self.functions[fn.name] = fn.model_copy(update={"memory_mb": change.before})
         record = record.model_copy(
-            update={"status": ChangeStatus.UNDONE, "undone_by": user_id, "undone_at": NOW}
+            update={
+                "status": ChangeStatus.UNDONE,
+                "undone_by": ACTOR_PREFIX + user_id,
+                "undone_at": NOW,
+            }
         )
         self.changes[change_id] = record
+        # Undone, the recommendation may be applied again (as the real claim is released).
+        self.applied.pop(record.recommendation_id or "", None)
         return ChangeOutcome(kind=OutcomeKind.DONE, message="Undone.", record=record)
 
     def dismiss(self, recommendation_id: str, *, user_id: str, until: datetime) -> None:
@@ -275,6 +286,28 @@ class InMemoryServices:
 
     def recent_changes(self, limit: int) -> list[ChangeRecord]:
         return list(reversed(self.changes.values()))[:limit]
+
+    def change_states(self, function: str) -> list[tuple[ChangeRecord, ChangeState]]:
+        """As the real service: the latest change per recommendation, read back from the fake
+        function (a test that sets memory by hand sees the change as set back)."""
+        mine = [r for r in self.changes.values() if function in (r.function_name, r.function_arn)]
+        states = []
+        for record in sorted(
+            latest_changes(mine).values(), key=lambda r: r.applied_at, reverse=True
+        ):
+            observed = None
+            fn = self.functions.get(record.function_name)
+            change = record.change
+            if record.in_force and fn is not None and isinstance(change, MemoryChange):
+                observed = (
+                    Verdict.TOOK_EFFECT
+                    if fn.memory_mb == change.after
+                    else Verdict.NO_EFFECT
+                    if fn.memory_mb == change.before
+                    else Verdict.NEITHER
+                )
+            states.append((record, state_of(record, observed)))
+        return states
 
     def top_savings(self, limit: int) -> list[Recommendation]:
         return self.scan_fleet().recommendations[:limit]

@@ -149,11 +149,18 @@ def _changes_by_tunebot(
 ) -> tuple[str, ...]:
     """Changes applied through tunebot in the compared span: a memory change made from a card
     is named as such, not only as "deployed or reconfigured"."""
-    return tuple(
-        f"{record.description} (applied with tunebot {record.applied_at:%Y-%m-%d %H:%M} UTC)"
-        for record in rt.store.changes_for_function(function, limit=20)
-        if since <= record.applied_at < until and record.reverts is None
-    )
+    named = []
+    for record in rt.store.changes_for_function(function, limit=20):
+        # Undos and attempts that changed nothing are not changes of the function's spend.
+        if record.is_undo or not since <= record.applied_at < until:
+            continue
+        when = f"applied with tunebot {record.applied_at:%Y-%m-%d %H:%M} UTC"
+        if record.undone_at is not None:
+            when += f", undone {record.undone_at:%Y-%m-%d %H:%M} UTC"
+        elif not record.in_force:
+            continue
+        named.append(f"{record.description} ({when})")
+    return tuple(named)
 
 
 def process_anomaly(rt: AlertRuntime, anomaly: CostAnomaly) -> dict[str, Any]:

@@ -80,6 +80,7 @@ def build_digest(rt: AlertRuntime) -> Any:
     from recommendations.engine import FleetReport
     from recommendations.recommendation import Severity
     from service.errors import ServiceError
+    from service.records import ChangeStatus
 
     now = rt.now()
     try:
@@ -108,7 +109,10 @@ def build_digest(rt: AlertRuntime) -> Any:
     changes = [
         record
         for record in rt.store.recent_changes(limit=50)
-        if record.applied_at >= now - WEEK and record.reverts is None
+        # Changes that took effect (in force or undone since); not undos, not failed attempts.
+        if record.applied_at >= now - WEEK
+        and not record.is_undo
+        and record.status in (ChangeStatus.APPLIED, ChangeStatus.UNDONE)
     ]
     return DigestView(
         period_text=_period_text(now),
@@ -120,7 +124,7 @@ def build_digest(rt: AlertRuntime) -> Any:
         changes=tuple(
             ChangeEffectView(
                 description=record.description,
-                applied_by=record.actor,
+                applied_by=record.applied_by,
                 applied_at=record.applied_at,
                 effect=_effect(rt, record, now),
             )

@@ -17,7 +17,7 @@ from recommendations.alerts import AlertDiagnosis
 from recommendations.recommendation import Recommendation
 from service.api import (
     ChangeRecord,
-    ChangeStatus,
+    ChangeState,
     FunctionAnalysis,
     StoredRecommendation,
     TunebotServices,
@@ -58,8 +58,8 @@ class FunctionFinding:
     changes: tuple[str, ...] = ()
     cost_line: str | None = None
     limit: int = 3
-    # This week's applied (not undone) changes from cards, with what they applied.
-    applied: tuple[tuple[StoredRecommendation, ChangeRecord], ...] = ()
+    # This week's changes from cards, with what they applied and where each stands now.
+    applied: tuple[tuple[StoredRecommendation, ChangeRecord, ChangeState], ...] = ()
     # Recommendations waiting for more approvers: id -> who approved so far.
     pending: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -149,21 +149,20 @@ class AlertAnalysis:
 
     def done_from_cards(
         self, function: str, now: datetime
-    ) -> tuple[tuple[tuple[StoredRecommendation, ChangeRecord], ...], dict[str, tuple[str, ...]]]:
-        """This week's applied (not undone) recommendations of ``function`` and those waiting
-        for approvers, so a rebuilt card keeps its Undo buttons and approval counts."""
+    ) -> tuple[
+        tuple[tuple[StoredRecommendation, ChangeRecord, ChangeState], ...],
+        dict[str, tuple[str, ...]],
+    ]:
+        """This week's changes made from cards for ``function``, each with its state (in force,
+        undone, set back or changed outside tunebot), and the recommendations waiting for
+        approvers, so a rebuilt card shows what people did and keeps the approval counts."""
         applied = []
-        for record in self.services.recent_changes(APPLIED_LOOKBACK_LIMIT):
-            if (
-                record.function != function
-                or record.status is not ChangeStatus.APPLIED
-                or not record.recommendation_id
-                or now - record.applied_at > APPLIED_LOOKBACK
-            ):
+        for record, state in self.services.change_states(function):
+            if not record.recommendation_id or now - record.applied_at > APPLIED_LOOKBACK:
                 continue
             stored = self.services.get_recommendation(record.recommendation_id)
             if stored is not None:
-                applied.append((stored, record))
+                applied.append((stored, record, state))
         pending = {
             item.stored.recommendation.id: tuple(item.approvers)
             for item in self.services.pending_approvals(APPLIED_LOOKBACK_LIMIT)

@@ -20,6 +20,11 @@ from recommendations.engine import FleetReport, FunctionReport
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Frozen, FunctionSnapshot
 
+# The store's change record is the bot's too: one type per concept (service/records.py).
+from service.lifecycle import ChangeState as ChangeState
+from service.records import ChangeRecord as ChangeRecord
+from service.records import ChangeStatus as ChangeStatus
+
 
 class FunctionAnalysis(Frozen):
     """A function as read just now and what the rules say about it."""
@@ -38,27 +43,6 @@ class StoredRecommendation(Frozen):
     created_at: datetime
     # The function's monthly cost when analysed (None: traffic unknown), for the card's summary.
     function_monthly_cost_usd: float | None = None
-
-
-class ChangeStatus(StrEnum):
-    APPLIED = "applied"
-    UNDONE = "undone"
-    FAILED = "failed"
-
-
-class ChangeRecord(Frozen):
-    """One applied change, as audited."""
-
-    change_id: str
-    recommendation_id: str
-    function: str
-    description: str
-    applied_by: str
-    applied_at: datetime
-    approvers: tuple[str, ...] = ()
-    status: ChangeStatus = ChangeStatus.APPLIED
-    undone_by: str | None = None
-    undone_at: datetime | None = None
 
 
 class OutcomeKind(StrEnum):
@@ -164,6 +148,11 @@ class TunebotServices(Protocol):
     def pending_approvals(self, limit: int) -> Sequence[PendingApproval]: ...
 
     def recent_changes(self, limit: int) -> Sequence[ChangeRecord]: ...
+
+    def change_states(self, function: str) -> Sequence[tuple[ChangeRecord, ChangeState]]:
+        """The latest change per recommendation of ``function``, newest first, with its state
+        read back from the function (``service.lifecycle``)."""
+        ...
 
     def top_savings(self, limit: int) -> Sequence[Recommendation]:
         """The largest savings known (stored, not scanned), without applied or dismissed ones."""

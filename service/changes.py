@@ -23,7 +23,8 @@ from enum import StrEnum
 
 from recommendations.changes import Change
 from recommendations.snapshot import Frozen
-from service.errors import ChangeFailed, ClaimLost, StaleChange, StoreFailed
+from service.errors import ChangeFailed, ClaimLost, PortError, StaleChange, StoreFailed
+from service.lifecycle import ChangeState, latest_changes, state_of
 from service.ports import ChangeApplier, ChangeObserver, ChangeStore
 from service.records import (
     ApplyOutcome,
@@ -296,6 +297,25 @@ class ChangeService:
 
     def recent_changes(self, limit: int = 20) -> list[ChangeRecord]:
         return self.store.recent_changes(limit)
+
+    def change_states(
+        self, function: str, limit: int = 20
+    ) -> list[tuple[ChangeRecord, ChangeState]]:
+        """The latest change per recommendation of ``function`` (name or ARN), newest first,
+        each with its state; a change in force is read back from the function, so one set
+        back or changed outside tunebot says so instead of offering an Undo that is stale."""
+        latest = latest_changes(self.store.changes_for_function(function, limit))
+        states = []
+        for record in sorted(latest.values(), key=lambda item: item.applied_at, reverse=True):
+            observed = None
+            if record.in_force:
+                try:
+                    observed = self._observer.observe(record.change, record.function_arn).verdict
+                except PortError as error:
+                    # Unread, the record is the best account: shown as applied, Undo checks.
+                    logger.info("could not read change %s back: %s", record.change_id, error)
+            states.append((record, state_of(record, observed)))
+        return states
 
     # ------------------------------------------------------------------ internals
 

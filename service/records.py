@@ -14,6 +14,14 @@ from recommendations.changes import Change
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Frozen, FunctionSnapshot
 
+# People are Slack users: the change history records them as ``slack:<user id>`` actors.
+ACTOR_PREFIX = "slack:"
+
+
+def user_of(actor: str) -> str:
+    """The Slack user id of a ``slack:`` actor; any other actor (``tunebot``, ``cli:…``) as is."""
+    return actor[len(ACTOR_PREFIX) :] if actor.startswith(ACTOR_PREFIX) else actor
+
 
 class StoredRecommendation(Frozen):
     """A recommendation with the function configuration it was computed from."""
@@ -98,6 +106,28 @@ class ChangeRecord(Frozen):
     undone_by: str | None = None
     undone_at: datetime | None = None
     undo_change_id: str | None = None
+
+    # What the bot shows: actors as Slack user ids (mentions are built from these).
+    @property
+    def applied_by(self) -> str:
+        return user_of(self.actor)
+
+    @property
+    def undone_by_user(self) -> str | None:
+        return user_of(self.undone_by) if self.undone_by else None
+
+    @property
+    def approver_users(self) -> tuple[str, ...]:
+        return tuple(user_of(user) for user in self.approvers)
+
+    @property
+    def is_undo(self) -> bool:
+        return self.reverts is not None
+
+    @property
+    def in_force(self) -> bool:
+        """An applied change that was not undone (an undo record is never "in force")."""
+        return self.status is ChangeStatus.APPLIED and not self.is_undo
 
 
 class AuditAction(StrEnum):

@@ -28,11 +28,10 @@ from service.benchmarks import BenchmarkService
 from service.changes import ChangeResult, ChangeService, ResultKind
 from service.errors import PortError
 from service.ports import RecommendationStore
-from service.records import ChangeRecord, ChangeStatus, StoredRecommendation
+from service.records import ACTOR_PREFIX, StoredRecommendation
 
 logger = logging.getLogger(__name__)
 
-ACTOR_PREFIX = "slack:"
 # Lambda keeps retrying an asynchronous event for up to 6 hours.
 DELIVERY_MEMORY = timedelta(hours=6)
 # Applied changes this recent keep their recommendation out of the Home tab's top savings.
@@ -53,30 +52,9 @@ _OUTCOMES = {
 }
 
 
-def user_of(actor: str) -> str:
-    return actor[len(ACTOR_PREFIX) :] if actor.startswith(ACTOR_PREFIX) else actor
-
-
 def mentions(message: str) -> str:
     """Actors in the change use case's sentences become Slack mentions."""
     return _SLACK_ACTOR.sub(r"<@\1>", message)
-
-
-def change_view(record: ChangeRecord) -> api.ChangeRecord:
-    return api.ChangeRecord(
-        change_id=record.change_id,
-        recommendation_id=record.recommendation_id or "",
-        function=record.function_name,
-        description=record.description,
-        applied_by=user_of(record.actor),
-        applied_at=record.applied_at,
-        approvers=tuple(user_of(user) for user in record.approvers),
-        status=api.ChangeStatus.UNDONE
-        if record.status is ChangeStatus.UNDONE
-        else api.ChangeStatus.APPLIED,
-        undone_by=user_of(record.undone_by) if record.undone_by else None,
-        undone_at=record.undone_at,
-    )
 
 
 def stored_view(stored: StoredRecommendation) -> api.StoredRecommendation:
@@ -135,7 +113,7 @@ class Tunebot:
         applied = {
             record.recommendation_id
             for record in self.recent_changes(APPLIED_LOOKUP)
-            if record.status is api.ChangeStatus.APPLIED
+            if record.in_force and record.recommendation_id
         }
         return self.analysis.top_savings(limit, applied=applied)
 
@@ -170,11 +148,13 @@ class Tunebot:
         ]
 
     def recent_changes(self, limit: int) -> list[api.ChangeRecord]:
-        return [change_view(record) for record in self.store.recent_changes(limit)]
+        return self.store.recent_changes(limit)
+
+    def change_states(self, function: str) -> list[tuple[api.ChangeRecord, api.ChangeState]]:
+        return self.changes.change_states(function)
 
     def get_change(self, change_id: str) -> api.ChangeRecord | None:
-        record = self.store.get_change(change_id)
-        return change_view(record) if record is not None else None
+        return self.store.get_change(change_id)
 
     # ---- changes -----------------------------------------------------------------------
 
@@ -189,14 +169,14 @@ class Tunebot:
         result = self.changes.apply_recommendation(
             recommendation_id, ACTOR_PREFIX + user_id, approvers=approvers
         )
-        record = change_view(result.record) if result.record is not None else None
+        record = result.record
         return self._outcome(result, record)
 
     def already_applied(self, recommendation_id: str) -> ChangeOutcome | None:
         result = self.changes.already_applied(recommendation_id)
         if result is None:
             return None
-        record = change_view(result.record) if result.record is not None else None
+        record = result.record
         return self._outcome(result, record)
 
     def undo(self, change_id: str, *, user_id: str) -> ChangeOutcome:

@@ -38,6 +38,7 @@ from recommendations.changes import (
     AsyncSettings,
     EventSourceMappingChange,
     EventSourceMappingSettings,
+    MemoryChange,
 )
 from recommendations.recommendation import (
     Category,
@@ -231,11 +232,12 @@ def record(description: str = "Set memory", **extra: Any) -> ChangeRecord:
     fields: dict[str, Any] = {
         "change_id": "chg-" + "9" * 40,
         "recommendation_id": "rec-1",
-        "function": LONG,
+        "function_name": LONG,
+        "change": MemoryChange(function_name=LONG, before=1024, after=512),
         "description": description,
-        "applied_by": "UALICE1",
+        "actor": "slack:UALICE1",
         "applied_at": NOW,
-        "approvers": tuple(f"U{i:08d}" for i in range(12)),
+        "approvers": tuple(f"slack:U{i:08d}" for i in range(12)),
     }
     fields.update(extra)
     return ChangeRecord(**fields)
@@ -271,7 +273,7 @@ def test_recommendation_in_every_state(state: RecState, dataset: str) -> None:
             SETTINGS,
             state=state,
             approvers=tuple(f"U{i:08d}" for i in range(12)),
-            record=record(undone_by="UBOB1", undone_at=NOW, status=ChangeStatus.UNDONE),
+            record=record(undone_by="slack:UBOB1", undone_at=NOW, status=ChangeStatus.UNDONE),
             dismissed_by="UBOB1",
             dismissed_until=NOW,
         )

@@ -413,7 +413,7 @@ def test_production_needs_two_distinct_approvers(
     bot.click("tune_apply", rec, user="UBOB1")
     assert services.functions["orders-prod"].memory_mb == 1024
     record = services.changes["chg-1"]
-    assert record.approvers == ("UALICE1", "UBOB1")
+    assert record.approver_users == ("UALICE1", "UBOB1")
     assert "Applied by <@UBOB1>" in all_text(bot.last_card())
 
 

@@ -190,7 +190,7 @@ def test_two_approvers_for_production_are_stored(bot: SlackHarness, aws: Tunebot
     bot.click("tune_apply", rec, user="UBOB1")
     assert memory_of("orders-prod") == 1024
     change = aws.recent_changes(1)[0]
-    assert (change.applied_by, change.approvers) == ("UBOB1", ("UALICE1", "UBOB1"))
+    assert (change.applied_by, change.approver_users) == ("UBOB1", ("UALICE1", "UBOB1"))
 
 
 def test_unauthorised_click_changes_nothing(bot: SlackHarness) -> None:
@@ -372,3 +372,83 @@ def test_apply_reads_the_production_tag_at_apply_time(bot: SlackHarness) -> None
     assert memory_of("checkout-api") == 1024
     bot.click("tune_apply", rec, user="UBOB1")
     assert memory_of("checkout-api") == 512
+
+
+def test_an_alarm_after_apply_and_undo_shows_the_undone_change_with_apply_again(
+    bot: SlackHarness, aws: Tunebot
+) -> None:
+    """Apply then Undo from Slack (signed requests), then an alarm for the same function: its
+    card shows "Undone by" with Apply again, never "Applied by" with an Undo of the undo."""
+    from slack_sdk import WebClient
+
+    from aws.session import AwsSession as Session
+    from bot.alerts import SlackPoster
+    from bot.settings import BotSettings
+    from fakes.slack import running_fake_slack
+    from handlers.alarm import handler
+    from handlers.alerting import AlertRuntime, configure
+    from tests.alert_events import load
+    from tests.handlers.alert_env import FakeContext
+
+    _create_function("orders-worker", 1024, {"tunebot:managed": "true"})
+    bot.command("orders-worker")
+    rec = rec_on_card(bot)
+    bot.click("tune_apply", rec)
+    bot.click("tune_undo", button(bot.last_card(), "tune_undo")["value"], user="UBOB1")
+    assert memory_of("orders-worker") == 1024
+
+    with running_fake_slack() as alerts_slack:
+        configure(
+            AlertRuntime(
+                settings=BotSettings(default_channel="C0DEFAULT"),
+                services=aws,
+                store=aws.store,
+                poster=SlackPoster(WebClient(token="xoxb-test", base_url=alerts_slack.api_url)),
+                session=Session(region=REGION),
+                default_channel="C0DEFAULT",
+                environ={"TUNEBOT_IDEMPOTENCY_TABLE": "tunebot-idempotency-test"},
+            )
+        )
+        try:
+            handler(load("eventbridge-alarm-lambda-duration.json"), FakeContext())
+        finally:
+            configure(None)
+        (post,) = alerts_slack.calls_to("chat.postMessage")
+    blocks = post["blocks"]
+    text = all_text(blocks)
+    assert "Undone by <@UBOB1>" in text
+    assert "Applied by" not in text
+    actions = [
+        element
+        for block in blocks
+        if block["type"] == "actions" and block["block_id"].startswith(rec)
+        for element in block["elements"]
+    ]
+    assert [e["action_id"] for e in actions if e["action_id"].startswith("tune_")][:1] == [
+        "tune_apply"
+    ]
+    assert actions[0]["text"]["text"] == "Apply again"
+    assert not any(e["action_id"] == "tune_undo" for e in actions)
+
+    # Apply again works: the undone change released the recommendation.
+    bot.click("tune_apply", rec)
+    assert memory_of("orders-worker") == 512
+
+
+def test_a_change_set_back_outside_tunebot_reads_as_reverted(
+    bot: SlackHarness, aws: Tunebot
+) -> None:
+    from service.lifecycle import ChangeState
+
+    bot.command("checkout-api")
+    bot.click("tune_apply", rec_on_card(bot))
+    ((record, state),) = aws.change_states("checkout-api")
+    assert (record.applied_by, state) == ("UALICE1", ChangeState.APPLIED)
+    boto3.client("lambda", region_name=REGION).update_function_configuration(
+        FunctionName="checkout-api", MemorySize=1024
+    )
+    assert aws.change_states("checkout-api")[0][1] is ChangeState.REVERTED
+    boto3.client("lambda", region_name=REGION).update_function_configuration(
+        FunctionName="checkout-api", MemorySize=768
+    )
+    assert aws.change_states("checkout-api")[0][1] is ChangeState.DRIFTED
