@@ -21,7 +21,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy --strict recommendations service aws
+	$(BIN)/mypy --strict recommendations service aws charts
 
 pytest: install chromium
 	$(BIN)/pytest -q

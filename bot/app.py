@@ -283,7 +283,8 @@ class Listeners:
         self, body: dict[str, Any], action: dict[str, Any], client: WebClient, respond: Respond
     ) -> None:
         from bot.approvals import FlowKind
-        from bot.views import BenchmarkView, benchmarkable, money, recommendation_view
+        from bot.benchmark_card import post_benchmark
+        from bot.views import benchmarkable, recommendation_view
 
         user = body["user"]["id"]
         with _explained(respond, client, body):
@@ -313,26 +314,7 @@ class Listeners:
                 stored = self.services.get_recommendation(outcome.recommendation.id)
                 if stored is not None:
                     follow_up = recommendation_view(stored, self.settings)
-            bench = BenchmarkView(
-                function=outcome.function,
-                summary=outcome.summary,
-                invocations=outcome.invocations,
-                tuning_cost=money(outcome.tuning_cost_usd),
-                results=outcome.results,
-                recommendation=follow_up,
-            )
-            container = body.get("container") or {}
-            blocks = render_blocks("benchmark.j2", bench=bench)
-            text = f"Benchmark of {outcome.function}: {outcome.summary}"
-            if container.get("is_ephemeral") or not container.get("channel_id"):
-                respond(text=text, blocks=blocks, replace_original=False)
-            else:
-                client.chat_postMessage(
-                    channel=container["channel_id"],
-                    thread_ts=container.get("message_ts"),
-                    text=text,
-                    blocks=blocks,
-                )
+            post_benchmark(client, respond, body.get("container") or {}, outcome, follow_up)
 
     # ---- modals ----------------------------------------------------------------------------
 

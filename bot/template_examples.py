@@ -26,7 +26,6 @@ from bot.alerts import (
 from bot.settings import BotSettings
 from bot.views import (
     SCAN_LIST_SIZE,
-    BenchmarkView,
     card_summary,
     card_view,
     details_view,
@@ -47,8 +46,10 @@ from recommendations.recommendation import (
     Recommendation,
     Severity,
 )
-from recommendations.snapshot import FunctionSnapshot, FunctionStats
-from service.api import ChangeRecord, PendingApproval, StoredRecommendation
+from recommendations.snapshot import Architecture, FunctionSnapshot, FunctionStats
+from recommendations.tuning.observation import ErrorKind
+from recommendations.tuning.result import TuningResult
+from service.api import BenchmarkOutcome, ChangeRecord, PendingApproval, StoredRecommendation
 from service.records import ACTOR_PREFIX
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -161,16 +162,78 @@ def _notice() -> dict[str, Any]:
     return {"text": "Applied: memory of checkout-api is now 512 MB.", "icon": ":white_check_mark:"}
 
 
+def example_tuning_result() -> TuningResult:
+    """A two-architecture adaptive result: 1024 MB x86_64 now, 512 MB arm64 the winner."""
+    from recommendations.tuning.objective import Objective
+    from recommendations.tuning.request import SearchKind
+    from recommendations.tuning.result import ConfigurationEstimate
+
+    def measured(memory: int, arch: Architecture, ms: float, init: float) -> ConfigurationEstimate:
+        return ConfigurationEstimate(
+            memory_mb=memory,
+            architecture=arch,
+            duration_ms=ms,
+            duration_p99_ms=ms * 1.4,
+            cost_per_invocation_usd=ms / 1000 * memory / 1024 * 0.0000166667 + 0.0000002,
+            invocations=6,
+            warm_invocations=5,
+            max_memory_used_mb=180,
+            cold_init_ms=init,
+        )
+
+    x86, arm = Architecture.X86_64, Architecture.ARM64
+    results = (
+        measured(1024, x86, 118.0, 310.0),
+        measured(512, x86, 131.0, 322.0),
+        measured(512, arm, 126.0, 298.0),
+        measured(2048, arm, 71.0, 281.0),
+        ConfigurationEstimate(
+            memory_mb=128, architecture=arm, feasible=False, error=ErrorKind.OUT_OF_MEMORY,
+            failures={"out_of_memory": 2}, invocations=2,
+        ),
+    )  # fmt: skip
+    return TuningResult(
+        function_name="checkout-api",
+        search=SearchKind.ADAPTIVE,
+        objective=Objective(),
+        best=results[2],
+        current=results[0],
+        results=results,
+        curve=tuple(
+            ConfigurationEstimate(
+                memory_mb=m,
+                architecture=a,
+                duration_ms=40 + 60_000 / m,
+                cost_per_invocation_usd=(40 + 60_000 / m) / 1000 * m / 1024 * 0.0000133334,
+            )
+            for a in (x86, arm)
+            for m in (256, 384, 512, 768, 1024, 1536, 2048)
+        ),
+        invocations=26,
+        gb_seconds=2.1,
+        tuning_cost_usd=0.0042,
+        confidence=Confidence.HIGH,
+        confidence_statement=(
+            "In 90% of 30 resampled fits the choice is within 0.4% of the best configuration."
+        ),
+        stop_reason="the choice settled",
+        invocations_per_month=5_000_000,
+    )
+
+
 def _benchmark() -> dict[str, Any]:
-    bench = BenchmarkView(
+    from bot.benchmark_card import benchmark_view
+
+    outcome = BenchmarkOutcome(
         function="checkout-api",
         summary="512 MB is as fast as 1024 MB for half the cost.",
         invocations=60,
-        tuning_cost=money(0.0042),
-        results=("512 MB: 118 ms, $0.0000010", "1024 MB: 117 ms, $0.0000020"),
-        recommendation=recommendation_view(example_stored(), SETTINGS),
+        tuning_cost_usd=0.0042,
+        result=example_tuning_result(),
+        region="us-east-1",
     )
-    return {"bench": bench}
+    follow_up = recommendation_view(example_stored(), SETTINGS)
+    return {"bench": benchmark_view(outcome, follow_up, chart_file_id="F0123CHART")}
 
 
 def _details_modal() -> dict[str, Any]:

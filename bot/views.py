@@ -561,5 +561,11 @@ class BenchmarkView(Frozen):
     summary: str
     invocations: int
     tuning_cost: str
+    # The table's lines (bot.benchmark_card: sorted by memory, the winner starred).
     results: tuple[str, ...]
     recommendation: RecommendationView | None = None
+    # Cold starts, traffic and how sure the result is, one plain sentence each.
+    notes: tuple[str, ...] = ()
+    # The chart uploaded with files.uploadV2, shown as an image block.
+    chart_file_id: str | None = None
+    chart_alt_text: str = ""

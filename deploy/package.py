@@ -1,4 +1,4 @@
-"""Build tunebot's Lambda deployment package: its four packages plus pinned dependencies.
+"""Build tunebot's Lambda deployment package: its packages plus pinned dependencies.
 
 ``make package`` runs it to write ``build/tunebot-lambda.zip``; ``sam build`` runs it through
 the ``build-<Function>`` Makefile targets (``BuildMethod: makefile``) to fill each function's
@@ -23,7 +23,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 REQUIREMENTS = REPO_ROOT / "deploy" / "requirements-lambda.txt"
 # The code that runs in Lambda. sandbox/, fakes/, tests/, benchmarks/ and docs/ stay out.
-SOURCE_PACKAGES = ("recommendations", "service", "aws", "bot", "handlers")
+SOURCE_PACKAGES = ("recommendations", "service", "aws", "bot", "charts", "handlers")
 PYTHON_VERSION = "3.12"  # keep in step with Runtime in template.yaml
 PLATFORM = "manylinux2014_aarch64"  # arm64, as Architectures in template.yaml
 # Never shipped: compiled caches, console scripts pip writes for the build machine.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 import re
@@ -346,13 +345,13 @@ def run(args: argparse.Namespace) -> int:
         raise CliError("--in-place benchmarks a real function; it cannot be used with --simulate.")
     if args.search != "grid" and args.memory_values is not None:
         raise CliError("--memory-values is for --search grid; adaptive search picks its own.")
-    if args.chart is not None and importlib.util.find_spec("matplotlib") is None:
-        # Checked first: a benchmark's invocations are not worth losing to a missing library.
-        raise CliError("--chart needs matplotlib: install it with `pip install matplotlib`.")
+    if args.chart is not None and not args.chart.parent.is_dir():
+        # Checked first: a benchmark's invocations are not worth losing to a missing folder.
+        raise CliError(f"Cannot write the chart to {args.chart}: no folder {args.chart.parent}.")
     outcome = _run_simulated(args) if args.simulate is not None else _run_on_lambda(args)
     result, recommendations = outcome
     if args.chart is not None:
-        write_chart(result, args.chart)
+        write_chart(result, args.chart, region=args.region)
     if args.format == "json":
         print(json.dumps(result_document(result, recommendations), indent=2))
     else:
@@ -618,63 +617,11 @@ def render_table(result: TuningResult) -> str:
     return "\n".join(lines)
 
 
-def write_chart(result: TuningResult, path: Path) -> None:
-    """Duration and cost against memory, one line per architecture."""
-    try:
-        import matplotlib
+def write_chart(result: TuningResult, path: Path, *, region: str | None = None) -> None:
+    """The benchmark chart (charts.tuning_chart), the same picture the Slack card shows."""
+    from charts.tuning_chart import render_tuning_chart
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise _cli_error(
-            "--chart needs matplotlib: install it with `pip install matplotlib`."
-        ) from None
-    figure, (duration_axis, cost_axis) = plt.subplots(1, 2, figsize=(11, 4.2))
-    architectures = sorted({e.architecture for e in result.results}, key=lambda a: a.value)
-    for architecture in architectures:
-        measured = sorted(
-            (e for e in result.results if e.architecture is architecture and e.duration_ms),
-            key=lambda e: e.memory_mb,
-        )
-        curve = sorted(
-            (e for e in result.curve if e.architecture is architecture),
-            key=lambda e: e.memory_mb,
-        )
-        for axis, value in (
-            (duration_axis, lambda e: e.duration_ms),
-            (cost_axis, lambda e: (e.cost_per_invocation_usd or 0) * 1_000_000),
-        ):
-            line = None
-            if curve:
-                (line,) = axis.plot(
-                    [e.memory_mb for e in curve],
-                    [value(e) for e in curve],
-                    label=f"{architecture.value} model",
-                )
-            axis.scatter(
-                [e.memory_mb for e in measured],
-                [value(e) for e in measured],
-                color=line.get_color() if line is not None else None,
-                label=f"{architecture.value} measured",
-                zorder=3,
-            )
-    if result.best is not None:
-        for axis in (duration_axis, cost_axis):
-            axis.axvline(result.best.memory_mb, color="grey", linestyle=":", label="best")
-    duration_axis.set_title("Average duration")
-    duration_axis.set_ylabel("ms")
-    cost_axis.set_title("Cost per million invocations")
-    cost_axis.set_ylabel("USD")
-    for axis in (duration_axis, cost_axis):
-        axis.set_xlabel("memory (MB)")
-        axis.set_xscale("log")
-        axis.legend(fontsize="small")
-        axis.grid(True, alpha=0.3)
-    figure.suptitle(f"{result.function_name}: {result.objective.describe()}")
-    figure.tight_layout()
     try:
-        figure.savefig(path, dpi=110)
+        path.write_bytes(render_tuning_chart(result, region=region))
     except OSError as error:
         raise _cli_error(f"Cannot write the chart to {path}: {error.strerror or error}.") from None
-    finally:
-        plt.close(figure)

@@ -19,6 +19,7 @@ from pydantic import Field
 from recommendations.engine import FleetReport, FunctionReport
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Frozen, FunctionSnapshot
+from recommendations.tuning.result import TuningResult
 
 # The store's change record is the bot's too: one type per concept (service/records.py).
 from service.lifecycle import ChangeState as ChangeState
@@ -73,6 +74,9 @@ class BenchmarkOutcome(Frozen):
     tuning_cost_usd: float = Field(ge=0)
     results: tuple[str, ...] = ()
     recommendation: Recommendation | None = None
+    # The full result and the function's region, for the card's table and chart.
+    result: TuningResult | None = None
+    region: str | None = None
 
 
 class PendingApproval(Frozen):

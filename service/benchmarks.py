@@ -94,6 +94,8 @@ class BenchmarkService:
             tuning_cost_usd=found.tuning_cost_usd,
             results=result_lines(found),
             recommendation=follow_up,
+            result=found,
+            region=fn.region,
         )
 
 

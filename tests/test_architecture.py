@@ -19,12 +19,16 @@ ALLOWED: dict[str, frozenset[str]] = {
     "recommendations": frozenset(),
     "service": frozenset({"recommendations"}),
     "aws": frozenset({"recommendations", "service"}),
-    "bot": frozenset({"recommendations", "service"}),
-    "handlers": frozenset({"recommendations", "service", "aws", "bot"}),
-    "fakes": frozenset({"recommendations", "service", "aws", "bot", "handlers"}),
-    "sandbox": frozenset({"recommendations", "service", "aws", "bot", "handlers", "fakes"}),
+    # charts/ draws a benchmark result: pure figures plus Pillow, no AWS and no Slack.
+    "charts": frozenset({"recommendations"}),
+    "bot": frozenset({"recommendations", "service", "charts"}),
+    "handlers": frozenset({"recommendations", "service", "aws", "bot", "charts"}),
+    "fakes": frozenset({"recommendations", "service", "aws", "bot", "charts", "handlers"}),
+    "sandbox": frozenset(
+        {"recommendations", "service", "aws", "bot", "charts", "handlers", "fakes"}
+    ),
     "benchmarks": frozenset(
-        {"recommendations", "service", "aws", "bot", "handlers", "fakes", "deploy"}
+        {"recommendations", "service", "aws", "bot", "charts", "handlers", "fakes", "deploy"}
     ),
 }
 FIRST_PARTY = frozenset(ALLOWED) | {"tests", "deploy"}
@@ -34,6 +38,7 @@ FIRST_PARTY = frozenset(ALLOWED) | {"tests", "deploy"}
 FORBIDDEN_LIBRARIES: dict[str, frozenset[str]] = {
     "recommendations": frozenset({"boto3", "botocore", "slack_sdk", "slack_bolt", "jinja2"}),
     "service": frozenset({"boto3", "botocore", "slack_sdk", "slack_bolt", "jinja2"}),
+    "charts": frozenset({"boto3", "botocore", "slack_sdk", "slack_bolt", "jinja2"}),
     "bot": frozenset({"boto3", "botocore"}),
     "handlers": frozenset({"botocore"}),
 }

@@ -24,7 +24,7 @@ def test_manifest_declares_the_command_events_interactivity_and_scopes() -> None
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["socket_mode_enabled"] is False
     assert sorted(app["oauth_config"]["scopes"]["bot"]) == sorted(
-        ["commands", "chat:write", "chat:write.public", "usergroups:read"]
+        ["commands", "chat:write", "chat:write.public", "usergroups:read", "files:write"]
     )
     urls = {
         commands[0]["url"],
@@ -41,6 +41,8 @@ SCOPE_USES = {
     "chat:write": ("chat_postMessage(", "chat_update(", "chat_postEphemeral("),
     "chat:write.public": ("chat_postMessage(",),
     "usergroups:read": ("usergroups_users_list(",),
+    # The benchmark chart, uploaded for the result card's image block.
+    "files:write": ("files_upload_v2(",),
 }
 
 
