@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from recommendations.pricing import RegionPrices, invocation_cost
+from recommendations.pricing import FREE_EPHEMERAL_STORAGE_MB, RegionPrices, invocation_cost
 from recommendations.snapshot import Architecture
 from recommendations.tuning.observation import Observation, Probe
 from recommendations.tuning.request import StopCap, TuningRequest, TuningState
@@ -25,9 +25,15 @@ MAX_TIMEOUT_MS = 900_000.0
 INIT_LIMIT_MS = 10_000.0
 
 
-def spent_usd(observations: Sequence[Observation], prices: RegionPrices) -> float:
+def spent_usd(
+    observations: Sequence[Observation],
+    prices: RegionPrices,
+    ephemeral_storage_mb: int = FREE_EPHEMERAL_STORAGE_MB,
+) -> float:
     return sum(
-        invocation_cost(o.billed_duration_ms, o.memory_mb, o.architecture, prices)
+        invocation_cost(
+            o.billed_duration_ms, o.memory_mb, o.architecture, prices, ephemeral_storage_mb
+        )
         for o in observations
     )
 
@@ -60,7 +66,13 @@ def worst_case_usd(
     cold: bool,
     prices: RegionPrices,
 ) -> float:
-    return invocation_cost(worst_case_ms(request, cold), memory_mb, architecture, prices)
+    return invocation_cost(
+        worst_case_ms(request, cold),
+        memory_mb,
+        architecture,
+        prices,
+        request.ephemeral_storage_mb,
+    )
 
 
 def check_caps(
@@ -81,7 +93,7 @@ def check_caps(
             f"the --max-invocations cap of {request.max_invocations} was reached"
         )
     if request.max_cost_usd is not None:
-        left = request.max_cost_usd - spent_usd(seen, prices)
+        left = request.max_cost_usd - spent_usd(seen, prices, request.ephemeral_storage_mb)
         worst = worst_case_usd(request, memory_mb, architecture, True, prices)
         if worst > left:
             return StopCap.MAX_COST, (

@@ -162,3 +162,19 @@ def test_a_batch_handed_more_than_the_invocation_cap_stops_at_the_cap() -> None:
     observations, cap = invoke_within_budget(state, too_many, SimulatorInvoker(SMALL, seed=1))
     assert len(observations) == 3
     assert cap is StopCap.MAX_INVOCATIONS
+
+
+def test_ephemeral_storage_above_the_free_512_mb_counts_against_the_cost_cap() -> None:
+    # 10 GB of storage adds ~14% to a 128 MB function's price: unpriced, the cap would break.
+    profile = SMALL.model_copy(update={"timeout_s": 3, "memory_mb": 128})
+    request = _request(
+        profile, max_cost_usd=0.0005, architectures=(X86,), ephemeral_storage_mb=10240
+    )
+    state = run(start(request), _AlwaysColdToTheTimeout(3))
+    assert len(state.observations) > 1
+    assert spent_usd(state.observations, PRICES, 10240) <= 0.0005
+    assert spent_usd(state.observations, PRICES, 10240) > spent_usd(state.observations, PRICES)
+    assert result(state).tuning_cost_usd == pytest.approx(
+        spent_usd(state.observations, PRICES, 10240)
+    )
+    assert state.stopped_by is StopCap.MAX_COST
