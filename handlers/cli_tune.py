@@ -267,7 +267,6 @@ def _build_request(
     region: str | None,
     invocations_per_month: float | None,
     timeout_s: int | None = None,
-    ephemeral_storage_mb: int = 512,
 ) -> TuningRequest:
     from recommendations.snapshot import Architecture
     from recommendations.tuning.objective import DurationStatistic, Objective, Strategy
@@ -301,7 +300,6 @@ def _build_request(
             else invocations_per_month
         ),
         timeout_ms=None if timeout_s is None else timeout_s * 1000.0,
-        ephemeral_storage_mb=ephemeral_storage_mb,
         max_invocations=args.max_invocations,
         max_cost_usd=args.max_cost,
         max_time_s=args.max_time,
@@ -429,7 +427,6 @@ def _run_on_lambda(args: argparse.Namespace) -> tuple[TuningResult, list[dict[st
             region=function.region,
             invocations_per_month=traffic,
             timeout_s=function.timeout_s,
-            ephemeral_storage_mb=function.ephemeral_storage_mb,
         )
         if args.in_place and set(request.architectures) != {request.current_architecture}:
             raise _cli_error(

@@ -58,7 +58,6 @@ class BenchmarkService:
             current_architecture=fn.architecture,
             invocations_per_month=stats.invocations_per_month if stats else None,
             timeout_ms=fn.timeout_s * 1000,
-            ephemeral_storage_mb=fn.ephemeral_storage_mb,
             max_invocations=BENCHMARK_MAX_INVOCATIONS,
             max_cost_usd=BENCHMARK_MAX_COST_USD,
         )

@@ -107,7 +107,6 @@ class BenchmarkedFunction:
     memory_mb: int
     architecture: Architecture
     timeout_s: int = 3
-    ephemeral_storage_mb: int = 512
 
 
 def _copy_logging(original: dict[str, Any]) -> dict[str, Any]:
@@ -300,9 +299,6 @@ class LambdaBenchmark:
             memory_mb=int(configuration["MemorySize"]),
             architecture=Architecture(architectures[0]),
             timeout_s=int(configuration.get("Timeout", 3)),
-            ephemeral_storage_mb=int(
-                (configuration.get("EphemeralStorage") or {}).get("Size", 512)
-            ),
         )
 
     def _in_place_refusal(self) -> str | None:

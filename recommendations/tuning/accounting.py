@@ -1,13 +1,10 @@
 """What a run has spent, and the caps it must not exceed (checked before every invocation).
 
 A cap holds against the worst case, not an estimate: an invocation can run until the
-function's timeout, and any invocation can be cold and run through Lambda's 10-second init
-phase first (billed since August 2025). Lambda starts a new execution environment whenever it
-likes (after a crash, on recycling, and each state-machine batch makes fresh copies), so
-"warm" is never promised: before each invocation its worst-case cost (timeout plus the init
-limit, × memory × price, plus the request) must fit in what is left of ``max_cost_usd``, its
-worst-case run time in what is left of ``max_time_s``, and one more invocation in
-``max_invocations``.
+function's timeout (and, when cold, through Lambda's 10-second init phase, billed since
+August 2025), so before each one its worst-case cost (billed ms × memory × price, plus the
+request) must fit in what is left of ``max_cost_usd``, its worst-case run time in what is
+left of ``max_time_s``, and one more invocation in ``max_invocations``.
 """
 
 from __future__ import annotations
@@ -15,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from recommendations.pricing import FREE_EPHEMERAL_STORAGE_MB, RegionPrices, invocation_cost
+from recommendations.pricing import RegionPrices, invocation_cost
 from recommendations.snapshot import Architecture
 from recommendations.tuning.observation import Observation, Probe
 from recommendations.tuning.request import StopCap, TuningRequest, TuningState
@@ -25,15 +22,9 @@ MAX_TIMEOUT_MS = 900_000.0
 INIT_LIMIT_MS = 10_000.0
 
 
-def spent_usd(
-    observations: Sequence[Observation],
-    prices: RegionPrices,
-    ephemeral_storage_mb: int = FREE_EPHEMERAL_STORAGE_MB,
-) -> float:
+def spent_usd(observations: Sequence[Observation], prices: RegionPrices) -> float:
     return sum(
-        invocation_cost(
-            o.billed_duration_ms, o.memory_mb, o.architecture, prices, ephemeral_storage_mb
-        )
+        invocation_cost(o.billed_duration_ms, o.memory_mb, o.architecture, prices)
         for o in observations
     )
 
@@ -51,11 +42,8 @@ def timeout_ms(request: TuningRequest) -> float:
     return request.timeout_ms or MAX_TIMEOUT_MS
 
 
-def worst_case_ms(request: TuningRequest, cold: bool = True) -> float:
-    """The longest one invocation can be billed: to its timeout, plus init when cold.
-
-    The caps always use ``cold=True`` (see the module's docstring).
-    """
+def worst_case_ms(request: TuningRequest, cold: bool) -> float:
+    """The longest one invocation can be billed: to its timeout, plus init when cold."""
     return timeout_ms(request) + (INIT_LIMIT_MS if cold else 0.0)
 
 
@@ -66,13 +54,18 @@ def worst_case_usd(
     cold: bool,
     prices: RegionPrices,
 ) -> float:
-    return invocation_cost(
-        worst_case_ms(request, cold),
-        memory_mb,
-        architecture,
-        prices,
-        request.ephemeral_storage_mb,
-    )
+    return invocation_cost(worst_case_ms(request, cold), memory_mb, architecture, prices)
+
+
+def _warm_at(observations: Sequence[Observation]) -> dict[Architecture, int]:
+    """Per architecture, the memory whose environment is warm (the last success there)."""
+    warm: dict[Architecture, int] = {}
+    for o in observations:
+        if o.ok:
+            warm[o.architecture] = o.memory_mb
+        else:
+            warm.pop(o.architecture, None)  # a crash tears the environment down
+    return warm
 
 
 def check_caps(
@@ -88,13 +81,14 @@ def check_caps(
     """
     request = state.request
     seen = (*state.observations, *observations)
+    cold = _warm_at(seen).get(architecture) != memory_mb
     if request.max_invocations is not None and len(seen) + 1 > request.max_invocations:
         return StopCap.MAX_INVOCATIONS, (
             f"the --max-invocations cap of {request.max_invocations} was reached"
         )
     if request.max_cost_usd is not None:
-        left = request.max_cost_usd - spent_usd(seen, prices, request.ephemeral_storage_mb)
-        worst = worst_case_usd(request, memory_mb, architecture, True, prices)
+        left = request.max_cost_usd - spent_usd(seen, prices)
+        worst = worst_case_usd(request, memory_mb, architecture, cold, prices)
         if worst > left:
             return StopCap.MAX_COST, (
                 f"the --max-cost cap of ${request.max_cost_usd:g} was reached: the next "
@@ -103,7 +97,7 @@ def check_caps(
             )
     if request.max_time_s is not None:
         left_ms = request.max_time_s * 1000.0 - run_time_ms(seen)
-        worst_ms = worst_case_ms(request)
+        worst_ms = worst_case_ms(request, cold)
         if worst_ms > left_ms:
             return StopCap.MAX_TIME, (
                 f"the --max-time cap of {request.max_time_s:g} s was reached: the next "
@@ -129,14 +123,18 @@ def fit_to_budget(
             stop = check_caps(state, probe.memory_mb, probe.architecture, prices, planned)
             if stop is not None:
                 break
-            # Plan with the worst case: a cold start that runs to its timeout.
+            # Plan with the worst case: the invocation runs to its timeout.
+            cold = _warm_at((*state.observations, *planned)).get(probe.architecture) != (
+                probe.memory_mb
+            )
+            worst = worst_case_ms(state.request, cold)
             planned.append(
                 Observation(
                     memory_mb=probe.memory_mb,
                     architecture=probe.architecture,
                     duration_ms=timeout_ms(state.request),
-                    billed_duration_ms=math.ceil(worst_case_ms(state.request)),
-                    init_duration_ms=INIT_LIMIT_MS,
+                    billed_duration_ms=math.ceil(worst),
+                    init_duration_ms=INIT_LIMIT_MS if cold else None,
                 )
             )
             count += 1

@@ -187,9 +187,7 @@ def _common(state: TuningState, prices: RegionPrices) -> dict[str, object]:
         "objective": state.request.objective,
         "invocations": len(state.observations),
         "gb_seconds": gb_seconds(state.observations),
-        "tuning_cost_usd": spent_usd(
-            state.observations, prices, state.request.ephemeral_storage_mb
-        ),
+        "tuning_cost_usd": spent_usd(state.observations, prices),
         "stop_reason": state.stop_reason or ("finished" if state.finished else "in progress"),
         "stopped_by": state.stopped_by,
         "invocations_per_month": state.request.invocations_per_month,

@@ -43,8 +43,6 @@ class TuningRequest(Frozen):
     invocations_per_month: float | None = Field(default=None, ge=0)
     # The function's timeout: configurations predicted to come close to it are not chosen.
     timeout_ms: float | None = Field(default=None, gt=0)
-    # Configured ephemeral storage: what is above the free 512 MB is billed per GB-s too.
-    ephemeral_storage_mb: int = Field(default=512, ge=512, le=10240)
     max_invocations: int | None = Field(default=None, ge=1)
     max_cost_usd: float | None = Field(default=None, gt=0)
     # Seconds the benchmarked function may run in all (durations plus init of cold starts).

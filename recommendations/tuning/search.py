@@ -87,15 +87,17 @@ def invoke_within_budget(
 ) -> tuple[list[Observation], StopCap | None]:
     """Run a planned batch one invocation at a time, checking every cap before each.
 
-    The worst case of the next invocation (to its timeout, after a cold start's init limit:
-    any invocation may land in a new environment) must fit in what is left. A probe stops at
+    The worst case of the next invocation (to its timeout, plus init when cold) must fit in
+    what is left; consecutive invocations of one configuration stay warm. A probe stops at
     its first failure unless the failure is of an allowed type (``allowed_errors``), whose
     invocations count as measured. Returns the observations and the cap that stopped the
     batch, if one did.
     """
-    # Checked even when ``plan`` trimmed the batch: a state-machine step receives its probes
-    # in a document, and what it is handed must not spend more than the caps allow.
-    prices = prices_for(state.request.region)
+    request = state.request
+    if request.max_cost_usd is None and request.max_time_s is None and not request.allowed_errors:
+        # Nothing to check between invocations: planned probes already fit the invocation cap.
+        return runner.invoke(probes), None
+    prices = prices_for(request.region)
     batch: list[Observation] = []
     for probe in probes:
         single = probe.model_copy(update={"count": 1})

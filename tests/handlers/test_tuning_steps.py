@@ -140,19 +140,3 @@ def test_malformed_step_input_fails_with_one_sentence(
         getattr(tuning_steps, step)(document, _Context())
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
-
-
-def test_invoke_batch_holds_the_caps_whatever_probes_it_is_handed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(lambda_invoker, "LambdaBenchmark", _SimulatedLambda)
-    request = REQUEST.model_copy(update={"max_invocations": 4})
-    document = {
-        "state": start(request).model_dump(mode="json"),
-        "probes": [{"memory_mb": 1024, "architecture": "x86_64", "count": 20}],
-    }
-    out = tuning_steps.invoke_batch(_through_json(document), _Context())
-    assert len(out["observations"]) == 4
-    done = tuning_steps.update(_through_json(out), _Context())
-    assert done["done"] is True
-    assert done["result"]["stopped_by"] == "max_invocations"
