@@ -26,9 +26,10 @@ from bot.views import (
     RecommendationView,
     RecState,
     recommendation_view,
+    savings_phrase,
     slack_date,
 )
-from recommendations.alerts import AlertDiagnosis
+from recommendations.alerts import AlertDiagnosis, worsened_metric
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Frozen
 from service.api import ChangeRecord, ChangeState, StoredRecommendation
@@ -173,6 +174,21 @@ class CauseView(Frozen):
     confidence: str
 
 
+class OtherSavingView(Frozen):
+    """A recommendation that is not a fix for the alert, listed collapsed without buttons."""
+
+    title: str
+    savings_text: str
+    # The alarm metric the change can make worse, if any ("can worsen Duration").
+    worsens: str | None = None
+
+    @property
+    def line(self) -> str:
+        """mrkdwn: the title is escaped, the savings phrase is tunebot's own."""
+        warning = f" — can worsen {escape_mrkdwn(self.worsens)}" if self.worsens else ""
+        return f"{escape_mrkdwn(self.title)} ({self.savings_text}){warning}"
+
+
 class FunctionFindingView(Frozen):
     """One function an alert is about: why, and what to change."""
 
@@ -187,6 +203,18 @@ class FunctionFindingView(Frozen):
     unknowns: tuple[str, ...] = ()
     recommendations: tuple[RecommendationView, ...] = ()
     hidden: int = 0
+    # Not fixes for this alert (a memory cut on a latency alarm): one collapsed line each.
+    other_savings: tuple[OtherSavingView, ...] = ()
+
+
+def other_saving_view(rec: Recommendation, alarm_metrics: Sequence[str]) -> OtherSavingView:
+    return OtherSavingView(
+        title=rec.title,
+        savings_text=savings_phrase(
+            rec.monthly_savings_usd, rec.trade_off.value if rec.trade_off else None
+        ),
+        worsens=worsened_metric(rec, alarm_metrics),
+    )
 
 
 def _stored(
@@ -212,8 +240,11 @@ def finding_view(
     limit: int = 3,
     applied: Sequence[tuple[StoredRecommendation, ChangeRecord, ChangeState]] = (),
     pending: Mapping[str, Sequence[str]] | None = None,
+    other_savings: Sequence[Recommendation] = (),
 ) -> FunctionFindingView:
-    """A function's part of an alert card; ``recommendations`` are shown best first.
+    """A function's part of an alert card; ``recommendations`` (the fixes) are shown best
+    first with their buttons, ``other_savings`` collapsed, one line each without buttons, so
+    a change that could worsen the alarm is never offered as its fix.
 
     A card is rebuilt on every state change of its alert, so what people already did from it
     must survive: ``applied`` changes are shown first in their state (Undo while in force,
@@ -260,6 +291,11 @@ def finding_view(
         unknowns=unknowns,
         recommendations=tuple(shown),
         hidden=len(views) - len(shown),
+        other_savings=tuple(
+            other_saving_view(rec, diagnosis.metrics if diagnosis is not None else ())
+            for rec in other_savings
+            if rec.id not in done
+        ),
     )
 
 

@@ -267,6 +267,7 @@ def _home() -> dict[str, Any]:
 def _alarm_finding_diagnosis() -> AlertDiagnosis:
     return AlertDiagnosis(
         function="checkout-api",
+        metrics=("Duration",),
         causes=(
             LikelyCause(
                 kind=CauseKind.NEAR_TIMEOUT,
@@ -279,17 +280,39 @@ def _alarm_finding_diagnosis() -> AlertDiagnosis:
     )
 
 
+def _memory_increase() -> Recommendation:
+    fn = example_snapshot()
+    return Recommendation(
+        function=fn.name,
+        function_arn=fn.arn,
+        region=fn.region,
+        account_id=fn.account_id,
+        rule_id="MEM-002",
+        category=Category.MEMORY,
+        severity=Severity.MEDIUM,
+        title="Raise memory to 1769 MB",
+        rationale="The function is CPU-bound below one vCPU.",
+        confidence=Confidence.MEDIUM,
+        change=MemoryChange(function_name=fn.name, before=fn.memory_mb, after=1769),
+        monthly_savings_usd=1.5,
+    )
+
+
 def _alert_alarm() -> dict[str, Any]:
     fn = example_snapshot()
+    diagnosis = _alarm_finding_diagnosis()
+    # The memory cut can only lengthen invocations: on a Duration alarm it is another saving.
+    fixes, other_savings = diagnosis.fixes([example_recommendation(), _memory_increase()])
     finding = finding_view(
         function=fn.name,
         region=fn.region,
-        recommendations=[example_recommendation()],
+        recommendations=fixes,
+        other_savings=other_savings,
         settings=SETTINGS,
         tags=dict(fn.tags),
         cloudformation_stack=fn.cloudformation_stack,
         now=NOW,
-        diagnosis=_alarm_finding_diagnosis(),
+        diagnosis=diagnosis,
     )
     facts = AlarmFacts(
         alarm_name="checkout-api-duration",

@@ -256,6 +256,7 @@ def analyse_for_alert(
             limit=found.limit,
             applied=found.applied,
             pending=found.pending,
+            other_savings=found.other_savings,
         ),
         found.tags,
     )

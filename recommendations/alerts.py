@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from recommendations.alert_fixes import RELEVANT_CATEGORIES, fixes_for, worsened_metric
 from recommendations.diagnoses import default_diagnoses, diagnosed_metrics
 from recommendations.diagnoses.base import AlarmSignal, CauseKind, LikelyCause
-from recommendations.recommendation import Category, Confidence, Recommendation
+from recommendations.recommendation import Confidence, Recommendation
 from recommendations.snapshot import Frozen, FunctionSnapshot
 
 __all__ = [
+    "RELEVANT_CATEGORIES",
     "AlarmSignal",
     "AlertDiagnosis",
     "CauseKind",
@@ -26,45 +28,33 @@ __all__ = [
     "describe_effect",
     "diagnose_alarm",
     "explain_cost_change",
+    "fixes_for",
+    "worsened_metric",
 ]
 
 
 class AlertDiagnosis(Frozen):
     function: str
+    # The alarm's metrics: a change that can worsen one of them is never offered as a fix.
+    metrics: tuple[str, ...] = ()
     causes: tuple[LikelyCause, ...] = ()
     # What could not be judged, in words (e.g. "no REPORT lines were read").
     unknowns: tuple[str, ...] = ()
-    # Recommendations addressing this alarm first, then the function's others.
+    # The fixes (see ``fixes_for``), then the function's other recommendations.
     relevant: tuple[Recommendation, ...] = ()
     others: tuple[Recommendation, ...] = ()
+
+    def fixes(
+        self, recommendations: Sequence[Recommendation]
+    ) -> tuple[tuple[Recommendation, ...], tuple[Recommendation, ...]]:
+        """(fixes, other savings) among ``recommendations`` for this alarm."""
+        return fixes_for(self.causes, recommendations, self.metrics)
 
     @property
     def headline(self) -> str:
         if self.causes:
             return self.causes[0].summary
         return "No likely cause found in the data tunebot has for this function."
-
-
-# Which recommendation categories address which alarm metric.
-RELEVANT_CATEGORIES: dict[str, tuple[Category, ...]] = {
-    "Duration": (Category.MEMORY, Category.ARCHITECTURE, Category.COLD_START, Category.TIMEOUT),
-    "PostRuntimeExtensionsDuration": (Category.MEMORY,),
-    "Errors": (Category.TIMEOUT, Category.MEMORY, Category.ASYNC),
-    "Throttles": (Category.CONCURRENCY,),
-    "ConcurrentExecutions": (Category.CONCURRENCY,),
-    "UnreservedConcurrentExecutions": (Category.CONCURRENCY,),
-    "IteratorAge": (Category.BATCHING, Category.MEMORY, Category.CONCURRENCY),
-    "OffsetLag": (Category.BATCHING, Category.MEMORY, Category.CONCURRENCY),
-    "AsyncEventAge": (Category.ASYNC, Category.CONCURRENCY, Category.MEMORY),
-    "AsyncEventsDropped": (Category.ASYNC, Category.CONCURRENCY),
-    "DeadLetterErrors": (Category.ASYNC,),
-    "DestinationDeliveryFailures": (Category.ASYNC,),
-    "Invocations": (Category.MEMORY, Category.ARCHITECTURE, Category.CONCURRENCY),
-    "ProvisionedConcurrencySpilloverInvocations": (Category.CONCURRENCY, Category.COLD_START),
-    "ProvisionedConcurrencyUtilization": (Category.CONCURRENCY, Category.COLD_START),
-    "init_duration": (Category.COLD_START, Category.PACKAGE, Category.MEMORY),
-    "memory_utilization": (Category.MEMORY,),
-}
 
 
 _CONFIDENCE_ORDER = {Confidence.HIGH: 0, Confidence.MEDIUM: 1, Confidence.LOW: 2}
@@ -77,8 +67,8 @@ def diagnose_alarm(
 ) -> AlertDiagnosis:
     """The likely causes of an alarm on ``fn`` and the recommendations that address them.
 
-    ``recommendations`` are the engine's for this function, ranked; they are split into those
-    relevant to the alarm's metrics and the rest, each keeping its rank.
+    ``recommendations`` are the engine's for this function, ranked; they are split into the
+    fixes for the diagnosed causes and the alarm's metrics, and the rest (:func:`fixes_for`).
     """
     found: list[LikelyCause] = []
     for metric in signal.metric_names:
@@ -99,15 +89,10 @@ def diagnose_alarm(
         names = ", ".join(signal.metric_names) or "its metrics"
         unknowns.append(f"tunebot has no specific diagnosis for alarms on {names}.")
 
-    categories = {
-        category
-        for metric in signal.metric_names
-        for category in RELEVANT_CATEGORIES.get(metric, ())
-    }
-    relevant = tuple(rec for rec in recommendations if rec.category in categories)
-    others = tuple(rec for rec in recommendations if rec.category not in categories)
+    relevant, others = fixes_for(found, recommendations, signal.metric_names)
     return AlertDiagnosis(
         function=fn.name,
+        metrics=signal.metric_names,
         causes=tuple(found),
         unknowns=tuple(unknowns),
         relevant=relevant,

@@ -51,7 +51,9 @@ class FunctionFinding:
     function: str
     region: str | None
     problem: str | None = None
+    # The fixes for the alert, best first; then what is not a fix (see ``fixes_for``).
     recommendations: tuple[Recommendation, ...] = ()
+    other_savings: tuple[Recommendation, ...] = ()
     diagnosis: AlertDiagnosis | None = None
     tags: dict[str, str] = field(default_factory=dict)
     cloudformation_stack: str | None = None
@@ -128,15 +130,18 @@ class AlertAnalysis:
         self.services.save_recommendations(analysis, requested_by=None)
         ranked = list(analysis.report.recommendations)
         dismissed = self.services.active_dismissals(ranked, now)
+        kept = tuple(rec for rec in ranked if rec.id not in dismissed)
         diagnosis = diagnose(analysis)
-        if diagnosis is not None:
-            ranked = [*diagnosis.relevant, *diagnosis.others]
+        # An alarm's card leads with fixes for its diagnosed cause; a change that could worsen
+        # the alarm's metric is never one of them. A cost anomaly's card has no such cause.
+        fixes, other_savings = diagnosis.fixes(kept) if diagnosis is not None else (kept, ())
         snapshot = analysis.snapshot
         applied, pending = self.done_from_cards(snapshot.name, now)
         return FunctionFinding(
             function=snapshot.name,
             region=snapshot.region,
-            recommendations=tuple(rec for rec in ranked if rec.id not in dismissed),
+            recommendations=fixes,
+            other_savings=other_savings,
             diagnosis=diagnosis,
             tags=dict(snapshot.tags),
             cloudformation_stack=snapshot.cloudformation_stack,

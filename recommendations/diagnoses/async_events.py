@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from recommendations.diagnoses.base import AlarmSignal, CauseKind, Diagnosis, LikelyCause
-from recommendations.recommendation import Confidence, Evidence, Recommendation
+from recommendations.recommendation import Category, Confidence, Evidence, Recommendation
 from recommendations.snapshot import FunctionSnapshot
 
 ASYNC_METRICS = ("AsyncEventAge", "AsyncEventsDropped")
@@ -28,6 +28,7 @@ class AsyncEventsDropped(Diagnosis):
     diagnosis_id = "DX-014"
     name = "Async events dropped"
     kind = CauseKind.ASYNC_DROPS
+    addressed_by = (Category.ASYNC,)
     metrics = ASYNC_METRICS
     needs = ("async_config", "dead_letter_target_arn")
 
@@ -62,6 +63,7 @@ class AsyncBacklog(Diagnosis):
     diagnosis_id = "DX-015"
     name = "Async backlog"
     kind = CauseKind.ASYNC_BACKLOG
+    addressed_by = (Category.ERRORS, Category.CONCURRENCY)
     metrics = ASYNC_METRICS
     needs = ("stats.throttles", "stats.errors")
 

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from recommendations.recommendation import Confidence, Evidence, Recommendation
+from recommendations.recommendation import Category, Confidence, Evidence, Recommendation
 from recommendations.snapshot import Frozen, FunctionSnapshot
 
 # The same headings as a rule's docstring, in the same order.
@@ -75,6 +75,10 @@ class Diagnosis(ABC):
     diagnosis_id: ClassVar[str]  # stable, never reused, e.g. "DX-001"
     name: ClassVar[str]
     kind: ClassVar[CauseKind]
+    # The change categories whose recommendations address this cause, most direct first: an
+    # alert card leads with those (``recommendations.alert_fixes.fixes_for``). Every diagnosis
+    # declares its own; the catalogue documents them.
+    addressed_by: ClassVar[tuple[Category, ...]]
     # Lambda metrics whose alarms this diagnosis explains, e.g. ("Duration",).
     metrics: ClassVar[tuple[str, ...]]
     # Snapshot fields it reads, dotted as a rule's ``needs`` (e.g. "stats.timeouts").

@@ -19,20 +19,23 @@ def render_diagnoses(diagnosis_classes: Sequence[type[Diagnosis]]) -> str:
     lines = [
         START_MARKER,
         "",
-        "| Id | Likely cause | Alarm metrics | Reads |",
-        "| --- | --- | --- | --- |",
+        "| Id | Likely cause | Alarm metrics | Fixed by changes to | Reads |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for cls in diagnosis_classes:
         metrics = ", ".join(f"`{metric}`" for metric in cls.metrics)
         reads = ", ".join(f"`{field}`" for field in cls.needs)
+        fixed_by = _categories(cls)
         lines.append(
-            f"| [{cls.diagnosis_id}](#{_anchor(cls)}) | {cls.name} | {metrics} | {reads} |"
+            f"| [{cls.diagnosis_id}](#{_anchor(cls)}) | {cls.name} | {metrics} | {fixed_by} "
+            f"| {reads} |"
         )
     for cls in diagnosis_classes:
         doc = parse_rule_docstring(cls)
         lines += ["", f"#### {cls.diagnosis_id}: {cls.name}", "", doc.summary]
         for heading in DOCSTRING_HEADINGS:
             lines += ["", f"*{heading.rstrip(':')}.* {doc.sections[heading]}"]
+        lines += ["", f"*Fixed by changes to.* {_categories(cls)}"]
     lines += ["", END_MARKER]
     return "\n".join(lines)
 
@@ -46,6 +49,10 @@ def with_diagnoses(page: str, diagnosis_classes: Sequence[type[Diagnosis]]) -> s
             f"{END_MARKER!r} where it belongs."
         )
     return page[:start] + render_diagnoses(diagnosis_classes) + page[end + len(END_MARKER) :]
+
+
+def _categories(cls: type[Diagnosis]) -> str:
+    return ", ".join(f"`{category.value}`" for category in cls.addressed_by)
 
 
 def _anchor(cls: type[Diagnosis]) -> str:

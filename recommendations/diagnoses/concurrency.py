@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from recommendations.diagnoses.base import AlarmSignal, CauseKind, Diagnosis, LikelyCause
-from recommendations.recommendation import Confidence, Evidence, Recommendation
+from recommendations.recommendation import Category, Confidence, Evidence, Recommendation
 from recommendations.snapshot import FunctionSnapshot
 
 THROTTLE_METRICS = ("Throttles", "ConcurrentExecutions")
@@ -32,6 +32,7 @@ class ReservedConcurrencyReached(Diagnosis):
     diagnosis_id = "DX-008"
     name = "Reserved concurrency reached"
     kind = CauseKind.RESERVED_CONCURRENCY
+    addressed_by = (Category.CONCURRENCY,)
     metrics = THROTTLE_METRICS
     needs = ("reserved_concurrency", "stats.concurrent_executions_max")
 
@@ -82,6 +83,7 @@ class AccountConcurrencyReached(Diagnosis):
     diagnosis_id = "DX-009"
     name = "Account concurrency reached"
     kind = CauseKind.ACCOUNT_CONCURRENCY
+    addressed_by = (Category.CONCURRENCY,)
     metrics = THROTTLE_METRICS
     needs = ("reserved_concurrency", "stats.concurrent_executions_max")
 
@@ -122,6 +124,7 @@ class ProvisionedTooLow(Diagnosis):
     diagnosis_id = "DX-017"
     name = "Provisioned concurrency too low"
     kind = CauseKind.PROVISIONED_TOO_LOW
+    addressed_by = (Category.CONCURRENCY, Category.COLD_START)
     metrics = ("ProvisionedConcurrencySpilloverInvocations",)
     needs = ("provisioned_concurrency",)
 

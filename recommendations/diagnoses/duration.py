@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from recommendations.diagnoses.base import AlarmSignal, CauseKind, Diagnosis, LikelyCause, percent
-from recommendations.recommendation import Confidence, Evidence, Recommendation
+from recommendations.recommendation import Category, Confidence, Evidence, Recommendation
 from recommendations.snapshot import FunctionSnapshot
 
 VCPU_MEMORY_MB = 1769
@@ -41,6 +41,7 @@ class NearTimeout(Diagnosis):
     diagnosis_id = "DX-001"
     name = "Near the timeout"
     kind = CauseKind.NEAR_TIMEOUT
+    addressed_by = (Category.MEMORY, Category.TIMEOUT)
     metrics = ("Duration",)
     needs = ("timeout_s", "stats.timeouts")
 
@@ -121,6 +122,7 @@ class UnderProvisioned(Diagnosis):
     diagnosis_id = "DX-002"
     name = "Under-provisioned"
     kind = CauseKind.UNDER_PROVISIONED
+    addressed_by = (Category.MEMORY,)
     metrics = ("Duration",)
     needs = ("memory_mb", "stats.max_memory_used_mb")
 
@@ -153,6 +155,7 @@ class ColdStarts(Diagnosis):
     diagnosis_id = "DX-003"
     name = "Cold starts"
     kind = CauseKind.COLD_STARTS
+    addressed_by = (Category.COLD_START, Category.PACKAGE)
     metrics = ("Duration",)
     needs = ("stats.cold_start_rate", "stats.init_duration_avg_ms")
 
@@ -195,6 +198,7 @@ class LongTail(Diagnosis):
     diagnosis_id = "DX-004"
     name = "Long tail"
     kind = CauseKind.LONG_TAIL
+    addressed_by = (Category.TRACING, Category.ERRORS)
     metrics = ("Duration",)
     needs = ("stats.duration_p50_ms", "stats.duration_p99_ms")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from recommendations.diagnoses.base import AlarmSignal, CauseKind, Diagnosis, LikelyCause, percent
-from recommendations.recommendation import Confidence, Evidence, Recommendation
+from recommendations.recommendation import Category, Confidence, Evidence, Recommendation
 from recommendations.snapshot import FunctionSnapshot, FunctionStats
 
 
@@ -34,6 +34,7 @@ class Timeouts(Diagnosis):
     diagnosis_id = "DX-005"
     name = "Timeouts"
     kind = CauseKind.TIMEOUTS
+    addressed_by = (Category.TIMEOUT, Category.MEMORY)
     metrics = ("Errors",)
     needs = ("stats.timeouts", "stats.errors", "stats.log_sample_invocations")
 
@@ -72,6 +73,7 @@ class OutOfMemory(Diagnosis):
     diagnosis_id = "DX-006"
     name = "Out of memory"
     kind = CauseKind.OUT_OF_MEMORY
+    addressed_by = (Category.MEMORY,)
     metrics = ("Errors",)
     needs = ("stats.out_of_memory", "memory_mb", "stats.log_sample_invocations")
 
@@ -107,6 +109,7 @@ class CodeErrors(Diagnosis):
     diagnosis_id = "DX-007"
     name = "Errors from the code"
     kind = CauseKind.CODE_ERRORS
+    addressed_by = (Category.ERRORS, Category.TRACING)
     metrics = ("Errors",)
     needs = ("stats.timeouts", "stats.out_of_memory", "stats.log_sample_invocations")
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from recommendations.diagnoses.base import AlarmSignal, CauseKind, Diagnosis, LikelyCause
 from recommendations.diagnoses.duration import under_provisioned
-from recommendations.recommendation import Confidence, Evidence, Recommendation
+from recommendations.recommendation import Category, Confidence, Evidence, Recommendation
 from recommendations.snapshot import EventSourceKind, EventSourceMapping, FunctionSnapshot
 
 LAG_METRICS = ("IteratorAge", "OffsetLag")
@@ -43,6 +43,7 @@ class SmallStreamBatches(Diagnosis):
     diagnosis_id = "DX-010"
     name = "Small stream batches"
     kind = CauseKind.SMALL_BATCHES
+    addressed_by = (Category.BATCHING,)
     metrics = LAG_METRICS
     needs = ("event_source_mappings[].batch_size",)
 
@@ -78,6 +79,7 @@ class PoisonRecord(Diagnosis):
     diagnosis_id = "DX-011"
     name = "Poison record"
     kind = CauseKind.POISON_RECORD
+    addressed_by = (Category.BATCHING,)
     metrics = LAG_METRICS
     needs = (
         "event_source_mappings[].maximum_retry_attempts",
@@ -117,6 +119,7 @@ class OneBatchPerShard(Diagnosis):
     diagnosis_id = "DX-012"
     name = "One batch per shard"
     kind = CauseKind.ONE_BATCH_PER_SHARD
+    addressed_by = (Category.BATCHING,)
     metrics = LAG_METRICS
     needs = ("event_source_mappings[].parallelization_factor",)
 
@@ -152,6 +155,7 @@ class SlowProcessing(Diagnosis):
     diagnosis_id = "DX-013"
     name = "Slow processing"
     kind = CauseKind.SLOW_PROCESSING
+    addressed_by = (Category.MEMORY,)
     metrics = LAG_METRICS
     needs = ("memory_mb", "stats.max_memory_used_mb")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from recommendations.diagnoses.base import AlarmSignal, CauseKind, Diagnosis, LikelyCause
-from recommendations.recommendation import Confidence, Evidence, Recommendation
+from recommendations.recommendation import Category, Confidence, Evidence, Recommendation
 from recommendations.snapshot import FunctionSnapshot
 
 # An alarm period with this many times the usual invocations is a spike.
@@ -31,6 +31,7 @@ class TrafficSpike(Diagnosis):
     diagnosis_id = "DX-016"
     name = "Traffic spike"
     kind = CauseKind.TRAFFIC_SPIKE
+    addressed_by = (Category.CONCURRENCY,)
     metrics = ("Invocations",)
     needs = ("stats.invocations",)
 

@@ -62,7 +62,8 @@ def facts(**changes: Any) -> AlarmFacts:
 
 def test_alarm_card_with_cause_and_recommendation_buttons() -> None:
     fn = snapshot("orders-worker", memory=1024)
-    rec = memory_recommendation(fn, after=512)
+    # A memory increase: on a latency alarm a memory cut is never the card's fix (see below).
+    rec = memory_recommendation(fn, after=2048, title="Raise memory to 2048 MB")
     diagnosis = diagnose_alarm(fn, AlarmSignal(metric_names=("Duration",), statistic="p99"), [rec])
     finding = finding_view(
         function=fn.name,
@@ -93,6 +94,51 @@ def test_alarm_card_with_cause_and_recommendation_buttons() -> None:
         "tune_dismiss",
     ]
     assert actions[0]["elements"][0]["value"] == rec.id
+
+
+def test_a_latency_alarm_card_shows_a_memory_cut_only_as_a_collapsed_other_saving() -> None:
+    # Issue 12, reproduction 6: the p99 alarm card on checkout-api led with a memory cut.
+    fn = snapshot("checkout-api", memory=1024)
+    cut = memory_recommendation(fn, after=256, title="Reduce memory from 1024 MB to 256 MB")
+    raise_memory = memory_recommendation(
+        fn, after=1769, title="Raise memory to 1769 MB", monthly_savings_usd=1.0
+    )
+    signal = AlarmSignal(metric_names=("Duration",), statistic="p99")
+    diagnosis = diagnose_alarm(fn, signal, [cut, raise_memory])
+    fixes, other = diagnosis.fixes([cut, raise_memory])
+    finding = finding_view(
+        function=fn.name,
+        region=fn.region,
+        recommendations=fixes,
+        other_savings=other,
+        settings=SETTINGS,
+        tags=fn.tags,
+        cloudformation_stack=None,
+        now=NOW,
+        diagnosis=diagnosis,
+    )
+    message = render_alarm_card(alarm_card_view(facts(alarm_name="checkout-api-p99"), [finding]))
+    validate(message.blocks)
+    buttons = [
+        element["value"]
+        for block in message.blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == "tune_apply"
+    ]
+    assert buttons == [raise_memory.id]
+    texts = [
+        element["text"]
+        for block in message.blocks
+        if block["type"] == "context"
+        for element in block["elements"]
+    ]
+    assert (
+        "*Other savings*, not fixes for this alarm (run `/tune checkout-api` to act on them): "
+        "Reduce memory from 1024 MB to 256 MB (Saves *$10.00/mo*) — can worsen Duration"
+    ) in texts
+    dumped = str(message.blocks)
+    assert dumped.index("Raise memory to 1769 MB") < dumped.index("Reduce memory from 1024 MB")
 
 
 def test_resolved_card_and_band_and_composite_wording() -> None:

@@ -92,6 +92,34 @@ def test_duration_alarm_routes_by_function_tag_with_cause_and_buttons() -> None:
     assert rec.id in services.stored  # the button resolves through the store
 
 
+def test_a_duration_alarm_never_offers_a_memory_cut_as_its_fix() -> None:
+    fn = snapshot(
+        "orders-worker",
+        memory=1024,
+        tags={"tunebot:channel": "C0ORDERS"},
+        stats=FunctionStats(
+            window_days=14, duration_p50_ms=90.0, duration_p99_ms=2800.0, invocations=1000
+        ),
+    )
+    services = InMemoryServices([fn])
+    cut = memory_recommendation(fn, after=256, title="Reduce memory from 1024 MB to 256 MB")
+    services.recommend(cut)
+    with alert_env(services) as env:
+        handler(duration_alarm(), CONTEXT)
+        (post,) = env.posts()
+    assert not [b for b in post["blocks"] if b["type"] == "actions"]
+    context = " ".join(
+        element["text"]
+        for block in post["blocks"]
+        if block["type"] == "context"
+        for element in block["elements"]
+    )
+    assert "*Other savings*, not fixes for this alarm" in context
+    assert "Reduce memory from 1024 MB to 256 MB (Saves *$10.00/mo*) — can worsen Duration" in (
+        context
+    )
+
+
 def test_ok_transition_updates_the_card_and_replies_in_its_thread() -> None:
     with alert_env(orders_worker_services()) as env:
         handler(duration_alarm("ALARM", "eb-1"), CONTEXT)

@@ -14,6 +14,7 @@ from recommendations.catalogue import CatalogueError, parse_rule_docstring
 from recommendations.diagnoses import DIAGNOSIS_CLASSES, default_diagnoses
 from recommendations.diagnoses.base import CauseKind, Diagnosis
 from recommendations.diagnoses.catalogue import END_MARKER, START_MARKER, with_diagnoses
+from recommendations.recommendation import Category
 from recommendations.snapshot import EventSourceMapping, FunctionSnapshot, FunctionStats
 from tests.recommendations.test_rules_contract import _has
 
@@ -44,6 +45,12 @@ def test_diagnosis_metadata(cls: type[Diagnosis]) -> None:
         assert _has(model, tail), f"{cls.diagnosis_id} needs unknown field {field}"
     # The card picks the recommendations that address an alarm by its metric.
     assert all(metric in RELEVANT_CATEGORIES for metric in cls.metrics)
+    # ...and leads with those addressing the diagnosed cause: each diagnosis names the change
+    # categories that fix its cause itself (an inherited list would be a guess).
+    assert "addressed_by" in vars(cls), f"{cls.diagnosis_id} declares no addressed_by"
+    assert cls.addressed_by, f"{cls.diagnosis_id} names no change category that fixes it"
+    assert all(isinstance(category, Category) for category in cls.addressed_by)
+    assert len(set(cls.addressed_by)) == len(cls.addressed_by)
 
 
 @pytest.mark.parametrize("diagnosis", default_diagnoses(), ids=lambda d: d.diagnosis_id)
@@ -88,6 +95,8 @@ def test_docs_alerts_md_lists_every_diagnosis() -> None:
     assert with_diagnoses(page, DIAGNOSIS_CLASSES) == page, "docs/alerts.md is stale: make docs"
     for cls in DIAGNOSIS_CLASSES:
         assert f"#### {cls.diagnosis_id}: {cls.name}" in page
+        fixed_by = ", ".join(f"`{category.value}`" for category in cls.addressed_by)
+        assert f"*Fixed by changes to.* {fixed_by}" in page
 
 
 def test_the_command_regenerates_the_section(
