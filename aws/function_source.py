@@ -10,8 +10,12 @@ from aws.change_adapters import region_of
 from aws.errors import FunctionNotFoundError
 from aws.function_tags import read_function_tags
 from aws.scan import ScanOptions, merge_snapshots, scan_all, scan_function, sessions_for
-from aws.session import AwsSession, account_targets
+from aws.session import AwsSession, account_targets, translate_errors
 from recommendations.snapshot import FleetSnapshot, FunctionSnapshot
+from service.ports import FunctionRevision, revision_key
+
+# Reading a function's revision, to decide whether its cached analysis still holds.
+IAM_ACTIONS: tuple[str, ...] = ("lambda:GetFunctionConfiguration",)
 
 
 class AwsFunctionSource:
@@ -31,6 +35,19 @@ class AwsFunctionSource:
             return scan_function(name, self.session, options)
         except FunctionNotFoundError:
             return None
+
+    def function_revision(self, name: str) -> FunctionRevision | None:
+        # One GetFunctionConfiguration: what decides whether a cached analysis still holds.
+        client = self.session.client("lambda")
+        try:
+            with translate_errors("read the function", function=name, region=self.session.region):
+                config = client.get_function_configuration(FunctionName=name)
+        except FunctionNotFoundError:
+            return None
+        return FunctionRevision(
+            function_arn=inventory.unqualified_arn(str(config["FunctionArn"])),
+            revision=revision_key(config.get("RevisionId"), config.get("CodeSha256")),
+        )
 
     def function_names(self) -> list[str]:
         return inventory.list_function_names(self.session)

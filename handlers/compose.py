@@ -101,12 +101,13 @@ def build_services(
 
     Benchmarks use temporary copies of the real function by default; ``invoker_factory=None``
     turns them off (the button then says so)."""
+    from aws.analysis_cache import DynamoAnalysisCache
     from aws.appliers.base import ApplyContext
     from aws.change_adapters import change_service
     from aws.function_source import AwsFunctionSource
     from aws.session import AwsSession
     from aws.store import StateStore
-    from service.analysis import AnalysisService, utc_now
+    from service.analysis import AnalysisService, analysis_ttl, utc_now
     from service.benchmarks import BenchmarkService
     from service.tunebot import Tunebot
 
@@ -126,8 +127,19 @@ def build_services(
         )
 
     functions = AwsFunctionSource(aws, env, scan_packages=scan_packages)
+    table = env.get("TUNEBOT_TABLE", "")
+    # One analysis per function revision, shared by every surface (docs/state.md).
+    cache = DynamoAnalysisCache(table, aws.client("dynamodb")) if table else None
+    analysis = AnalysisService(
+        functions,
+        store,
+        rules=rules,
+        clock=clock,
+        cache=cache,
+        cache_ttl=analysis_ttl(env),
+    )
     return Tunebot(
-        AnalysisService(functions, store, rules=rules, clock=clock),
+        analysis,
         store,
         change_service(store, context_for_region=context_for_region),
         BenchmarkService(store, invoker_factory),

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -15,8 +16,16 @@ from recommendations.snapshot import FunctionSnapshot
 from recommendations.tuning.recommend import BENCHMARK_RULE_IDS
 from service.api import FunctionAnalysis
 from service.errors import FunctionNotFoundError, PortError, ServiceError
-from service.ports import FunctionSource, RecommendationStore
+from service.ports import (
+    AnalysisCache,
+    CachedAnalysis,
+    FunctionSource,
+    RecommendationStore,
+    revision_key,
+)
 from service.records import StoredRecommendation
+
+logger = logging.getLogger(__name__)
 
 # Recommendations stored within this span of the newest one belong to the same analysis.
 SAME_ANALYSIS = timedelta(minutes=5)
@@ -27,6 +36,25 @@ STORED_FROM_SCAN = 100
 HOME_READERS = 8
 # A function's stored recommendations read for its latest analysis.
 STORED_PER_FUNCTION = 200
+# How long one read of a function revision serves every surface (TUNEBOT_ANALYSIS_TTL_HOURS):
+# long enough that a flapping alarm, the Home tab and a scan reuse it, short enough that the
+# statistics stay this week's.
+DEFAULT_ANALYSIS_TTL = timedelta(hours=6)
+
+
+ANALYSIS_TTL_ENV = "TUNEBOT_ANALYSIS_TTL_HOURS"
+
+
+def analysis_ttl(environ: Mapping[str, str]) -> timedelta:
+    """``TUNEBOT_ANALYSIS_TTL_HOURS`` (hours, fractions allowed; 0 turns the cache off)."""
+    raw = environ.get(ANALYSIS_TTL_ENV, "").strip()
+    if not raw:
+        return DEFAULT_ANALYSIS_TTL
+    try:
+        hours = float(raw)
+    except ValueError as error:
+        raise ServiceError(f"{ANALYSIS_TTL_ENV} must be a number of hours, not {raw!r}.") from error
+    return timedelta(hours=max(0.0, hours))
 
 
 def utc_now() -> datetime:
@@ -41,7 +69,13 @@ def service_error(error: PortError) -> ServiceError:
 
 
 class AnalysisService:
-    """Reads functions through :class:`FunctionSource`, runs the rules, keeps what they found."""
+    """Reads functions through :class:`FunctionSource`, runs the rules, keeps what they found.
+
+    With an :class:`AnalysisCache`, one read of a function revision (metrics, logs and the
+    package scan) serves every surface until the revision changes or ``cache_ttl`` passes:
+    `/tune`, alerts, the digest and scans then show the same confidence and evidence, and a
+    flapping alarm costs one configuration read instead of a new analysis.
+    """
 
     def __init__(
         self,
@@ -50,22 +84,80 @@ class AnalysisService:
         *,
         rules: Sequence[Rule] | None = None,
         clock: Callable[[], datetime] = utc_now,
+        cache: AnalysisCache | None = None,
+        cache_ttl: timedelta = DEFAULT_ANALYSIS_TTL,
     ) -> None:
         self.functions = functions
         self.store = store
         self.rules = rules
         self.clock = clock
+        self.cache = cache if cache_ttl > timedelta(0) else None
+        self.cache_ttl = cache_ttl
 
     def analyze_function(self, name: str) -> FunctionAnalysis:
         """Read the function and run the rules; ``FunctionNotFoundError`` with close names."""
+        cached = self._cached_function(name)
+        if cached is not None:
+            return self._analysis_of(cached.snapshot, cached.analysed_at)
+        now = self.clock()
         try:
-            snapshot = self.functions.read_function(name, now=self.clock())
+            snapshot = self.functions.read_function(name, now=now)
         except PortError as error:
             raise service_error(error) from error
         if snapshot is None:
             raise FunctionNotFoundError(name, self._close_names(name))
-        report = analyze_function(snapshot, now=self.clock(), rules=self.rules)
+        self._remember(snapshot, now, package_read=True)
+        return self._analysis_of(snapshot, now)
+
+    def _analysis_of(self, snapshot: FunctionSnapshot, analysed_at: datetime) -> FunctionAnalysis:
+        # The rules run at the time of the read, so a cached read gives the same report.
+        report = analyze_function(snapshot, now=analysed_at, rules=self.rules)
         return FunctionAnalysis(snapshot=snapshot, report=report)
+
+    def _cached_function(self, name: str) -> CachedAnalysis | None:
+        """The full analysis of the function's current revision, when one is cached."""
+        if self.cache is None:
+            return None
+        try:
+            current = self.functions.function_revision(name)
+        except PortError as error:
+            raise service_error(error) from error
+        if current is None:
+            raise FunctionNotFoundError(name, self._close_names(name))
+        if current.revision is None:
+            return None
+        cached = self._cache_get(current.function_arn, current.revision)
+        # A fleet scan's read has no package scan: a one-function analysis reads it whole.
+        return cached if cached is not None and cached.package_read else None
+
+    def _cache_get(self, function_arn: str, revision: str) -> CachedAnalysis | None:
+        assert self.cache is not None
+        try:
+            return self.cache.get(function_arn, revision, now=self.clock())
+        except PortError as error:
+            # The cache saves reads; without it the function is read as it always was.
+            logger.warning("analysis cache unavailable: %s", error)
+            return None
+
+    def _remember(
+        self, snapshot: FunctionSnapshot, analysed_at: datetime, *, package_read: bool
+    ) -> None:
+        revision = revision_key(snapshot.revision_id, snapshot.code_sha256)
+        if self.cache is None or revision is None:
+            return
+        try:
+            self.cache.put(
+                CachedAnalysis(
+                    function_arn=snapshot.arn,
+                    revision=revision,
+                    snapshot=snapshot,
+                    analysed_at=analysed_at,
+                    expires_at=analysed_at + self.cache_ttl,
+                    package_read=package_read,
+                )
+            )
+        except PortError as error:
+            logger.warning("analysis not cached: %s", error)
 
     def _close_names(self, name: str) -> list[str]:
         try:
@@ -81,9 +173,26 @@ class AnalysisService:
             fleet = self.functions.read_fleet(now=self.clock())
         except PortError as error:
             raise service_error(error) from error
+        if self.cache is not None:
+            fleet = fleet.model_copy(update={"functions": tuple(self._share(fleet.functions))})
         report = analyze_fleet(fleet, rules=self.rules, now=self.clock())
         self._store_top(fleet.functions, report)
         return report
+
+    def _share(self, functions: Sequence[FunctionSnapshot]) -> list[FunctionSnapshot]:
+        """Each function as the cached read of its revision has it (package scan included,
+        when a `/tune` or an alert read it), else as the scan read it, which is then cached."""
+
+        def shared(fn: FunctionSnapshot) -> FunctionSnapshot:
+            revision = revision_key(fn.revision_id, fn.code_sha256)
+            cached = self._cache_get(fn.arn, revision) if revision is not None else None
+            if cached is not None:
+                return cached.snapshot
+            self._remember(fn, self.clock(), package_read=False)
+            return fn
+
+        with ThreadPoolExecutor(max_workers=HOME_READERS) as pool:
+            return list(pool.map(shared, functions))
 
     def _store_top(self, functions: Sequence[FunctionSnapshot], report: FleetReport) -> None:
         by_arn = {fn.arn: fn for fn in functions}

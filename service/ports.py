@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -52,6 +53,58 @@ class FunctionSource(Protocol):
 
     def function_tags(self, function_arn: str) -> dict[str, str]:
         """The function's tags as they are now, from its own region."""
+        ...
+
+    def function_revision(self, name: str) -> FunctionRevision | None:
+        """The function's ARN and revision from one configuration read (no metrics, logs or
+        package); None when there is no such function."""
+        ...
+
+
+# ---- one analysis per function revision ----------------------------------------------------
+
+
+def revision_key(revision_id: str | None, code_sha256: str | None) -> str | None:
+    """What identifies a function revision: its RevisionId (any configuration change) and
+    CodeSha256 (its code); None when neither is known, which is never cached."""
+    if not revision_id and not code_sha256:
+        return None
+    return f"{revision_id or '-'}/{code_sha256 or '-'}"
+
+
+@dataclass(frozen=True)
+class FunctionRevision:
+    function_arn: str
+    revision: str | None
+
+
+@dataclass(frozen=True)
+class CachedAnalysis:
+    """What one read of a function found, shared by every surface while its revision holds.
+
+    ``snapshot`` is the function as read (statistics and, when ``package_read``, the package
+    scan); the rules are re-run on it at ``analysed_at``, so every surface gets the same
+    recommendations, confidence and evidence. ``package_read`` is False for a fleet scan's
+    read, which leaves packages out: a one-function analysis does not accept it.
+    """
+
+    function_arn: str
+    revision: str
+    snapshot: FunctionSnapshot
+    analysed_at: datetime
+    expires_at: datetime
+    package_read: bool
+
+
+class AnalysisCache(Protocol):
+    """Analyses by function revision (``aws.analysis_cache.DynamoAnalysisCache``)."""
+
+    def get(self, function_arn: str, revision: str, *, now: datetime) -> CachedAnalysis | None:
+        """The analysis of exactly this revision, unless it expired before ``now``."""
+        ...
+
+    def put(self, analysis: CachedAnalysis) -> None:
+        """Keep ``analysis`` until its ``expires_at`` (replacing one of the same revision)."""
         ...
 
 

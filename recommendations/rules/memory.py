@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 from recommendations.changes import MemoryChange
+from recommendations.headroom import (
+    COMFORTABLE_MARGIN,
+    describe_margin,
+    higher_risk,
+    risk_for_size,
+)
 from recommendations.recommendation import Category, Confidence, Risk, Severity, TradeOff
 from recommendations.rules.base import Rule, RuleContext, RuleResult
 from recommendations.rules.helpers import (
@@ -23,8 +29,9 @@ from recommendations.snapshot import MAX_MEMORY_MB, MIN_MEMORY_MB, FunctionSnaps
 
 # MEM-001: peak memory used at or below this share of the configured memory is over-provisioned.
 OVERPROVISIONED_MAX_USED_RATIO = 0.5
-# Memory kept above the observed peak when sizing down (the peak comes from a sample).
-SIZE_DOWN_HEADROOM = 1.3
+# Memory kept above the observed peak when sizing down: the headroom policy's comfortable
+# margin (recommendations/headroom.py), since the peak comes from a sample of REPORT lines.
+SIZE_DOWN_HEADROOM = 1.0 + COMFORTABLE_MARGIN
 # A saving above this is worth a MEDIUM severity.
 NOTABLE_SAVINGS_USD = 10.0
 
@@ -32,8 +39,9 @@ NOTABLE_SAVINGS_USD = 10.0
 NEAR_LIMIT_USED_RATIO = 0.9
 # How much to grow memory after out-of-memory kills (the peak is hidden by the kill).
 OOM_GROWTH = 1.5
-# Headroom above the observed peak when sizing up.
-SIZE_UP_HEADROOM = 1.3
+# Headroom above the observed peak when sizing up: the same comfortable margin.
+SIZE_UP_HEADROOM = 1.0 + COMFORTABLE_MARGIN
+_COMFORTABLE_PERCENT = round(COMFORTABLE_MARGIN * 100)
 
 
 class MemoryOverProvisioned(Rule):
@@ -41,7 +49,10 @@ class MemoryOverProvisioned(Rule):
 
     What it checks:
     The highest memory used in the sampled REPORT lines against the configured memory. At or
-    below 50% (and no out-of-memory kills), it proposes the peak plus 30%, rounded up to 64 MB.
+    below 50% (and no out-of-memory kills), it proposes the peak plus 30%, rounded up to 64 MB:
+    the comfortable margin of tunebot's one memory-headroom policy (docs/tuning.md, "Memory
+    headroom"), which a benchmark's winner is judged by too. The risk is the policy's label
+    for that margin (low at 30% or more), raised to medium when less CPU may slow it.
 
     Why it matters:
     Lambda bills memory × duration. Memory nobody uses is paid for on every invocation. Below
@@ -89,7 +100,7 @@ class MemoryOverProvisioned(Rule):
             return self.passed(f"uses up to {percent(ratio)}% of its memory")
         target = round_up_memory(used * SIZE_DOWN_HEADROOM)
         if target >= fn.memory_mb:
-            return self.passed("no smaller size keeps 30% headroom")
+            return self.passed(f"no smaller size keeps {_COMFORTABLE_PERCENT}% headroom")
         if target < VCPU_MB and looks_cpu_bound(stats):
             return self.passed("durations look CPU-bound; less memory would slow it (see MEM-003)")
         before = cost(fn, context.now)
@@ -112,7 +123,7 @@ class MemoryOverProvisioned(Rule):
         expected = high if certain else (low + high) / 2
         rationale = (
             f"{fn.name} never used more than {used} MB of its {fn.memory_mb} MB "
-            f"({percent(ratio)}%). {target} MB keeps 30% headroom over that peak."
+            f"({percent(ratio)}%). {target} MB {describe_margin(target, used)}."
         )
         if not certain:
             rationale += (
@@ -146,7 +157,8 @@ class MemoryOverProvisioned(Rule):
                 savings=expected,
                 savings_low=low,
                 savings_high=high,
-                risk=Risk.LOW if certain else Risk.MEDIUM,
+                # The headroom policy's risk for the margin, raised when less CPU may slow it.
+                risk=higher_risk(risk_for_size(target, used), Risk.LOW if certain else Risk.MEDIUM),
                 benchmark_first=not certain,
                 notes=(
                     (
@@ -166,7 +178,8 @@ class MemoryUnderProvisioned(Rule):
     What it checks:
     Out-of-memory kills in the sampled REPORT lines, and the highest memory used against the
     configured memory (90% or more is a near miss). It proposes 50% more memory after kills,
-    otherwise the peak plus 30%, rounded up to 64 MB.
+    otherwise the peak plus 30% (the headroom policy's comfortable margin, docs/tuning.md),
+    rounded up to 64 MB.
 
     Why it matters:
     An invocation that runs out of memory fails and is still billed; the caller sees an error

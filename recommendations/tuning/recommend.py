@@ -8,6 +8,7 @@ priced on the current architecture and the architecture saving at the new memory
 from __future__ import annotations
 
 from recommendations.changes import ArchitectureChange, MemoryChange
+from recommendations.headroom import describe_margin, risk_for_size
 from recommendations.recommendation import (
     Category,
     Evidence,
@@ -33,6 +34,23 @@ def _saving(before: float | None, after: float | None) -> float | None:
     if before is None or after is None:
         return None
     return before - after
+
+
+def _memory_risk(result: TuningResult, chosen: ConfigurationEstimate) -> Risk:
+    """The headroom policy's risk for the chosen memory over the peak measured there (or over
+    the whole run's peak when the chosen configuration reported none)."""
+    return risk_for_size(chosen.memory_mb, _peak(result, chosen))
+
+
+def _peak(result: TuningResult, chosen: ConfigurationEstimate) -> int | None:
+    return chosen.max_memory_used_mb or result.max_memory_used_mb
+
+
+def _headroom_sentence(result: TuningResult, chosen: ConfigurationEstimate) -> str:
+    peak = _peak(result, chosen)
+    if not peak:
+        return ""
+    return f" {chosen.memory_mb} MB {describe_margin(chosen.memory_mb, peak)}."
 
 
 def _severity(saving: float | None, before: float | None) -> Severity:
@@ -154,7 +172,7 @@ def recommendations_from_result(
                 rationale=(
                     f"A benchmark ({result.search.value} search, {result.invocations} "
                     f"invocations) found {best.memory_mb} MB best for "
-                    f"{result.objective.describe()}."
+                    f"{result.objective.describe()}.{_headroom_sentence(result, best)}"
                 ),
                 before=result.current,
                 after=memory_after,
@@ -163,7 +181,7 @@ def recommendations_from_result(
                     before=current_memory_mb,
                     after=best.memory_mb,
                 ),
-                risk=Risk.LOW,
+                risk=_memory_risk(result, best),
             )
         )
     if best.architecture is not current_architecture:
@@ -215,12 +233,12 @@ def measured_memory_recommendation(
         rationale=(
             f"A benchmark ({result.search.value} search, {result.invocations} invocations) "
             f"measured {best.memory_mb} MB best on {current_architecture.value} for "
-            f"{result.objective.describe()}."
+            f"{result.objective.describe()}.{_headroom_sentence(result, best)}"
         ),
         before=result.current,
         after=best,
         change=MemoryChange(
             function_name=result.function_name, before=current_memory_mb, after=best.memory_mb
         ),
-        risk=Risk.LOW,
+        risk=_memory_risk(result, best),
     )

@@ -6,13 +6,15 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from recommendations.headroom import REQUIRED_MARGIN, keeps_required_margin
 from recommendations.pricing import RegionPrices, invocation_cost
 from recommendations.snapshot import Architecture
 from recommendations.tuning.observation import ErrorKind, Observation
 
 Config = tuple[int, Architecture]
-# We always keep 10% memory headroom above the peak memory used.
-HEADROOM = 1.1
+# The benchmark keeps the headroom policy's required margin (recommendations/headroom.py)
+# above the peak memory used: a configuration with less is infeasible.
+HEADROOM = 1.0 + REQUIRED_MARGIN
 
 
 @dataclass
@@ -59,9 +61,8 @@ def measured_cost_usd(samples: ConfigSamples, prices: RegionPrices) -> float | N
 
 
 def has_headroom(samples: ConfigSamples) -> bool:
-    """10% memory headroom over the Max Memory Used seen at this configuration."""
-    used = samples.max_memory_used_mb
-    return used is None or samples.memory_mb >= HEADROOM * used - 1e-9
+    """The policy's required margin over the Max Memory Used seen at this configuration."""
+    return keeps_required_margin(samples.memory_mb, samples.max_memory_used_mb)
 
 
 def cheapest_measured(
