@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from aws import inventory
+from aws import inventory, log_groups
 from aws.change_adapters import region_of
 from aws.errors import FunctionNotFoundError
 from aws.function_tags import read_function_tags
@@ -14,8 +14,13 @@ from aws.session import AwsSession, account_targets, translate_errors
 from recommendations.snapshot import FleetSnapshot, FunctionSnapshot
 from service.ports import FunctionRevision, revision_key
 
-# Reading a function's revision, to decide whether its cached analysis still holds.
-IAM_ACTIONS: tuple[str, ...] = ("lambda:GetFunctionConfiguration",)
+# Reading a function's revision, to decide whether its cached analysis still holds, and its
+# configuration afresh over a cached analysis (inventory's and the log group's own calls).
+IAM_ACTIONS: tuple[str, ...] = (
+    "lambda:GetFunctionConfiguration",
+    *inventory.IAM_ACTIONS,
+    *log_groups.IAM_ACTIONS,
+)
 
 
 class AwsFunctionSource:
@@ -48,6 +53,18 @@ class AwsFunctionSource:
             function_arn=inventory.unqualified_arn(str(config["FunctionArn"])),
             revision=revision_key(config.get("RevisionId"), config.get("CodeSha256")),
         )
+
+    def read_configuration(self, name: str) -> FunctionSnapshot | None:
+        # The configuration calls of a one-function read, without metrics, logs or package.
+        try:
+            snapshot, config = inventory.read_function(name, self.session)
+        except FunctionNotFoundError:
+            return None
+        group = inventory.log_group_of(config)
+        raw_group = log_groups.describe_log_groups(self.session, [group]).groups.get(group)
+        if raw_group is None:
+            return snapshot
+        return snapshot.model_copy(update={"log_group_info": log_groups.log_group_info(raw_group)})
 
     def function_names(self) -> list[str]:
         return inventory.list_function_names(self.session)

@@ -68,6 +68,22 @@ def service_error(error: PortError) -> ServiceError:
     return failure
 
 
+def _same_revision(configuration: FunctionSnapshot, cached: CachedAnalysis) -> bool:
+    return revision_key(configuration.revision_id, configuration.code_sha256) == cached.revision
+
+
+def _with_reads_of(configuration: FunctionSnapshot, cached: CachedAnalysis) -> FunctionSnapshot:
+    """The configuration as read now, with the cached statistics and package scan: what the
+    revision fixes and is costly to read (metrics, Logs Insights, a package download)."""
+    if cached.package_read or configuration.native_binaries is None:
+        native = cached.snapshot.native_binaries
+    else:
+        native = configuration.native_binaries
+    return configuration.model_copy(
+        update={"stats": cached.snapshot.stats, "native_binaries": native}
+    )
+
+
 class AnalysisService:
     """Reads functions through :class:`FunctionSource`, runs the rules, keeps what they found.
 
@@ -98,7 +114,12 @@ class AnalysisService:
         """Read the function and run the rules; ``FunctionNotFoundError`` with close names."""
         cached = self._cached_function(name)
         if cached is not None:
-            return self._analysis_of(cached.snapshot, cached.analysed_at)
+            try:
+                configuration = self.functions.read_configuration(name)
+            except PortError as error:
+                raise service_error(error) from error
+            if configuration is not None and _same_revision(configuration, cached):
+                return self._analysis_of(_with_reads_of(configuration, cached), cached.analysed_at)
         now = self.clock()
         try:
             snapshot = self.functions.read_function(name, now=now)
@@ -187,7 +208,7 @@ class AnalysisService:
             revision = revision_key(fn.revision_id, fn.code_sha256)
             cached = self._cache_get(fn.arn, revision) if revision is not None else None
             if cached is not None:
-                return cached.snapshot
+                return _with_reads_of(fn, cached)
             self._remember(fn, self.clock(), package_read=False)
             return fn
 

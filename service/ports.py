@@ -55,6 +55,12 @@ class FunctionSource(Protocol):
         """The function's tags as they are now, from its own region."""
         ...
 
+    def read_configuration(self, name: str) -> FunctionSnapshot | None:
+        """The function's configuration as ``read_function`` reads it (mappings, concurrency,
+        async config, log group included) without statistics or package scan; None when
+        there is no such function."""
+        ...
+
     def function_revision(self, name: str) -> FunctionRevision | None:
         """The function's ARN and revision from one configuration read (no metrics, logs or
         package); None when there is no such function."""
@@ -82,10 +88,13 @@ class FunctionRevision:
 class CachedAnalysis:
     """What one read of a function found, shared by every surface while its revision holds.
 
-    ``snapshot`` is the function as read (statistics and, when ``package_read``, the package
-    scan); the rules are re-run on it at ``analysed_at``, so every surface gets the same
-    recommendations, confidence and evidence. ``package_read`` is False for a fleet scan's
-    read, which leaves packages out: a one-function analysis does not accept it.
+    ``snapshot`` is the function as read; what a revision fixes and is costly to read, its
+    statistics (metrics and logs) and, when ``package_read``, its package scan, is reused
+    over a fresh read of the configuration, and the rules run at ``analysed_at``: every
+    surface gets the same confidence and evidence, and changes that keep the revision
+    (event source mappings, concurrency, log retention) are still seen. ``package_read`` is
+    False for a fleet scan's read, which leaves packages out: a one-function analysis does
+    not accept it.
     """
 
     function_arn: str

@@ -44,10 +44,15 @@ class CountingSource:
         self.fn = fn
         self.full_reads = 0
         self.fleet_reads = 0
+        self.configuration_reads = 0
 
     def read_function(self, name: str, *, now: datetime) -> FunctionSnapshot | None:
         self.full_reads += 1
         return self.fn.model_copy(update={"native_binaries": ()}) if name == self.fn.name else None
+
+    def read_configuration(self, name: str) -> FunctionSnapshot | None:
+        self.configuration_reads += 1
+        return self.fn.model_copy(update={"stats": None}) if name == self.fn.name else None
 
     def function_revision(self, name: str) -> FunctionRevision | None:
         if name != self.fn.name:
@@ -124,6 +129,18 @@ def test_a_repeated_analysis_does_not_read_the_function_again() -> None:
     again = service.analyze_function("checkout-api")
     assert source.full_reads == 1
     assert again.report.recommendations == first.report.recommendations
+
+
+def test_a_change_that_keeps_the_revision_is_seen_on_a_hit() -> None:
+    # Reserved concurrency, event source mappings and log retention leave RevisionId alone:
+    # the configuration is read afresh, only statistics and the package scan are reused.
+    service, source, _, _ = _service(_function())
+    service.analyze_function("checkout-api")
+    source.fn = source.fn.model_copy(update={"reserved_concurrency": 7})
+    again = service.analyze_function("checkout-api")
+    assert (source.full_reads, source.configuration_reads) == (1, 1)
+    assert again.snapshot.reserved_concurrency == 7
+    assert again.snapshot.stats is not None and again.snapshot.native_binaries == ()
 
 
 def test_a_new_revision_is_a_miss() -> None:
