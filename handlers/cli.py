@@ -27,6 +27,7 @@ SUBCOMMAND_MODULES: tuple[str, ...] = (
     "handlers.cli_scan",
     "handlers.cli_changes",
     "handlers.cli_tune",
+    "handlers.cli_verify",
 )
 
 COMMANDS_ENTRY_POINT_GROUP = "tunebot.commands"

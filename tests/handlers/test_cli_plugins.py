@@ -10,7 +10,7 @@ import pytest
 
 import handlers.cli as cli
 
-BUILT_IN = ["analyze", "scan", "apply", "undo", "audit", "store", "tune"]
+BUILT_IN = ["analyze", "scan", "apply", "undo", "audit", "store", "tune", "verify"]
 DEMO = EntryPoint(name="demo", value="sandbox.cli:register", group=cli.COMMANDS_ENTRY_POINT_GROUP)
 
 
