@@ -25,11 +25,13 @@ from bot.views import (
     CARD_STATES,
     RecommendationView,
     RecState,
+    money,
     recommendation_view,
     savings_phrase,
     slack_date,
 )
 from recommendations.alerts import AlertDiagnosis, worsened_metric
+from recommendations.cost_explanation import AnomalyExplanation
 from recommendations.recommendation import Recommendation
 from recommendations.snapshot import Frozen
 from service.api import ChangeRecord, ChangeState, StoredRecommendation
@@ -367,6 +369,9 @@ class CostCardView(Frozen):
     # Lambda attribution: the functions that grew most, with their fixes.
     functions: tuple[FunctionFindingView, ...] = ()
     attribution_note: str | None = None
+    # How much of the impact the attribution explains and where the rest may lie, in mrkdwn
+    # (see ``explanation_lines``).
+    explained: tuple[str, ...] = ()
     updates: int = 1
     updated_at: datetime | None = None
 
@@ -377,6 +382,37 @@ class CostCardView(Frozen):
     @property
     def fallback_text(self) -> str:
         return self.title
+
+
+def explanation_lines(explanation: AnomalyExplanation) -> tuple[str, ...]:
+    """The cost card's account of its own attribution, in mrkdwn: how much of the impact the
+    functions' compute and requests explain, then where the rest may lie."""
+    explained = money(explanation.explained_usd)
+    compared = f"{explanation.functions_compared} function" + (
+        "" if explanation.functions_compared == 1 else "s"
+    )
+    what = f"the compute and requests of the {compared} tunebot compared"
+    if explanation.impact_usd is None:
+        lines = [f"Attribution explains *{explained}* ({what}); the anomaly's impact is unknown."]
+    elif explanation.fully_explained:
+        lines = [f"Attribution explains all of the *{money(explanation.impact_usd)}* ({what})."]
+    else:
+        share = explanation.explained_share or 0.0
+        share_text = "under 1%" if 0 < share < 0.01 else f"{share:.0%}"
+        lines = [
+            f"Attribution explains *{explained} of the {money(explanation.impact_usd)}* "
+            f"({share_text}): {what}"
+            + (
+                f", {money(explanation.shown_usd)} of it from the functions below."
+                if explanation.shown_usd >= 0.005
+                else "."
+            ),
+            f"The other *{money(explanation.unexplained_usd)}* may lie in:",
+        ]
+    for item in explanation.elsewhere:
+        amount = f": {money(item.amount_usd)}" if item.amount_usd is not None else ""
+        lines.append(f"• {escape_mrkdwn(item.place)}{amount} ({escape_mrkdwn(item.why)})")
+    return tuple(lines)
 
 
 class ChangeEffectView(Frozen):

@@ -21,6 +21,7 @@ from bot.alerts import (
     CostCardView,
     DigestView,
     alarm_card_view,
+    explanation_lines,
     finding_view,
 )
 from bot.settings import BotSettings
@@ -39,6 +40,7 @@ from bot.views import (
 )
 from recommendations.alerts import AlertDiagnosis, CauseKind, LikelyCause
 from recommendations.changes import MemoryChange
+from recommendations.cost_explanation import explain_anomaly
 from recommendations.recommendation import (
     Category,
     Confidence,
@@ -356,6 +358,11 @@ def _alert_cost() -> dict[str, Any]:
         root_causes=("AWS Lambda · us-east-1 · USE1-Lambda-GB-Second",),
         functions=(finding,),
         attribution_note=None,
+        explained=explanation_lines(
+            explain_anomaly(
+                24.0, 18.0, 18.0, functions_compared=4, region=fn.region, account_id=fn.account_id
+            )
+        ),
         updated_at=NOW,
     )
     return {"card": card, "slack_date": slack_date}

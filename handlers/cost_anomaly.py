@@ -11,7 +11,7 @@ See ``docs/alerts.md``.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws.events.cost_anomaly import CostAnomaly, parse_cost_anomaly
 from aws.events.envelopes import Envelope, PayloadKind, Rejected, unwrap
@@ -27,6 +27,9 @@ from handlers.alerting import (
     runtime,
     traced,
 )
+
+if TYPE_CHECKING:
+    from recommendations.cost_explanation import AnomalyExplanation
 
 COST_ALERTS_ENV = "TUNEBOT_COST_ALERTS"
 TOP_FUNCTIONS = 3
@@ -73,40 +76,94 @@ def _root_cause_lines(anomaly: CostAnomaly) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _attribution(rt: AlertRuntime, anomaly: CostAnomaly) -> tuple[list[Analysed], str | None]:
-    """The top contributing functions as card sections, or a note saying why there are none."""
+def _explanation(
+    rt: AlertRuntime,
+    anomaly: CostAnomaly,
+    explained_usd: float,
+    shown_usd: float,
+    functions_compared: int,
+) -> AnomalyExplanation:
+    from recommendations.cost_explanation import AnomalyRootCause, explain_anomaly
+
+    return explain_anomaly(
+        anomaly.impact.total_impact_usd,
+        explained_usd,
+        shown_usd,
+        functions_compared=functions_compared,
+        region=rt.session.region,
+        account_id=rt.account_id(),
+        root_causes=[
+            AnomalyRootCause(
+                region=cause.region,
+                account_id=cause.linked_account,
+                usage_type=cause.usage_type,
+                contribution_usd=cause.contribution_usd,
+            )
+            for cause in anomaly.lambda_root_causes
+        ],
+    )
+
+
+def _compared_window(
+    rt: AlertRuntime, window: tuple[datetime, datetime]
+) -> tuple[datetime, datetime]:
+    """The anomaly's days up to now: AWS names today while it is under way, and comparing
+    part of a day with whole days before would understate its traffic and cost."""
+    start, end = window
+    now = rt.now()
+    return (start, now) if start < now < end else window
+
+
+def _attribution(
+    rt: AlertRuntime, anomaly: CostAnomaly
+) -> tuple[list[Analysed], str | None, AnomalyExplanation | None]:
+    """The top contributing functions as card sections, or a note saying why there are none,
+    and how much of the anomaly they explain when tunebot could compare usage."""
     from aws.cost_attribution import attribute_cost
     from aws.errors import AwsError, ThrottledError
 
-    window = anomaly.window()
-    if window is None:
-        return [], "The anomaly has no start date, so tunebot cannot compare usage."
+    anomaly_window = anomaly.window()
+    if anomaly_window is None:
+        return [], "The anomaly has no start date, so tunebot cannot compare usage.", None
+    window = _compared_window(rt, anomaly_window)
     accounts = [c.linked_account for c in anomaly.lambda_root_causes if c.linked_account]
     own_account = rt.account_id()
     if accounts and own_account and accounts[0] != own_account:
-        return [], (
-            f"The increase is in account {accounts[0]}; tunebot reads account {own_account} "
-            "and attributes Lambda costs there only."
+        return (
+            [],
+            (
+                f"The increase is in account {accounts[0]}; tunebot reads account {own_account} "
+                "and attributes Lambda costs there only."
+            ),
+            None,
         )
     regions = [cause.region for cause in anomaly.lambda_root_causes if cause.region]
     region = regions[0] if regions else rt.session.region
     if region != rt.session.region:
-        return [], (
-            f"The increase is in {region}; tunebot runs in {rt.session.region} and attributes "
-            "Lambda costs in its own region only."
+        return (
+            [],
+            (
+                f"The increase is in {region}; tunebot runs in {rt.session.region} and "
+                "attributes Lambda costs in its own region only."
+            ),
+            None,
         )
     try:
         attribution = attribute_cost(rt.session, window_start=window[0], window_end=window[1])
     except ThrottledError:
         raise
     except AwsError as error:
-        return [], f"tunebot could not attribute the increase to functions: {error}"
+        return [], f"tunebot could not attribute the increase to functions: {error}", None
     if not attribution.contributors:
         days = max(1, round((window[1] - window[0]).total_seconds() / 86400))
         span = "day" if days == 1 else f"{days} days"
-        return [], (
-            f"No function's compute or request cost grew against the {span} before "
-            f"({attribution.functions_compared} functions compared in {region})."
+        return (
+            [],
+            (
+                f"No function's compute or request cost grew against the {span} before "
+                f"({attribution.functions_compared} functions compared in {region})."
+            ),
+            _explanation(rt, anomaly, 0.0, 0.0, attribution.functions_compared),
         )
     analysed = []
     top_increase = attribution.contributors[0].cost_increase_usd
@@ -114,7 +171,8 @@ def _attribution(rt: AlertRuntime, anomaly: CostAnomaly) -> tuple[list[Analysed]
     notable = [
         c for c in attribution.contributors if c.cost_increase_usd >= NOTABLE_SHARE * top_increase
     ]
-    for contributor in notable[:TOP_FUNCTIONS]:
+    shown = notable[:TOP_FUNCTIONS]
+    for contributor in shown:
         cost_line = (
             f"{_money(contributor.cost_before_usd)} → {_money(contributor.cost_during_usd)} "
             f"(+{_money(contributor.cost_increase_usd)}; "
@@ -136,12 +194,20 @@ def _attribution(rt: AlertRuntime, anomaly: CostAnomaly) -> tuple[list[Analysed]
                 limit=2,
             )
         )
+    up_to_now = f" up to {window[1]:%H:%M} UTC" if window != anomaly_window else ""
     note = (
         f"Top contributors among {attribution.functions_compared} functions in {region}, "
-        f"comparing {_window_text(anomaly)} with the same span before "
+        f"comparing {_window_text(anomaly)}{up_to_now} with the same span before "
         f"(+{_money(attribution.total_increase_usd)} estimated in all)."
     )
-    return analysed, note
+    explanation = _explanation(
+        rt,
+        anomaly,
+        attribution.total_increase_usd,
+        sum(c.cost_increase_usd for c in shown),
+        attribution.functions_compared,
+    )
+    return analysed, note, explanation
 
 
 def _changes_by_tunebot(
@@ -164,7 +230,7 @@ def _changes_by_tunebot(
 
 
 def process_anomaly(rt: AlertRuntime, anomaly: CostAnomaly) -> dict[str, Any]:
-    from bot.alerts import CostCardView, render_cost_card, render_reply
+    from bot.alerts import CostCardView, explanation_lines, render_cost_card, render_reply
     from service.alerts import route
 
     all_services = (rt.environ.get(COST_ALERTS_ENV) or "lambda").strip().lower() == "all"
@@ -176,7 +242,9 @@ def process_anomaly(rt: AlertRuntime, anomaly: CostAnomaly) -> dict[str, Any]:
     key = f"anomaly:{anomaly.anomaly_id}"
     publisher = rt.publisher
     thread, seen = publisher.existing(key)
-    analysed, note = _attribution(rt, anomaly) if anomaly.is_lambda else ([], None)
+    analysed, note, explanation = (
+        _attribution(rt, anomaly) if anomaly.is_lambda else ([], None, None)
+    )
     channel = route([a.tags for a in analysed], {}, rt.default_channel)
     if channel is None:
         logger.error(
@@ -209,6 +277,7 @@ def process_anomaly(rt: AlertRuntime, anomaly: CostAnomaly) -> dict[str, Any]:
         root_causes=_root_cause_lines(anomaly),
         functions=tuple(a.finding for a in analysed),
         attribution_note=note,
+        explained=explanation_lines(explanation) if explanation is not None else (),
         updates=seen + 1,
         updated_at=rt.now(),
     )

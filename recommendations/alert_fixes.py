@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from recommendations.changes import (
+    ArchitectureChange,
     MemoryChange,
     ProvisionedConcurrencyChange,
     ReservedConcurrencyChange,
@@ -31,18 +32,20 @@ class Setback(StrEnum):
     CONCURRENCY_CAP = "a concurrency cap"
     PROVISIONED_CUT = "less provisioned concurrency"
     TIMEOUT_CUT = "a shorter timeout"
+    ARCHITECTURE_SWITCH = "a switch of architecture"
 
 
 # Less memory is less CPU: longer invocations, which also hold concurrency longer and drain
 # queues and streams more slowly. A cap throttles what is above it. Fewer provisioned
 # environments mean more cold starts and spillover. A shorter timeout turns slow
-# invocations into errors.
-_LATENCY = frozenset({Setback.MEMORY_CUT})
+# invocations into errors. Another architecture runs the same code at a speed only a benchmark
+# tells (native dependencies, emulated instructions), so it is a saving, not a latency fix.
+_LATENCY = frozenset({Setback.MEMORY_CUT, Setback.ARCHITECTURE_SWITCH})
 _BACKLOG = frozenset({Setback.MEMORY_CUT, Setback.CONCURRENCY_CAP})
 SETBACKS_BY_METRIC: dict[str, frozenset[Setback]] = {
     "Duration": _LATENCY,
     "PostRuntimeExtensionsDuration": _LATENCY,
-    "init_duration": frozenset({Setback.MEMORY_CUT, Setback.PROVISIONED_CUT}),
+    "init_duration": _LATENCY | {Setback.PROVISIONED_CUT},
     "memory_utilization": frozenset({Setback.MEMORY_CUT}),
     "Errors": frozenset({Setback.MEMORY_CUT, Setback.TIMEOUT_CUT}),
     "Throttles": _BACKLOG,
@@ -101,6 +104,8 @@ def setback_of(rec: Recommendation) -> Setback | None:
         return Setback.PROVISIONED_CUT
     if isinstance(change, TimeoutChange) and change.after < change.before:
         return Setback.TIMEOUT_CUT
+    if isinstance(change, ArchitectureChange) and change.after != change.before:
+        return Setback.ARCHITECTURE_SWITCH
     return None
 
 

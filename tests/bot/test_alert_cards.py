@@ -14,6 +14,7 @@ from bot.alerts import (
     CostCardView,
     DigestView,
     alarm_card_view,
+    explanation_lines,
     finding_view,
     problem_view,
     render_alarm_card,
@@ -24,6 +25,7 @@ from bot.alerts import (
 from bot.settings import BotSettings
 from fakes.services import memory_recommendation, snapshot
 from recommendations.alerts import AlarmSignal, diagnose_alarm
+from recommendations.cost_explanation import AnomalyRootCause, explain_anomaly
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SETTINGS = BotSettings()
@@ -256,6 +258,57 @@ def test_cost_card(with_functions: bool) -> None:
     message = render_cost_card(view)
     validate(message.blocks)
     assert message.text == "Cost anomaly: $1,001 above expected on AWS Lambda"
+
+
+def test_cost_card_says_how_much_its_attribution_explains_and_where_the_rest_may_lie() -> None:
+    # Issue 12: "$141 above expected" over a breakdown explaining $5.38, no word on the rest.
+    explanation = explain_anomaly(
+        141.0,
+        5.38,
+        5.10,
+        functions_compared=12,
+        region="us-east-1",
+        account_id="123456789012",
+        root_causes=[
+            AnomalyRootCause(
+                region="us-east-1",
+                usage_type="USE1-Lambda-Provisioned-<!channel>",
+                contribution_usd=40.0,
+            )
+        ],
+    )
+    view = CostCardView(
+        anomaly_id="a-1",
+        service="AWS Lambda",
+        total_impact="$141",
+        actual="$212",
+        expected="$71.00",
+        window_text="2026-12-02 – 2026-12-03",
+        explained=explanation_lines(explanation),
+    )
+    message = render_cost_card(view)
+    validate(message.blocks)
+    (block,) = [b for b in message.blocks if b.get("block_id") == "cost:explained"]
+    assert block["text"]["text"].split("\n") == [
+        "Attribution explains *$5.38 of the $141* (4%): the compute and requests of the 12 "
+        "functions tunebot compared, $5.10 of it from the functions below.",
+        "The other *$136* may lie in:",
+        # A name from the event is escaped: it cannot notify or link anything.
+        "• USE1-Lambda-Provisioned-&lt;!channel&gt;: $40.00 (a usage type tunebot does not "
+        "attribute to functions)",
+        "• Lambda functions tunebot cannot read (deleted since, or not listed in us-east-1 of "
+        "account 123456789012)",
+        "• other regions or accounts (the monitor may cover more than tunebot reads)",
+        "• a different baseline (the impact is measured against expected spend, tunebot's "
+        "figures against the same span just before)",
+    ]
+    everything = explain_anomaly(
+        24.0, 24.0, 24.0, functions_compared=1, region="us-east-1", account_id=None
+    )
+    assert explanation_lines(everything) == (
+        "Attribution explains all of the *$24.00* (the compute and requests of the 1 function "
+        "tunebot compared).",
+    )
 
 
 def test_digest_all_good_and_full() -> None:

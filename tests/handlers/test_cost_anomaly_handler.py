@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from botocore.stub import Stubber
+from botocore.stub import ANY, Stubber
 
 from aws.errors import ThrottledError
 from fakes.services import InMemoryServices, memory_recommendation, snapshot
@@ -106,6 +106,57 @@ def test_lambda_anomaly_names_the_functions_that_grew(capsys: pytest.CaptureFixt
     assert buttons[0]["elements"][0]["action_id"] == "tune_apply"
     metrics, _ = emitted(capsys)
     assert metrics == {"EventsReceived": 1, "AlertsPosted": 1}
+    # The headline's $1,001 is not the functions': the card says how much they explain, before
+    # them, and where the rest may lie.
+    explained = next(b for b in post["blocks"] if b.get("block_id") == "cost:explained")
+    lines = explained["text"]["text"].split("\n")
+    assert lines[:2] == [
+        "Attribution explains *$0.94 of the $1,001* (under 1%): the compute and requests of the "
+        "2 functions tunebot compared, $0.93 of it from the functions below.",
+        "The other *$1,000* may lie in:",
+    ]
+    assert (
+        "• Lambda functions tunebot cannot read (deleted since, or not listed in us-east-1 of "
+        "account 123456789012)"
+    ) in lines
+    assert any(line.startswith("• other Lambda usage types") for line in lines)
+    assert any(line.startswith("• other regions or accounts") for line in lines)
+    blocks = post["blocks"]
+    assert blocks.index(explained) < next(
+        i for i, b in enumerate(blocks) if b.get("text", {}).get("text", "").startswith("*`resize`")
+    )
+
+
+def test_an_anomaly_still_under_way_compares_equal_spans_up_to_now() -> None:
+    # AWS names today while it is under way: half a day against the whole day before would
+    # understate the traffic and cost the card cites.
+    noon = datetime(2021, 5, 25, 12, 0, tzinfo=UTC)
+    with alert_env(services()) as env:
+        env.runtime.now = lambda: noon
+        lambda_stub = Stubber(env.session.client("lambda"))
+        lambda_stub.add_response(
+            "list_functions", {"Functions": [config("checkout-api", 1024), config("resize", 2048)]}
+        )
+        metrics_stub = Stubber(env.session.client("cloudwatch"))
+        metrics_stub.add_response(
+            "get_metric_data",
+            {"MetricDataResults": GROWTH},
+            {
+                "MetricDataQueries": ANY,
+                "StartTime": datetime(2021, 5, 24, 12, 0, tzinfo=UTC),
+                "EndTime": noon,
+                "ScanBy": "TimestampAscending",
+            },
+        )
+        lambda_stub.activate()
+        metrics_stub.activate()
+        handler(load("cost-anomaly-eventbridge-lambda.json"), CONTEXT)
+        metrics_stub.assert_no_pending_responses()
+        (post,) = env.posts()
+    assert (
+        "Top contributors among 2 functions in us-east-1, comparing 2021-05-25 up to 12:00 UTC "
+        "with the same span before (+$0.94 estimated in all)."
+    ) in section_texts(post["blocks"])
 
 
 def test_repeats_of_an_anomaly_update_its_card_and_redelivery_is_ignored() -> None:
