@@ -6,7 +6,7 @@ at most one apply per recommendation and one undo per change.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from recommendations.changes import MemoryChange
@@ -95,6 +95,9 @@ class InMemoryServices:
         self.deliveries: set[str] = set()
         # Tags as they are "now" by function ARN, when a test changed them after /tune.
         self.live_tags: dict[str, dict[str, str]] = {}
+        # When changes happen: now, as the alert handlers' own clock reads it (a change stamped
+        # with the fixed NOW would fall out of their one-week look-back as real time passes).
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def recommend(self, *recs: Recommendation) -> None:
         for rec in recs:
@@ -200,7 +203,7 @@ class InMemoryServices:
             change=change,
             description=change.describe(),
             actor=ACTOR_PREFIX + user_id,
-            applied_at=NOW,
+            applied_at=self.clock(),
             approvers=tuple(ACTOR_PREFIX + user for user in approvers),
         )
         self.changes[record.change_id] = record
@@ -242,7 +245,7 @@ class InMemoryServices:
             update={
                 "status": ChangeStatus.UNDONE,
                 "undone_by": ACTOR_PREFIX + user_id,
-                "undone_at": NOW,
+                "undone_at": self.clock(),
             }
         )
         self.changes[change_id] = record
