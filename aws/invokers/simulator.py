@@ -11,6 +11,7 @@ import random
 from collections.abc import Sequence
 
 from recommendations.snapshot import Architecture
+from recommendations.tuning.noise import ProfileNoise
 from recommendations.tuning.observation import ErrorKind, Observation, Probe
 from recommendations.tuning.physics import expected_duration_ms
 from recommendations.tuning.profile import SimulationProfile
@@ -26,19 +27,13 @@ class SimulatorInvoker:
         self.profile = profile
         self._rng = random.Random(seed)
         self._configured: dict[Architecture, int] = {}
-        sigma2 = math.log(1 + profile.noise_cv**2)
-        self._sigma = math.sqrt(sigma2)
-        self._mu = -sigma2 / 2  # so the log-normal noise has mean 1
+        self._random = ProfileNoise(profile, self._rng)
 
     def _noise(self) -> float:
-        if self._sigma == 0:
-            return 1.0
-        return self._rng.lognormvariate(self._mu, self._sigma)
+        return self._random.noise()
 
     def _outlier(self) -> float:
-        if self.profile.outlier_rate and self._rng.random() < self.profile.outlier_rate:
-            return self.profile.outlier_factor
-        return 1.0
+        return self._random.outlier()
 
     def invoke_once(self, memory_mb: int, architecture: Architecture) -> Observation:
         profile = self.profile

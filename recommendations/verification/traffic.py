@@ -14,6 +14,7 @@ import random
 from datetime import datetime, timedelta
 
 from recommendations.snapshot import Architecture
+from recommendations.tuning.noise import ProfileNoise
 from recommendations.tuning.observation import ErrorKind
 from recommendations.tuning.physics import expected_duration_ms
 from recommendations.tuning.profile import SimulationProfile
@@ -57,20 +58,13 @@ class TrafficGenerator:
         self.cold_start_rate = cold_start_rate
         self.throttle_rate = throttle_rate
         self._rng = random.Random(seed)
-        sigma2 = math.log(1 + profile.noise_cv**2)
-        self._sigma = math.sqrt(sigma2)
-        self._mu = -sigma2 / 2  # so the log-normal noise has mean 1
+        self._random = ProfileNoise(profile, self._rng)
 
     def _noise(self) -> float:
-        if self._sigma == 0:
-            return 1.0
-        return self._rng.lognormvariate(self._mu, self._sigma)
+        return self._random.noise()
 
     def _outlier(self) -> float:
-        profile = self.profile
-        if profile.outlier_rate and self._rng.random() < profile.outlier_rate:
-            return profile.outlier_factor
-        return 1.0
+        return self._random.outlier()
 
     def invocation(
         self,
