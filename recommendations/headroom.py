@@ -66,6 +66,9 @@ def risk_for_size(memory_mb: float, peak_used_mb: int | None) -> Risk:
 
 def describe_margin(memory_mb: float, peak_used_mb: int) -> str:
     """ "keeps 30% headroom over the 197 MB peak" for a card's rationale."""
+    if peak_used_mb <= 0:
+        # REPORT lines can read 0 MB for a handler that returns at once: no share to state.
+        return f"is above the {peak_used_mb} MB peak"
     margin = margin_over_peak(memory_mb, peak_used_mb)
     return f"keeps {round(margin * 100)}% headroom over the {peak_used_mb} MB peak"
 

@@ -92,3 +92,10 @@ def test_a_benchmarks_winner_is_labelled_by_its_margin(
     assert rec.risk is risk
     if peak:
         assert f"over the {peak} MB peak" in rec.rationale
+
+
+def test_a_zero_peak_is_described_without_a_share() -> None:
+    # Found by the property test: MEM-001 raised on REPORT lines reading 0 MB used.
+    from recommendations.headroom import describe_margin
+
+    assert describe_margin(128, 0) == "is above the 0 MB peak"
